@@ -1,0 +1,367 @@
+"""The area tree: the ward, its regions and districts, and the screens in their lobbies.
+
+Loaded from ``displays/*.toml`` (see ``displays/setagaya.toml``). Codes are paths because names
+repeat across tiers: ``setagaya`` (ward), ``setagaya/kitazawa`` (region),
+``setagaya/kitazawa/daizawa`` (district).
+
+Targeting inherits downwards: an item targeted at an area is seen there and in every area below
+it. Two questions follow, both answered here without a database:
+
+- :meth:`AreaTree.lineage` — whose items does this area see? (itself and its ancestors)
+- :meth:`AreaTree.audience` — who sees an item targeted here? (itself and its descendants)
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from publisher.errors import ConfigError, NotFound, did_you_mean
+
+TIERS = ("ward", "region", "district")
+DELIVERIES = ("pull", "http", "folder")
+LANGUAGES = {
+    "ja": "日本語",
+    "ja-x-easy": "やさしい日本語",
+    "en": "English",
+    "zh-Hans": "简体中文",
+    "zh-Hant": "繁體中文",
+    "ko": "한국어",
+}
+_CODE = re.compile(r"^[a-z][a-z0-9-]*$")
+_SIZE = re.compile(r"^(\d{3,5})x(\d{3,5})$")
+
+
+@dataclass(frozen=True)
+class Area:
+    code: str
+    name: str  # 代沢
+    tier: str  # ward | region | district
+    name_en: str = ""
+    parent: str | None = None
+    children: tuple[str, ...] = ()
+
+    @property
+    def display_name(self) -> str:
+        """The issuing office as residents know it: 世田谷区, 北沢総合支所, 代沢まちづくりセンター."""
+        return (
+            self.name
+            + {"ward": "区", "region": "総合支所", "district": "まちづくりセンター"}[self.tier]
+        )
+
+    @property
+    def short_name(self) -> str:
+        """The area itself: 世田谷区, 北沢地域, 代沢地区 (used in hashtags and CAP areaDesc)."""
+        return self.name + {"ward": "区", "region": "地域", "district": "地区"}[self.tier]
+
+    @property
+    def display_name_en(self) -> str:
+        suffix = {"ward": " City", "region": " Branch Office", "district": " District Center"}
+        return (self.name_en or self.code.rsplit("/", 1)[-1].title()) + suffix[self.tier]
+
+
+@dataclass(frozen=True)
+class Screen:
+    id: str
+    area: str
+    width: int
+    height: int
+    location: str
+    languages: tuple[str, ...] = ("ja",)
+    delivery: str = "pull"
+    endpoint: str | None = None
+    folder: str | None = None
+
+    @property
+    def orientation(self) -> str:
+        return "portrait" if self.height > self.width else "landscape"
+
+    @property
+    def size(self) -> str:
+        return f"{self.width}x{self.height}"
+
+
+@dataclass
+class AreaTree:
+    areas: dict[str, Area]
+    screens: dict[str, Screen]
+    ward_code: str
+    jis_code: str = ""
+    sources: tuple[Path, ...] = field(default=())
+
+    # -- lookups -----------------------------------------------------------------------------
+
+    def get(self, code: str) -> Area:
+        try:
+            return self.areas[code]
+        except KeyError:
+            raise NotFound(f"unknown area '{code}'{did_you_mean(code, self.areas)}") from None
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.areas
+
+    def __iter__(self) -> Iterator[Area]:
+        return iter(self.areas.values())
+
+    @property
+    def ward(self) -> Area:
+        return self.areas[self.ward_code]
+
+    def tier(self, tier: str) -> list[Area]:
+        return [a for a in self.areas.values() if a.tier == tier]
+
+    def screen(self, screen_id: str) -> Screen:
+        try:
+            return self.screens[screen_id]
+        except KeyError:
+            raise NotFound(
+                f"unknown screen '{screen_id}'{did_you_mean(screen_id, self.screens)}"
+            ) from None
+
+    # -- inheritance -------------------------------------------------------------------------
+
+    def ancestors(self, code: str) -> list[str]:
+        """Parents up to the ward, nearest first (not the area itself)."""
+        out, area = [], self.get(code)
+        while area.parent:
+            out.append(area.parent)
+            area = self.areas[area.parent]
+        return out
+
+    def descendants(self, code: str) -> list[str]:
+        """Every area below, depth first (not the area itself)."""
+        out: list[str] = []
+        for child in self.get(code).children:
+            out.append(child)
+            out.extend(self.descendants(child))
+        return out
+
+    def lineage(self, code: str) -> list[str]:
+        """The areas whose items are seen in ``code``: itself, then its ancestors."""
+        return [code, *self.ancestors(code)]
+
+    def audience(self, code: str) -> list[str]:
+        """The areas that see an item targeted at ``code``: itself and its descendants."""
+        return [code, *self.descendants(code)]
+
+    def within(self, code: str, scope: str) -> bool:
+        """Is ``code`` the scope area or below it?"""
+        return code == scope or scope in self.ancestors(code)
+
+    def screens_in(self, codes: Iterable[str]) -> list[Screen]:
+        """Screens placed in any of ``codes`` (pass an audience to get every screen that sees it)."""
+        wanted = set(codes)
+        return [s for s in self.screens.values() if s.area in wanted]
+
+    def issuer(self, targets: Iterable[str]) -> Area:
+        """The office that speaks for an item: the nearest area enclosing all its targets."""
+        paths = [self.lineage(t)[::-1] for t in targets]
+        if not paths:
+            return self.ward
+        common = self.ward_code
+        for level in zip(*paths, strict=False):
+            if len(set(level)) != 1:
+                break
+            common = level[0]
+        return self.areas[common]
+
+    def as_json(self, code: str | None = None) -> dict:
+        area = self.get(code or self.ward_code)
+        return {
+            "code": area.code,
+            "name": area.name,
+            "name_en": area.name_en,
+            "display_name": area.display_name,
+            "tier": area.tier,
+            "children": [self.as_json(c) for c in area.children],
+        }
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def load_tree(displays_dir: Path) -> AreaTree:
+    """Read and validate every ``*.toml`` under ``displays_dir``."""
+    files = sorted(Path(displays_dir).glob("*.toml"))
+    if not files:
+        raise ConfigError(f"no *.toml file in {displays_dir}: nothing to publish to")
+    docs = []
+    for path in files:
+        try:
+            docs.append((path, tomllib.loads(path.read_text(encoding="utf-8"))))
+        except tomllib.TOMLDecodeError as e:
+            raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+    wards = [(p, d) for p, d in docs if "ward" in d]
+    if len(wards) != 1:
+        names = ", ".join(str(p) for p, _ in wards) or "none"
+        raise ConfigError(f"{displays_dir}: exactly one file must declare [ward]; found {names}")
+    return _build(wards[0][0], wards[0][1], [(p, d) for p, d in docs if "ward" not in d])
+
+
+def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
+    known = {"ward", "regions", "districts", "screens"}
+    for p, d in [(path, doc), *extra]:
+        for key in d:
+            if key not in known:
+                raise ConfigError(f"{p}: unknown table [{key}]{did_you_mean(key, known)}")
+
+    ward = _table(path, doc, "ward")
+    ward_code = _code(path, "ward.code", ward.get("code"))
+    name = _text(path, "ward.name", ward.get("name"))
+    areas: dict[str, Area] = {}
+    children: dict[str, list[str]] = {ward_code: []}
+
+    regions = _table(path, doc, "regions", required=False)
+    for key, region in regions.items():
+        where = f"regions.{key}"
+        _code(path, where, key)
+        code = f"{ward_code}/{key}"
+        areas[code] = Area(
+            code,
+            _text(path, f"{where}.name", region.get("name")),
+            "region",
+            str(region.get("name_en", "")),
+            ward_code,
+        )
+        children[ward_code].append(code)
+        children[code] = []
+
+    district_docs = [(path, _table(path, doc, "districts", required=False))]
+    district_docs += [(p, _table(p, d, "districts", required=False)) for p, d in extra]
+    seen: dict[str, Path] = {}
+    for p, districts in district_docs:
+        for key, district in districts.items():
+            where = f"districts.{key}"
+            _code(p, where, key)
+            if key in seen:
+                raise ConfigError(f"{p}: {where} is declared twice (also in {seen[key]})")
+            seen[key] = p
+            region_key = district.get("region")
+            if not region_key:
+                raise ConfigError(f'{p}: {where} has no region (add region = "...")')
+            if region_key not in regions:
+                raise ConfigError(
+                    f"{p}: district '{key}' names unknown region '{region_key}'"
+                    f"{did_you_mean(str(region_key), regions)}"
+                )
+            parent = f"{ward_code}/{region_key}"
+            code = f"{parent}/{key}"
+            areas[code] = Area(
+                code,
+                _text(p, f"{where}.name", district.get("name")),
+                "district",
+                str(district.get("name_en", "")),
+                parent,
+            )
+            children[parent].append(code)
+
+    areas[ward_code] = Area(ward_code, name, "ward", str(ward.get("name_en", "")), None)
+    areas = {
+        code: Area(a.code, a.name, a.tier, a.name_en, a.parent, tuple(children.get(code, ())))
+        for code, a in sorted(areas.items(), key=lambda kv: kv[0].count("/"))
+    }
+
+    screens: dict[str, Screen] = {}
+    for p, d in [(path, doc), *extra]:
+        for i, raw in enumerate(d.get("screens", []), start=1):
+            screen = _screen(p, i, raw, areas)
+            if screen.id in screens:
+                raise ConfigError(f"{p}: screens[{i}] id '{screen.id}' is used twice")
+            screens[screen.id] = screen
+    return AreaTree(
+        areas,
+        screens,
+        ward_code,
+        str(ward.get("jis_code", "")),
+        tuple(p for p, _ in [(path, doc), *extra]),
+    )
+
+
+def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen:
+    where = f"screens[{index}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: {where} must be a table ([[screens]])")
+    sid = raw.get("id")
+    if not isinstance(sid, str) or not _CODE.match(sid):
+        raise ConfigError(
+            f"{path}: {where}.id must be lower-case letters, digits and '-' (got {sid!r})"
+        )
+    where = f"screen '{sid}'"
+    area = raw.get("area")
+    if area not in areas:
+        raise ConfigError(
+            f"{path}: {where} is on unknown area '{area}'{did_you_mean(str(area), areas)}"
+        )
+    m = _SIZE.match(str(raw.get("size", "")))
+    if not m:
+        raise ConfigError(
+            f"{path}: {where} size must look like \"1920x1080\" (got {raw.get('size')!r})"
+        )
+    langs = raw.get("languages", ["ja"])
+    if not isinstance(langs, list) or not langs:
+        raise ConfigError(f'{path}: {where} languages must be a non-empty list like ["ja", "en"]')
+    for lang in langs:
+        if lang not in LANGUAGES:
+            raise ConfigError(
+                f"{path}: {where} has unknown language '{lang}'{did_you_mean(str(lang), LANGUAGES)}"
+            )
+    delivery = raw.get("delivery", "pull")
+    if delivery not in DELIVERIES:
+        raise ConfigError(
+            f"{path}: {where} delivery must be one of {', '.join(DELIVERIES)} (got {delivery!r})"
+        )
+    if delivery == "http" and not str(raw.get("endpoint", "")).startswith(("http://", "https://")):
+        raise ConfigError(f'{path}: {where} has delivery "http" but no http(s) endpoint')
+    if delivery == "folder" and not raw.get("folder"):
+        raise ConfigError(f'{path}: {where} has delivery "folder" but no folder')
+    unknown = set(raw) - {
+        "id",
+        "area",
+        "size",
+        "location",
+        "languages",
+        "delivery",
+        "endpoint",
+        "folder",
+    }
+    if unknown:
+        raise ConfigError(f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}")
+    return Screen(
+        sid,
+        area,
+        int(m[1]),
+        int(m[2]),
+        str(raw.get("location", "")),
+        tuple(langs),
+        delivery,
+        raw.get("endpoint"),
+        raw.get("folder"),
+    )
+
+
+def _table(path: Path, doc: dict, key: str, required: bool = True) -> dict:
+    value = doc.get(key)
+    if value is None and not required:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table")
+    return value
+
+
+def _code(path: Path, where: str, value: object) -> str:
+    if not isinstance(value, str) or not _CODE.match(value):
+        raise ConfigError(
+            f"{path}: {where}: code must be lower-case letters, digits and '-' (got {value!r})"
+        )
+    return value
+
+
+def _text(path: Path, where: str, value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{path}: {where} is missing or empty")
+    return value.strip()

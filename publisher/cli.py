@@ -1,0 +1,361 @@
+"""The ``publisher`` command: the operator's tool.
+
+Every command answers bad input with one line saying where and why and a non-zero exit;
+``--json`` prints machine-readable output. See DESIGN.md for the whole interface.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from sqlalchemy.exc import OperationalError
+
+from publisher import __version__, auth, workflow
+from publisher.config import settings_help
+from publisher.errors import PublisherError
+from publisher.items import KINDS, PRIORITIES, Item, iso, utcnow
+from publisher.runtime import Runtime
+from publisher.store import get_item, list_items, screen_rows, sync_tree
+
+
+class PublisherGroup(click.Group):
+    """Turns our errors into one line and exit status 1 instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PublisherError as e:
+            raise click.ClickException(str(e)) from None
+        except OperationalError as e:
+            raise click.ClickException(f"database error: {e.orig}") from None
+
+
+def _runtime() -> Runtime:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = Runtime()
+        root.call_on_close(root.obj.close)
+    return root.obj
+
+
+def _ready_runtime() -> Runtime:
+    rt = _runtime()
+    if not rt.db.is_migrated():
+        raise click.ClickException(
+            f"the database at {rt.db.safe_url} is empty: run `publisher init` first"
+        )
+    return rt
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@click.group(
+    cls=PublisherGroup,
+    epilog=settings_help(),
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+)
+@click.version_option(__version__, prog_name="publisher")
+def cli() -> None:
+    """Setagaya's district signage and information publisher."""
+
+
+@cli.command()
+@click.option("--demo", is_flag=True, help="Also load the demo items of content/demo/.")
+def init(demo: bool) -> None:
+    """Create or migrate the database and load displays/ (and the demo). Idempotent."""
+    rt = _runtime()
+    tree = rt.tree  # validate displays/ before touching the database
+    rt.db.migrate()
+    with rt.session() as session:
+        counts = sync_tree(session, tree)
+        click.echo(
+            f"areas: {len(tree.areas)} ({counts['areas']} changed), "
+            f"screens: {len(tree.screens)} ({counts['screens']} changed)"
+        )
+        if demo:
+            from publisher.demo import load_demo
+
+            today = utcnow().astimezone(rt.tz).date()
+            result = load_demo(session, tree, rt.settings["CONTENT_DIR"] / "demo", today, rt.tz)
+            click.echo("demo items: " + ", ".join(f"{v} {k}" for k, v in result.items()))
+    click.echo(f"database ready: {rt.db.safe_url}")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web app (public pages, feeds, players, admin, API)."""
+    from publisher.web.server import serve as run_server
+
+    rt = _ready_runtime()
+    click.echo(f"publisher on http://{host}:{port}/  (database {rt.db.safe_url})")
+    run_server(rt, host, port)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the tree as JSON.")
+def areas(as_json: bool) -> None:
+    """The area tree: code, Japanese name, tier, children."""
+    tree = _runtime().tree
+    if as_json:
+        _echo_json(tree.as_json())
+        return
+
+    def show(code: str, depth: int) -> None:
+        area = tree.get(code)
+        click.echo(
+            f"{'  ' * depth}{area.code:<{44 - 2 * depth}} {area.display_name}  ({area.tier})"
+        )
+        for child in area.children:
+            show(child, depth + 1)
+
+    show(tree.ward_code, 0)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the screens as JSON.")
+def screens(as_json: bool) -> None:
+    """Every screen: area, size, delivery, status and its player URL (with its token)."""
+    rt = _ready_runtime()
+    with rt.session() as session:
+        rows = [
+            {
+                "id": r.id,
+                "area": r.area_code,
+                "size": f"{r.width}x{r.height}",
+                "location": r.location,
+                "languages": r.languages,
+                "delivery": r.delivery,
+                "endpoint": r.endpoint,
+                "folder": r.folder,
+                "last_heartbeat_at": iso(r.last_heartbeat_at),
+                "version_on_screen": r.version_on_screen,
+                "latest_version": r.latest_version,
+                "status": "never seen"
+                if r.last_heartbeat_at is None
+                else (
+                    "online"
+                    if (utcnow() - r.last_heartbeat_at).total_seconds() < 180
+                    else "offline"
+                ),
+                "player_url": rt.player_url(r.id, r.token),
+            }
+            for r in screen_rows(session)
+        ]
+    if as_json:
+        _echo_json(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"{r['id']:<22} {r['area']:<36} {r['size']:<10} {r['delivery']:<7} "
+            f"{r['status']:<10} {r['player_url']}"
+        )
+
+
+# -- items ------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def items() -> None:
+    """Add, list and show items."""
+
+
+@items.command("add")
+@click.option("--kind", type=click.Choice(KINDS), required=True)
+@click.option("--title", required=True, help="The Japanese title.")
+@click.option("--body", default="", help="The Japanese text.")
+@click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    required=True,
+    metavar="CODE",
+    help="An area code; repeat for several (setagaya/kitazawa/daizawa).",
+)
+@click.option("--start", help="Display from (ISO date-time; default now).")
+@click.option("--end", help="Display until (ISO date-time; default until withdrawn).")
+@click.option("--event-start", help="When the event takes place (events).")
+@click.option("--event-end", help="When the event ends.")
+@click.option("--place", help="Where the event takes place.")
+@click.option("--priority", type=click.Choice(PRIORITIES), default="normal", show_default=True)
+@click.option("--category", help="general, disaster, drill, health, ...")
+@click.option("--drill", is_flag=True, help="A drill or exercise: marked 訓練 everywhere.")
+@click.option("--draft", is_flag=True, help="Keep it a draft instead of approving it.")
+@click.option("--json", "as_json", is_flag=True)
+def items_add(
+    kind: str,
+    title: str,
+    body: str,
+    targets: tuple[str, ...],
+    start: str | None,
+    end: str | None,
+    event_start: str | None,
+    event_end: str | None,
+    place: str | None,
+    priority: str,
+    category: str | None,
+    drill: bool,
+    draft: bool,
+    as_json: bool,
+) -> None:
+    """Write an item; approved at once unless --draft. Prints its id."""
+    rt = _ready_runtime()
+    data: dict[str, Any] = {
+        "kind": kind,
+        "title": {"ja": title},
+        "body": {"ja": body} if body else {},
+        "targets": list(targets),
+        "starts_at": start,
+        "ends_at": end,
+        "priority": priority,
+        "category": category,
+        "drill": drill,
+        "status": "draft" if draft else "approved",
+    }
+    if event_start:
+        data["event"] = {"starts_at": event_start, "ends_at": event_end}
+    if place:
+        data["place"] = {"name": place}
+    with rt.session() as session:
+        item = workflow.create(session, rt.tree, auth.operator(rt.tree), data)
+    _echo_json(item.as_json()) if as_json else click.echo(item.id)
+
+
+@items.command("list")
+@click.option("--area", help="Only items seen in this area (targeted at it or above it).")
+@click.option(
+    "--status", type=click.Choice(["draft", "pending", "approved", "withdrawn", "expired"])
+)
+@click.option("--json", "as_json", is_flag=True)
+def items_list(area: str | None, status: str | None, as_json: bool) -> None:
+    """Items, newest first."""
+    rt = _ready_runtime()
+    if area:
+        rt.tree.get(area)
+    with rt.session() as session:
+        found = list_items(session, rt.tree, seen_in=area, statuses=[status] if status else None)
+    if as_json:
+        _echo_json([i.as_json() for i in found])
+        return
+    now = utcnow()
+    for i in found:
+        live = "live" if i.is_live(now) else "    "
+        click.echo(
+            f"{i.id:>5} {i.kind:<6} {i.status:<9} {live} {','.join(i.targets):<40} {i.title}"
+        )
+
+
+@items.command("show")
+@click.argument("item_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def items_show(item_id: int, as_json: bool) -> None:
+    """One item in full."""
+    rt = _ready_runtime()
+    with rt.session() as session:
+        item = get_item(session, item_id)
+    if as_json:
+        _echo_json(item.as_json())
+        return
+    _print_item(item, rt.item_url)
+
+
+def _print_item(item: Item, url_of: Callable[[int], str]) -> None:
+    data = item.as_json()
+    click.echo(f"#{item.id} {item.kind} · {item.status} · revision {item.revision}")
+    for t in item.translations:
+        click.echo(f"  [{t.lang}] {t.title}")
+        if t.body:
+            click.echo("        " + t.body.replace("\n", "\n        "))
+    for key in (
+        "targets",
+        "starts_at",
+        "ends_at",
+        "priority",
+        "category",
+        "event",
+        "place",
+        "alert",
+    ):
+        if data.get(key) not in (None, [], {}):
+            click.echo(f"  {key}: {data[key]}")
+    if item.id is not None:
+        click.echo(f"  page: {url_of(item.id)}")
+
+
+# -- users and tokens -------------------------------------------------------------------------------
+
+
+@cli.group()
+def users() -> None:
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(auth.ROLES), required=True)
+@click.option("--area", "scope", required=True, metavar="CODE", help="The user's scope area.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(name: str, role: str, scope: str, password_stdin: bool) -> None:
+    """Create a staff account (prompts for the password unless it is piped)."""
+    rt = _ready_runtime()
+    if password_stdin or not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    with rt.session() as session:
+        auth.create_user(session, rt.tree, name, role, scope, password, actor="cli")
+    click.echo(f"created {role} {name} for {rt.tree.get(scope).display_name} ({scope})")
+
+
+@cli.group()
+def tokens() -> None:
+    """API bearer tokens."""
+
+
+@tokens.command("create")
+@click.argument("user")
+@click.option("--label", default="", help="What the token is for.")
+def tokens_create(user: str, label: str) -> None:
+    """Print a new API token for USER as the last line (only its hash is stored)."""
+    rt = _ready_runtime()
+    with rt.session() as session:
+        row = auth.user_by_name(session, user)
+        if row is None:
+            raise PublisherError(
+                f"no user named '{user}' (create one with `publisher users create`)"
+            )
+        token = auth.create_token(session, row, label=label, actor="cli")
+        click.echo(
+            f"token for {row.name} ({row.role}, {row.scope}); keep it secret, it is shown once:",
+            err=True,
+        )
+    click.echo(token)
+
+
+# Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.
+COMMAND_MODULES: list[str] = []
+
+
+def _register_commands() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(cli)
+
+
+_register_commands()
+
+
+def main() -> None:
+    cli(prog_name="publisher")
+
+
+__all__ = ["cli", "main"]

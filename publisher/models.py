@@ -1,0 +1,294 @@
+"""The content store's tables (SQLAlchemy 2.x). Migrations live in ``publisher/migrations``.
+
+Rows are converted to the plain values of :mod:`publisher.items` by :mod:`publisher.store`;
+nothing outside the store and the web/CLI edges touches these classes.
+
+Times are stored as naive UTC on every database and come back tz-aware (:class:`UTCDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, naive UTC stored, aware UTC out: identical on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; attach a time zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class AreaRow(Base):
+    """A copy of ``displays/``'s tree, so targets can reference areas."""
+
+    __tablename__ = "areas"
+    code: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tier: Mapped[str] = mapped_column(String(20))
+    parent: Mapped[str | None] = mapped_column(String(200))
+
+
+class ItemRow(Base):
+    __tablename__ = "items"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    priority: Mapped[str] = mapped_column(String(20), default="normal")
+    category: Mapped[str | None] = mapped_column(String(50))
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    dayparts: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    event_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    event_ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    all_day: Mapped[bool] = mapped_column(Boolean, default=False)
+    place_name: Mapped[str | None] = mapped_column(String(200))
+    place_address: Mapped[str | None] = mapped_column(String(300))
+    place_lat: Mapped[float | None] = mapped_column(Float)
+    place_lon: Mapped[float | None] = mapped_column(Float)
+    detail_url: Mapped[str | None] = mapped_column(String(1000))
+    image: Mapped[str | None] = mapped_column(String(300))
+    drill: Mapped[bool] = mapped_column(Boolean, default=False)
+    # alert fields (CAP 1.2); null for notices and events
+    cap_status: Mapped[str | None] = mapped_column(String(20))
+    cap_msg_type: Mapped[str | None] = mapped_column(String(20))
+    cap_identifier: Mapped[str | None] = mapped_column(String(300), index=True)
+    cap_sender: Mapped[str | None] = mapped_column(String(300))
+    cap_sent: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cap_references: Mapped[str | None] = mapped_column(Text)
+    severity: Mapped[str | None] = mapped_column(String(20))
+    urgency: Mapped[str | None] = mapped_column(String(20))
+    certainty: Mapped[str | None] = mapped_column(String(20))
+    warning_level: Mapped[int | None] = mapped_column(Integer)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # provenance, for idempotent upserts from collectors
+    source: Mapped[str] = mapped_column(String(100), default="staff")
+    external_id: Mapped[str | None] = mapped_column(String(500))
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    translations: Mapped[list[TranslationRow]] = relationship(
+        back_populates="item",
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="TranslationRow.position",
+    )
+    targets: Mapped[list[TargetRow]] = relationship(
+        back_populates="item", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_items_source_external_id"),
+        Index("ix_items_window", "status", "starts_at", "ends_at"),
+    )
+
+
+class TranslationRow(Base):
+    __tablename__ = "item_translations"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    lang: Mapped[str] = mapped_column(String(20), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text, default="")
+    item: Mapped[ItemRow] = relationship(back_populates="translations")
+
+
+class TargetRow(Base):
+    __tablename__ = "item_targets"
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("items.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True, index=True)
+    item: Mapped[ItemRow] = relationship(back_populates="targets")
+
+
+class ScreenRow(Base):
+    """A lobby screen from ``displays/``, plus what the publisher learns about it."""
+
+    __tablename__ = "screens"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), index=True)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    location: Mapped[str] = mapped_column(String(300), default="")
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    delivery: Mapped[str] = mapped_column(String(20), default="pull")
+    endpoint: Mapped[str | None] = mapped_column(String(1000))
+    folder: Mapped[str | None] = mapped_column(String(1000))
+    token: Mapped[str] = mapped_column(String(100))  # capability in the player URL
+    active: Mapped[bool] = mapped_column(Boolean, default=True)  # false once gone from displays/
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_item_id: Mapped[int | None] = mapped_column(Integer)
+    last_slide: Mapped[str | None] = mapped_column(String(300))
+    version_on_screen: Mapped[str | None] = mapped_column(String(100))
+    latest_version: Mapped[str | None] = mapped_column(String(100))
+    flagged_offline_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HeartbeatRow(Base):
+    """Proof of play: a screen reported showing this slide at this time."""
+
+    __tablename__ = "heartbeats"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screen_id: Mapped[str] = mapped_column(ForeignKey("screens.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    item_id: Mapped[int | None] = mapped_column(Integer)
+    slide: Mapped[str | None] = mapped_column(String(300))
+    version: Mapped[str | None] = mapped_column(String(100))
+
+
+class DeliveryRow(Base):
+    """One bundle version sent (or being sent) to an ``http`` or ``folder`` screen."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    screen_id: Mapped[str] = mapped_column(ForeignKey("screens.id"), index=True)
+    version: Mapped[str] = mapped_column(String(100))
+    method: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (
+        UniqueConstraint("screen_id", "version", name="uq_deliveries_screen_version"),
+    )
+
+
+class CollectRunRow(Base):
+    """One run of one source: when, what it stored, what it skipped and why."""
+
+    __tablename__ = "collect_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source: Mapped[str] = mapped_column(String(100), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"entry", "reason"}]
+
+
+class SnsPostRow(Base):
+    """The outbox: one post of one item revision to one account, keyed for exactly-once."""
+
+    __tablename__ = "sns_posts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), index=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    account: Mapped[str] = mapped_column(String(100))
+    network: Mapped[str] = mapped_column(String(20))
+    lang: Mapped[str] = mapped_column(String(20), default="ja")
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    remote_id: Mapped[str | None] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class QrScanRow(Base):
+    """Scans of a QR short link per day; no personal data."""
+
+    __tablename__ = "qr_scans"
+    code: Mapped[str] = mapped_column(String(300), primary_key=True)
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)  # YYYY-MM-DD, ward time
+    count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    role: Mapped[str] = mapped_column(String(20))  # editor | approver | admin
+    scope: Mapped[str] = mapped_column(ForeignKey("areas.code"))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class TokenRow(Base):
+    """An API bearer token: only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class AuditRow(Base):
+    """Every change: who, what, when, before and after."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # user name, "cli", "collect:<source>", ...
+    action: Mapped[str] = mapped_column(String(50))
+    entity: Mapped[str] = mapped_column(String(50))
+    entity_id: Mapped[str] = mapped_column(String(100), index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)

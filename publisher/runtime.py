@@ -1,0 +1,59 @@
+"""The running publisher: settings, the area tree and the database, built once per process.
+
+The web app keeps one in ``app.extensions["publisher"]``; each CLI command builds one. Nothing
+here starts threads or touches the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from publisher.areas import AreaTree, load_tree
+from publisher.config import Settings, load_settings
+from publisher.db import Database
+
+
+class Runtime:
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings if settings is not None else load_settings()
+
+    @cached_property
+    def tree(self) -> AreaTree:
+        return load_tree(self.settings["DISPLAYS_DIR"])
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings["TIMEZONE"])
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self.db.session() as session:
+            yield session
+
+    def item_url(self, item_id: int) -> str:
+        """The item's public page: what QR codes, feeds and posts link to."""
+        return f"{self.settings.base_url}/items/{item_id}"
+
+    def qr_url(self, code: str) -> str:
+        """What a QR code encodes: a short link ``/q/<code>`` that counts scans per day and
+        redirects (``i<id>`` → the item page). Residents' phones only ever see this form."""
+        return f"{self.settings.base_url}/q/{code}"
+
+    def item_qr_url(self, item_id: int) -> str:
+        return self.qr_url(f"i{item_id}")
+
+    def player_url(self, screen_id: str, token: str) -> str:
+        return f"{self.settings.base_url}/play/{screen_id}?token={token}"
+
+    def close(self) -> None:
+        if "db" in self.__dict__:
+            self.db.dispose()

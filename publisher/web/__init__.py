@@ -1,0 +1,81 @@
+"""The web app: one Flask app, one blueprint per audience.
+
+- ``api``: machines (JSON, bearer tokens) — this module's siblings add ``public`` (residents),
+  ``player`` (lobby screens) and ``admin`` (staff) as they are built.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from publisher.errors import PublisherError
+from publisher.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+# Blueprints in the order they are registered: "module:attribute".
+BLUEPRINTS = [
+    "publisher.web.api:bp",
+]
+
+
+def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app around a :class:`Runtime` (settings, area tree, database)."""
+    rt = runtime or Runtime()
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.update(
+        SECRET_KEY=rt.settings.secret_key(),
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=8 * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=rt.settings.base_url.startswith("https://"),
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["publisher"] = rt
+
+    import importlib
+
+    for spec in BLUEPRINTS:
+        module, attr = spec.split(":")
+        app.register_blueprint(getattr(importlib.import_module(module), attr))
+
+    @app.get("/healthz")
+    def healthz() -> Any:
+        """Liveness and database reachability, for load balancers and monitors."""
+        try:
+            rt.db.is_migrated()
+        except PublisherError as e:
+            return jsonify({"ok": False, "error": str(e)}), 503
+        return jsonify({"ok": True})
+
+    @app.errorhandler(PublisherError)
+    def publisher_error(e: PublisherError) -> Any:
+        return jsonify(e.as_json()), e.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> Any:
+        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+            return jsonify({"error": e.description or e.name}), e.code
+        return e
+
+    @app.errorhandler(Exception)
+    def unexpected(e: Exception) -> Any:
+        if isinstance(e, HTTPException):
+            return http_error(e)
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return jsonify({"error": "internal error; it has been logged"}), 500
+
+    return app
+
+
+def runtime() -> Runtime:
+    """The :class:`Runtime` of the current app."""
+    rt: Runtime = current_app.extensions["publisher"]
+    return rt

@@ -1,0 +1,101 @@
+"""The life of an item: draft → pending → approved → withdrawn / expired.
+
+The admin pages and the API both call these functions, so a rule is checked once, on the
+server, whatever route a request takes:
+
+- an editor writes drafts and submits them; an approver or admin approves, returns
+  (with a comment) or withdraws; an approver's or admin's new item is approved at once
+  (an emergency cannot wait) unless it asks to stay a draft;
+- nobody acts on an item with a target outside their scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from publisher.areas import AreaTree
+from publisher.auth import Principal
+from publisher.errors import Conflict, PublisherError
+from publisher.items import Item, parse_item
+from publisher.store import create_item, get_item, update_item
+
+# action -> (statuses it starts from, status it ends in, role it needs)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "submit": (("draft",), "pending", "editor"),
+    "approve": (("draft", "pending"), "approved", "approver"),
+    "return": (("pending",), "draft", "approver"),
+    "withdraw": (("draft", "pending", "approved"), "withdrawn", "approver"),
+}
+
+
+def create(session: Session, tree: AreaTree, who: Principal, data: Mapping[str, Any]) -> Item:
+    """A new item from API-shaped ``data``, in the status the author's role allows."""
+    item = parse_item({k: v for k, v in data.items() if k != "status"}, tree)
+    who.require_scope(tree, item.targets)
+    asked = data.get("status")
+    if asked not in (None, "draft", "pending", "approved"):
+        raise PublisherError("a new item's status is draft, pending or approved", field="status")
+    if who.at_least("approver"):
+        status = asked or "approved"
+    elif asked == "approved":
+        who.require_role("approver", "publishing without review")
+        status = "approved"
+    else:
+        status = asked or "draft"
+    return create_item(
+        session, item.with_changes(status=status), actor=who.name, user_id=who.user_id
+    )
+
+
+def edit(
+    session: Session, tree: AreaTree, who: Principal, item_id: int, data: Mapping[str, Any]
+) -> Item:
+    """Apply a partial change. An editor's change to a live item sends it back for review."""
+    current = get_item(session, item_id)
+    who.require_scope(tree, current.targets)
+    if current.status in ("withdrawn", "expired"):
+        raise Conflict(f"item {item_id} is {current.status}; create a new item instead")
+    if "status" in data:
+        raise PublisherError("change status with /submit, /approve or /withdraw", field="status")
+    changed = parse_item(data, tree, base=current)
+    who.require_scope(tree, changed.targets)
+    status = None
+    if current.status in ("approved", "pending") and not who.at_least("approver"):
+        status = "draft"
+    return update_item(session, changed, actor=who.name, status=status, user_id=who.user_id)
+
+
+def transition(
+    session: Session,
+    tree: AreaTree,
+    who: Principal,
+    item_id: int,
+    action: str,
+    comment: str | None = None,
+) -> Item:
+    """submit | approve | return | withdraw, checked against role, scope and current status."""
+    if action not in TRANSITIONS:
+        raise PublisherError(f"unknown action '{action}' (use {', '.join(TRANSITIONS)})")
+    sources, target, role = TRANSITIONS[action]
+    item = get_item(session, item_id)
+    who.require_scope(tree, item.targets)
+    who.require_role(role, f"to {action} an item")
+    if item.status not in sources:
+        raise Conflict(
+            f"item {item_id} is {item.status}; it cannot be {action}ed "
+            f"(only from {' or '.join(sources)})"
+        )
+    if action == "return" and not (comment or "").strip():
+        raise PublisherError("say why the item goes back to its author", field="comment")
+    return update_item(
+        session,
+        item,
+        actor=who.name,
+        action=action,
+        status=target,
+        user_id=who.user_id,
+        comment=comment,
+    )

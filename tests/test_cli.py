@@ -1,0 +1,165 @@
+"""The operator's command line: init, areas, screens, items, users and tokens."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from publisher.cli import cli
+from publisher.config import REPO_DIR
+from publisher.models import AuditRow, ItemRow
+
+
+@pytest.fixture
+def run(rt, monkeypatch):
+    """Run ``publisher ARGS`` against the test runtime; returns (exit code, output)."""
+    monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
+    rt.close = lambda: None  # the fixture owns the runtime
+
+    def invoke(*args, input=None):
+        result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+        return result.exit_code, result.output
+
+    return invoke
+
+
+def test_init_with_demo_twice_changes_nothing(run, rt):
+    code, out = run("init", "--demo")
+    assert code == 0, out
+    assert "demo items:" in out and " created" in out
+    with rt.session() as s:
+        items = s.scalar(select(func.count()).select_from(ItemRow))
+        audits = s.scalar(select(func.count()).select_from(AuditRow))
+    code, out = run("init", "--demo")
+    assert code == 0 and "areas: 34 (0 changed), screens: 44 (0 changed)" in out
+    assert "0 created, 0 updated" in out
+    with rt.session() as s:
+        assert s.scalar(select(func.count()).select_from(ItemRow)) == items >= 25
+        assert s.scalar(select(func.count()).select_from(AuditRow)) == audits
+
+
+def test_areas_json_shows_regions_and_districts_in_japanese(run):
+    code, out = run("areas", "--json")
+    tree = json.loads(out)
+    assert [r["name"] for r in tree["children"]] == ["世田谷", "北沢", "玉川", "砧", "烏山"]
+    assert sum(len(r["children"]) for r in tree["children"]) == 28
+
+
+def test_screens_carry_a_player_url_with_their_token(run):
+    code, out = run("screens", "--json")
+    screens = json.loads(out)
+    daizawa = next(s for s in screens if s["id"] == "daizawa-1")
+    assert daizawa["player_url"].startswith("https://signage.example.jp/play/daizawa-1?token=")
+    assert daizawa["status"] == "never seen"
+
+
+def test_items_add_prints_the_id_and_show_displays_it(run):
+    code, out = run(
+        "items",
+        "add",
+        "--kind",
+        "notice",
+        "--title",
+        "臨時休館のお知らせ",
+        "--target",
+        "setagaya/kitazawa/daizawa",
+        "--start",
+        "2026-11-01",
+        "--end",
+        "2026-12-01",
+    )
+    assert code == 0, out
+    item_id = int(out.strip())
+    code, out = run("items", "show", str(item_id), "--json")
+    assert json.loads(out)["status"] == "approved"
+    code, out = run("items", "list", "--area", "setagaya/kitazawa/daizawa")
+    assert "臨時休館のお知らせ" in out
+    code, out = run("items", "list", "--area", "setagaya/kinuta/seijo")
+    assert "臨時休館のお知らせ" not in out
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["items", "add", "--kind", "notice", "--title", "x", "--target", "setagaya/kitazwa"],
+            "unknown area 'setagaya/kitazwa' (did you mean 'setagaya/kitazawa'?)",
+        ),
+        (
+            [
+                "items",
+                "add",
+                "--kind",
+                "notice",
+                "--title",
+                "x",
+                "--target",
+                "setagaya",
+                "--start",
+                "2026-12-01",
+                "--end",
+                "2026-11-01",
+            ],
+            "ends before it starts",
+        ),
+        (["items", "show", "4242"], "no item 4242"),
+        (["tokens", "create", "nobody"], "no user named 'nobody'"),
+    ],
+)
+def test_bad_input_is_one_line_and_a_non_zero_exit(run, args, message):
+    code, out = run(*args)
+    assert code != 0
+    assert message in out
+    assert "Traceback" not in out
+    assert len(out.strip().splitlines()) == 1
+
+
+def test_a_user_gets_a_token_that_works_on_the_api(run, client):
+    code, out = run(
+        "users",
+        "create",
+        "daizawa-editor",
+        "--role",
+        "editor",
+        "--area",
+        "setagaya/kitazawa/daizawa",
+        "--password-stdin",
+        input="a long enough password\n",
+    )
+    assert code == 0, out
+    code, out = run("tokens", "create", "daizawa-editor")
+    token = out.strip().splitlines()[-1]
+    r = client.get(
+        "/api/items?area=setagaya/kitazawa/daizawa&status=draft",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert r.status_code == 200
+
+
+def test_a_short_password_is_refused(run):
+    code, out = run(
+        "users",
+        "create",
+        "x",
+        "--role",
+        "editor",
+        "--area",
+        "setagaya",
+        "--password-stdin",
+        input="short\n",
+    )
+    assert code != 0 and "at least 10 characters" in out
+
+
+def test_help_lists_every_setting():
+    out = CliRunner().invoke(cli, ["--help"]).output
+    assert "PUBLISHER_DATABASE_URL" in out and "PUBLISHER_BASE_URL" in out
+
+
+def test_readme_documents_every_setting():
+    from publisher.config import SETTINGS
+
+    readme = (REPO_DIR / "README.md").read_text(encoding="utf-8")
+    missing = [s.name for s in SETTINGS if f"PUBLISHER_{s.name}" not in readme]
+    assert not missing, f"README.md does not document {missing}"
