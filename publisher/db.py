@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,6 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from publisher.errors import ConfigError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+CHANGED_ITEMS = "publisher.changed_items"
+
+
+def mark_changed(session: Session, item_id: int) -> None:
+    """Record that this unit of work changed an item (heard after commit, never before)."""
+    session.info.setdefault(CHANGED_ITEMS, set()).add(item_id)
 
 
 class Database:
@@ -31,10 +37,16 @@ class Database:
         else:
             self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # Called with the ids of items a unit of work changed, after it committed.
+        self.on_items_changed: Callable[[set[int]], None] | None = None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on any error."""
+        """A unit of work: committed when the block ends, rolled back on any error.
+
+        Writers mark the items they change (:func:`mark_changed`); once the commit succeeded,
+        :attr:`on_items_changed` hears about them (push to screens, deliveries, SNS outbox).
+        """
         with self._sessions() as session:
             try:
                 yield session
@@ -42,6 +54,9 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
+            changed = session.info.pop(CHANGED_ITEMS, None)
+        if changed and self.on_items_changed is not None:
+            self.on_items_changed(changed)
 
     def migrate(self) -> None:
         """Create or upgrade every table to the newest migration."""

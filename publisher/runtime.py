@@ -6,7 +6,9 @@ here starts threads or touches the network.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import importlib
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from zoneinfo import ZoneInfo
@@ -16,6 +18,12 @@ from sqlalchemy.orm import Session
 from publisher.areas import AreaTree, load_tree
 from publisher.config import Settings, load_settings
 from publisher.db import Database
+
+log = logging.getLogger(__name__)
+
+# Who hears that items changed (after commit), in order: "module:function", each called as
+# ``function(runtime, item_ids)``. Adding a channel that reacts to changes is a one-line change.
+CHANGE_LISTENERS: list[str] = []
 
 
 class Runtime:
@@ -28,7 +36,27 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        return Database(self.settings.database_url)
+        db = Database(self.settings.database_url)
+        db.on_items_changed = self.items_changed
+        return db
+
+    @cached_property
+    def listeners(self) -> list[Callable[[Runtime, set[int]], None]]:
+        out = []
+        for spec in CHANGE_LISTENERS:
+            module, attr = spec.split(":")
+            out.append(getattr(importlib.import_module(module), attr))
+        return out
+
+    def items_changed(self, item_ids: set[int]) -> None:
+        """Tell every listener; one failing listener never stops the others or the writer."""
+        for listener in self.listeners:
+            try:
+                listener(self, item_ids)
+            except Exception:
+                log.exception(
+                    "listener %s failed for items %s", listener.__name__, sorted(item_ids)
+                )
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -18,6 +18,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
+from publisher.db import mark_changed
 from publisher.errors import NotFound
 from publisher.items import AlertInfo, Daypart, Item, Place, Translation, parse_dayparts
 from publisher.models import AreaRow, AuditRow, ItemRow, ScreenRow, TargetRow, TranslationRow, now
@@ -219,6 +220,7 @@ def create_item(session: Session, item: Item, *, actor: str, user_id: int | None
     session.flush()
     created = to_item(row)
     audit(session, actor, "create", "item", row.id, None, created.as_json())
+    mark_changed(session, row.id)
     return created
 
 
@@ -253,6 +255,7 @@ def update_item(
     session.flush()
     after = to_item(row)
     audit(session, actor, action, "item", row.id, before.as_json(), after.as_json())
+    mark_changed(session, row.id)
     return after
 
 

@@ -109,3 +109,17 @@ def test_syncing_displays_twice_changes_nothing_and_keeps_screen_tokens(rt):
     with rt.session() as s:
         assert dict(s.execute(select(ScreenRow.id, ScreenRow.token)).all()) == tokens
     assert len(tokens) == len(rt.tree.screens)
+
+
+def test_listeners_hear_of_changed_items_only_after_commit(rt):
+    heard = []
+    rt.__dict__["listeners"] = [lambda runtime, ids: heard.append(sorted(ids))]
+    item = add(rt, title="通知テスト")
+    assert heard == [[item.id]]
+    try:
+        with rt.session() as s:
+            create_item(s, make_item(title="取り消される"), actor="test")
+            raise RuntimeError("the unit of work fails")
+    except RuntimeError:
+        pass
+    assert heard == [[item.id]]  # a rolled-back change is never announced
