@@ -481,7 +481,7 @@ def _parse_place(raw: Any) -> Place | None:
         raise PublisherError(
             'must be {"name": ..., "address": ..., "lat": ..., "lon": ...}', field="place"
         )
-    coords = []
+    coords: list[float | None] = []
     for key, limit in (("lat", 90), ("lon", 180)):
         v = raw.get(key)
         if v in (None, ""):

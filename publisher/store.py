@@ -319,7 +319,7 @@ def sync_tree(session: Session, tree: AreaTree) -> dict[str, int]:
     have = {a.code: a for a in session.scalars(select(AreaRow))}
     for area in tree:
         row = have.get(area.code)
-        values = {"name": area.name, "tier": area.tier, "parent": area.parent}
+        values: dict[str, Any] = {"name": area.name, "tier": area.tier, "parent": area.parent}
         if row is None:
             session.add(AreaRow(code=area.code, **values))
             counts["areas"] += 1

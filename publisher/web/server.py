@@ -14,7 +14,7 @@ from publisher.runtime import Runtime
 from publisher.web import create_app
 
 
-class _Server(BaseApplication):  # type: ignore[misc]
+class _Server(BaseApplication):
     def __init__(self, app: Any, options: dict[str, Any]):
         self.application = app
         self.options = options
