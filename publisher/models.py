@@ -243,6 +243,11 @@ class SnsPostRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set when a send is claimed: a row found still "sending" later is reconciled, not resent
+    intent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # set when the item is withdrawn: the post is taken down where the network allows it
+    withdraw_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    __table_args__ = (Index("ix_sns_posts_due", "state", "not_before"),)
 
 
 class QrScanRow(Base):

@@ -1,0 +1,80 @@
+"""Mastodon through Mastodon.py, pointed at the account's instance.
+
+- post: ``status_post`` with ``Idempotency-Key`` (the outbox row's key): Mastodon keeps the
+  key for an hour and answers a repeat with the status it already made.
+- delete: ``status_delete``.
+- find_recent: re-sending with the same key is the check, so this answers None; a crash
+  left unreconciled for more than an hour could post twice (see README, "SNS").
+
+Mastodon.py's own rate-limit handling would sleep; it is told to raise instead, and the
+response's ``Retry-After`` is read through a response hook so the outbox can wait its turn.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonNetworkError,
+    MastodonRatelimitError,
+    MastodonServerError,
+)
+
+from publisher.deliver.sns import TIMEOUT_S, SendError, mask, retry_after
+
+
+class MastodonAdapter:
+    network = "mastodon"
+
+    def __init__(self, base_url: str, token: str, session: requests.Session | None = None):
+        self.base_url = base_url.rstrip("/")
+        self._token = token
+        self._last: requests.Response | None = None
+        http = session or requests.Session()
+        http.hooks["response"].append(self._remember)
+        self._api = Mastodon(
+            access_token=token,
+            api_base_url=self.base_url,
+            ratelimit_method="throw",
+            version_check_mode="none",
+            request_timeout=TIMEOUT_S,
+            session=http,
+        )
+
+    def _remember(self, response: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self._last = response
+
+    def _run(self, what: str, call: Any) -> Any:
+        try:
+            return call()
+        except MastodonRatelimitError:
+            headers = self._last.headers if self._last is not None else {}
+            raise SendError(f"{what}: HTTP 429: rate limited", 429, retry_after(headers)) from None
+        except MastodonServerError as e:
+            raise SendError(
+                f"{what}: HTTP {e.args[1]}: {e.args[3] or e.args[2]}", e.args[1]
+            ) from None
+        except MastodonAPIError as e:
+            status = e.args[1] if len(e.args) > 1 else None
+            detail = mask(str(e.args[3] if len(e.args) > 3 else e), (self._token,))
+            raise SendError(f"{what}: HTTP {status}: {detail}", status, permanent=True) from None
+        except MastodonNetworkError:
+            raise SendError(f"{what}: cannot reach {self.base_url}") from None
+
+    def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str:
+        status = self._run(
+            "Mastodon post",
+            lambda: self._api.status_post(
+                text, visibility="public", idempotency_key=idempotency_key
+            ),
+        )
+        return str(status["id"])
+
+    def delete(self, remote_id: str) -> None:
+        self._run("Mastodon delete", lambda: self._api.status_delete(remote_id))
+
+    def find_recent(self, text: str, idempotency_key: str) -> str | None:
+        return None
