@@ -54,15 +54,21 @@ class MastodonAdapter:
             headers = self._last.headers if self._last is not None else {}
             raise SendError(f"{what}: HTTP 429: rate limited", 429, retry_after(headers)) from None
         except MastodonServerError as e:
-            raise SendError(
-                f"{what}: HTTP {e.args[1]}: {e.args[3] or e.args[2]}", e.args[1]
-            ) from None
+            raise SendError(f"{what}: HTTP {e.args[1]}: {self._detail(e)}", e.args[1]) from None
         except MastodonAPIError as e:
             status = e.args[1] if len(e.args) > 1 else None
-            detail = mask(str(e.args[3] if len(e.args) > 3 else e), (self._token,))
-            raise SendError(f"{what}: HTTP {status}: {detail}", status, permanent=True) from None
+            raise SendError(
+                f"{what}: HTTP {status}: {self._detail(e)}", status, permanent=True
+            ) from None
         except MastodonNetworkError:
             raise SendError(f"{what}: cannot reach {self.base_url}") from None
+
+    def _detail(self, e: Exception) -> str:
+        """The instance's own words: its ``error`` field, else the body, never the token."""
+        said = e.args[3] if len(e.args) > 3 else None
+        if not said and self._last is not None:
+            said = " ".join(self._last.text.split())[:300]
+        return mask(str(said or e), (self._token,))
 
     def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str:
         status = self._run(
