@@ -146,9 +146,12 @@ def phrases(text: str) -> list[str]:
 def shorten(text: str, fits: Callable[[str], bool]) -> str | None:
     """The longest phrase-boundary prefix of ``text`` plus "…" that ``fits``, or None.
 
-    Trailing spaces and a dangling 、 are dropped before the ellipsis.
+    Trailing spaces and a dangling 、 are dropped before the ellipsis. A text that is a single
+    phrase (a run budoux cannot split) is cut between grapheme clusters, never inside one.
     """
     pieces = phrases(text)
+    if len(pieces) == 1:  # one unbreakable run (no phrase or word inside): whole graphemes
+        pieces = regex.findall(r"\X", text)
     best = None
     lo, hi = 1, len(pieces) - 1  # fewer than all pieces: something must be cut
     while lo <= hi:  # fits() is monotone in the prefix length
