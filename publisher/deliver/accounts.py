@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -73,7 +73,7 @@ class Accounts:
     def get(self, area: str, network: str) -> Account | None:
         return self.by_area.get(area, {}).get(network)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[Account]:
         for nets in self.by_area.values():
             yield from nets.values()
 

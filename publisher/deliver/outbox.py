@@ -339,8 +339,8 @@ def _set(rt: Any, row: SnsPostRow, **values: Any) -> None:
 def _adapter(account: Account, env: Mapping[str, str]) -> Adapter:
     cls = load_adapter(account.network)
     if account.network == "bluesky":
-        return cls(account.base_url, account.handle, credential(account.password_env, env))  # type: ignore[no-any-return]
-    return cls(account.base_url, credential(account.token_env, env))  # type: ignore[no-any-return]
+        return cls(account.base_url, account.handle, credential(account.password_env, env))
+    return cls(account.base_url, credential(account.token_env, env))
 
 
 def _quiet_until(account: Account, now: datetime, tz: Any) -> datetime | None:

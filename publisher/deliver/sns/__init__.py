@@ -64,7 +64,7 @@ class CannotDelete(Exception):
 
 def load_adapter(network: str) -> type:
     module, attr = ADAPTERS[network].split(":")
-    return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+    return getattr(importlib.import_module(module), attr)
 
 
 def http_error(

@@ -41,7 +41,7 @@ class LineAdapter:
 
     def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str:
         key = retry_key(idempotency_key)
-        request = BroadcastRequest(messages=[TextMessage(text=text)])  # type: ignore[call-arg]
+        request = BroadcastRequest(messages=[TextMessage(text=text)])
         with ApiClient(self._config) as client:
             try:
                 answer = MessagingApi(client).broadcast_with_http_info(
