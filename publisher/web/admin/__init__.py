@@ -145,6 +145,11 @@ def _csrf_error(e: CSRFError) -> Any:
     return render_page("error.html", 400, message=M["error_csrf"], detail="")
 
 
+@bp.errorhandler(413)
+def _too_large(e: Any) -> Any:
+    return render_page("error.html", 413, message=M["error_image_big"], detail="")
+
+
 @bp.get("/")
 def home() -> Any:
     """The start page is the item list."""
