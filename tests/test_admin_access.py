@@ -130,6 +130,7 @@ def test_an_approver_returns_an_item_only_with_a_reason(staff, rt):
         == 302
     )
     assert status_of(rt, item_id) == "draft"
+    assert "日付を確認" in staff("daizawa-editor").get(f"/admin/items/{item_id}").text
 
 
 def test_an_editors_change_to_a_live_item_goes_back_for_review(staff, rt):

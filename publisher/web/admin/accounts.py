@@ -51,6 +51,8 @@ class StaffUser(UserMixin):
         self.name = row.name
         self.role = row.role
         self.scope = row.scope
+        tree = runtime().tree
+        self.scope_name = tree.get(row.scope).display_name if row.scope in tree else row.scope
         self.principal = auth.principal_of(row)
 
 

@@ -14,6 +14,7 @@ from publisher.areas import LANGUAGES, Area
 from publisher.auth import Principal
 from publisher.errors import Forbidden, NotFound, PublisherError
 from publisher.items import CATEGORIES, JST, KINDS, PRIORITIES, STATUSES, WEEKDAYS, Item, parse_item
+from publisher.models import ItemRow
 from publisher.render.slides import SlideSpec, render_slide
 from publisher.store import get_item, list_items
 from publisher.web import runtime
@@ -116,8 +117,16 @@ def _form_page(
         status_label=status_of(item, at) if item else None,
         item_url=rt.item_url(item.id) if item and item.id else "",
         summary=summary(item) if item else "",
+        review_comment=_review_comment(item.id) if item and item.id else None,
         levels=range(1, 6),
     )
+
+
+def _review_comment(item_id: int) -> str | None:
+    """Why an approver sent the item back, shown to its author while it is a draft."""
+    with runtime().session() as s:
+        row = s.get(ItemRow, item_id)
+        return row.review_comment if row is not None and row.status == "draft" else None
 
 
 def _render_png(item: Item, orientation: str) -> Any:
