@@ -49,6 +49,10 @@ def test_a_form_posted_without_its_csrf_token_is_refused(staff, rt):
     r = s.client.post("/admin/items/new", data=notice_form())
     assert r.status_code == 400
     assert s.get("/admin/items").text.count("落ち葉清掃") == 0
+    assert s.client.post("/admin/logout").status_code == 400
+    assert s.get("/admin/items").status_code == 200  # still logged in
+    bare = s.client.post("/admin/login", data={"name": "daizawa-editor", "password": PASSWORD})
+    assert bare.status_code == 400
 
 
 def test_the_api_and_players_need_no_csrf_token(client):

@@ -239,3 +239,42 @@ def test_the_audit_page_shows_who_changed_what_before_and_after(staff):
     assert "&#34;revision&#34;" not in page  # bookkeeping is not a change
     other = staff("kinuta-approver").get(f"/admin/audit?entity_id={item_id}").text
     assert "雨天中止" not in other  # outside the approver's scope
+
+
+# -- screens ------------------------------------------------------------------------------------
+
+
+def test_the_screens_page_shows_which_screens_are_online_and_how_delivery_went(staff, rt, clock):
+    from publisher.models import DeliveryRow, ScreenRow
+
+    with rt.session() as session:
+        live = session.get(ScreenRow, "daizawa-1")
+        live.last_heartbeat_at = clock.at - timedelta(minutes=2)
+        live.last_slide, live.version_on_screen, live.latest_version = "notice-42.png", "v7", "v8"
+        session.get(ScreenRow, "daizawa-2").last_heartbeat_at = clock.at - timedelta(minutes=4)
+        session.add_all(
+            [
+                DeliveryRow(
+                    screen_id="daizawa-1",
+                    version="v7",
+                    method="http",
+                    state="delivered",
+                    delivered_at=clock.at - timedelta(hours=1),
+                ),
+                DeliveryRow(
+                    screen_id="daizawa-1",
+                    version="v8",
+                    method="http",
+                    state="failed",
+                    attempts=3,
+                    last_error="connection refused",
+                ),
+            ]
+        )
+    page = staff("kitazawa-approver").get("/admin/screens?region=setagaya/kitazawa").text
+    rows = {r.split("</code>")[0]: r for r in page.split("<code>")[1:] if "</code>" in r}
+    assert "接続中" in rows["daizawa-1"] and "未接続" in rows["daizawa-2"]
+    assert "notice-42.png" in rows["daizawa-1"] and "古い版" in rows["daizawa-1"]
+    assert "connection refused" in rows["daizawa-1"] and "失敗: 1" in rows["daizawa-1"]
+    assert "2026-11-22 09:00" in rows["daizawa-1"]  # last delivered, in Japan time
+    assert "seijo" not in page  # another region's screens are filtered out

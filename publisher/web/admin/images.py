@@ -42,7 +42,7 @@ def clean_image(data: bytes) -> tuple[bytes, str]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
+            img: Image.Image = Image.open(io.BytesIO(data))
             if img.format not in ACCEPTED_FORMATS:
                 raise ImageRejected(f"{img.format} images are not accepted", "format")
             if max(img.size) > IMAGE_MAX_SIDE_PX:

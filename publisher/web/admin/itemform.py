@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
+
+from werkzeug.datastructures import MultiDict
 
 from publisher.areas import LANGUAGES
 from publisher.items import JST, WEEKDAYS, Item
@@ -19,9 +21,7 @@ FORM_LANGUAGES = ("ja", "en", "zh-Hans", "zh-Hant", "ko", "ja-x-easy")
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–〜~]\s*(\d{1,2}:\d{2})\s*$")
 
 
-class FormData(Protocol):
-    def get(self, key: str, default: Any = ...) -> Any: ...
-    def getlist(self, key: str) -> list[str]: ...
+FormData = MultiDict[str, str]  # what a posted form is (werkzeug's, so tests build one plainly)
 
 
 def _text(form: FormData, name: str) -> str:

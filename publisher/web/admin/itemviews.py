@@ -401,5 +401,5 @@ def emergency() -> Any:
         groups=target_groups(me),
         live=live,
         levels=range(1, 6),
-        tree=rt.tree,
+        area_names=lambda codes: "、".join(rt.tree.get(c).short_name for c in codes),
     )
