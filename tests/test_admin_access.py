@@ -207,3 +207,11 @@ def test_users_page_creates_accounts_only_within_the_admins_scope(staff, rt):
     assert r.status_code == 302
     assert staff("seijo-editor").get("/admin/items").status_code == 200
     assert staff("kitazawa-approver").get("/admin/users").status_code == 403
+
+
+def test_a_missing_japanese_title_is_reported_next_to_that_field(staff):
+    r = staff("daizawa-editor").post("/admin/items/new", notice_form(**{"title.ja": ""}))
+    assert r.status_code == 400
+    assert 'id="err-f-title-ja"' in r.text
+    assert 'aria-describedby="err-f-title-ja"' in r.text
+    assert "Fallen-leaf clean-up in Daizawa" in r.text  # the other languages are kept
