@@ -272,6 +272,16 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
 
+class LoginAttemptRow(Base):
+    """A failed staff login from one network address, for throttling across processes."""
+
+    __tablename__ = "login_attempts"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(100))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    __table_args__ = (Index("ix_login_attempts_address_at", "address", "at"),)
+
+
 class TokenRow(Base):
     """An API bearer token: only its SHA-256 is kept."""
 

@@ -1,0 +1,211 @@
+"""Logging in and out, throttling guessers, and staff accounts.
+
+Throttling has two locks, both kept in the database so every server process sees them:
+
+- per account: :data:`LOCK_AFTER_FAILURES` wrong passwords in a row lock it for
+  :data:`LOCK_S` seconds (``users.failed_logins`` / ``users.locked_until``), even against the
+  right password;
+- per network address: :data:`ADDRESS_MAX_FAILURES` failures within :data:`ADDRESS_WINDOW_S`
+  refuse further attempts from it (``login_attempts``), whatever the account.
+
+The page says the same thing for an unknown account, a wrong password and a locked account, so
+it never reveals which accounts exist. Logs name the address, never the typed name or password.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, request, session, url_for
+from flask_login import UserMixin, login_user, logout_user
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from publisher import auth
+from publisher.errors import Forbidden, PublisherError
+from publisher.items import iso
+from publisher.models import LoginAttemptRow, UserRow
+from publisher.store import audit
+from publisher.web import runtime
+from publisher.web.admin import bp, clock, error_text, field_key, login_manager, render_page, who
+from publisher.web.admin.messages import M
+
+log = logging.getLogger(__name__)
+
+LOCK_AFTER_FAILURES = 5
+LOCK_S = 15 * 60
+ADDRESS_MAX_FAILURES = 20
+ADDRESS_WINDOW_S = 15 * 60
+
+
+class StaffUser(UserMixin):
+    """The session's user. Its id carries a piece of the password hash, so changing a password
+    ends every session opened with the old one."""
+
+    def __init__(self, row: UserRow):
+        self.id = f"{row.id}:{row.password_hash[-16:]}"
+        self.name = row.name
+        self.role = row.role
+        self.scope = row.scope
+        tree = runtime().tree
+        self.scope_name = tree.get(row.scope).display_name if row.scope in tree else row.scope
+        self.principal = auth.principal_of(row)
+
+
+@login_manager.user_loader
+def _load_user(session_id: str) -> StaffUser | None:
+    user_id, _, fingerprint = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    with runtime().session() as s:
+        row = s.get(UserRow, int(user_id))
+        if row is None or not row.active or row.password_hash[-16:] != fingerprint:
+            return None
+        return StaffUser(row)
+
+
+# -- throttled password check -------------------------------------------------------------------
+
+
+@cache
+def _decoy_hash() -> str:
+    return auth.hash_password("decoy password for unknown accounts")
+
+
+def attempt_login(
+    s: Session, name: str, password: str, address: str, at: datetime
+) -> tuple[UserRow | None, str]:
+    """The user if ``name``/``password`` may log in now, else ``None`` and why
+    (``"address"``: this address is throttled; ``"refused"``: anything else)."""
+    window_start = at - timedelta(seconds=ADDRESS_WINDOW_S)
+    recent = s.scalar(
+        select(func.count())
+        .select_from(LoginAttemptRow)
+        .where(LoginAttemptRow.address == address, LoginAttemptRow.at > window_start)
+    )
+    if (recent or 0) >= ADDRESS_MAX_FAILURES:
+        return None, "address"
+    row = auth.user_by_name(s, name.strip())
+    if row is None or not row.active:
+        auth.check_password(UserRow(password_hash=_decoy_hash()), password)  # same time taken
+        _failed(s, address, at)
+        return None, "refused"
+    if row.locked_until is not None and row.locked_until > at:
+        _failed(s, address, at)
+        return None, "refused"
+    if not auth.check_password(row, password):
+        row.failed_logins = (row.failed_logins or 0) + 1
+        if row.failed_logins >= LOCK_AFTER_FAILURES:
+            row.failed_logins = 0
+            row.locked_until = at + timedelta(seconds=LOCK_S)
+            audit(s, "login", "lock", "user", row.id, None, {"locked_until": iso(row.locked_until)})
+            log.warning("staff account %s locked after repeated failed logins", row.id)
+        _failed(s, address, at)
+        return None, "refused"
+    row.failed_logins, row.locked_until = 0, None
+    return row, ""
+
+
+def _failed(s: Session, address: str, at: datetime) -> None:
+    s.add(LoginAttemptRow(address=address, at=at))
+    s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.at < at - timedelta(days=1)))
+    log.warning("failed staff login from %s", address)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path inside the admin: never an open redirect."""
+    if target:
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and parts.path.startswith("/admin/"):
+            return target
+    return url_for("admin.items")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The login form; on success a fresh session (no fixation) and back to where they were."""
+    if request.method == "GET":
+        return render_page("login.html", next=request.args.get("next", ""))
+    name = request.form.get("name", "")
+    password = request.form.get("password", "")
+    address = request.remote_addr or "unknown"
+    with runtime().session() as s:
+        row, why = attempt_login(s, name, password, address, clock())
+        user = StaffUser(row) if row is not None else None
+    if user is None:
+        message = M["login_address_throttled"] if why == "address" else M["login_failed"]
+        status = 429 if why == "address" else 401
+        return render_page(
+            "login.html", status, error=message, name=name, next=request.form.get("next", "")
+        )
+    session.clear()
+    login_user(user)
+    log.info("staff user %s logged in from %s", user.name, address)
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    """End the session (POST only, so a link elsewhere cannot log staff out)."""
+    logout_user()
+    session.clear()
+    flash(M["logged_out"])
+    return redirect(url_for("admin.login"))
+
+
+# -- accounts (admins) --------------------------------------------------------------------------
+
+
+@bp.route("/users", methods=["GET", "POST"])
+def users() -> Any:
+    """Admins list and create staff accounts within their own scope, with a role up to theirs."""
+    me = who()
+    me.require_role("admin", "managing staff accounts")
+    rt = runtime()
+    errors: dict[str, str] = {}
+    form: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        form = {k: request.form.get(k, "") for k in ("name", "role", "scope")}
+        try:
+            if form["role"] in auth.ROLES and not me.at_least(form["role"]):
+                raise Forbidden("a new account's role cannot be above yours", field="role")
+            if form["scope"] not in rt.tree or not rt.tree.within(form["scope"], me.scope):
+                raise Forbidden("the new account's scope must be within yours", field="scope")
+            with rt.session() as s:
+                auth.create_user(
+                    s,
+                    rt.tree,
+                    form["name"],
+                    form["role"],
+                    form["scope"],
+                    request.form.get("password", ""),
+                    actor=me.name,
+                )
+            flash(M["user_created"])
+            return redirect(url_for("admin.users"))
+        except PublisherError as e:
+            errors[field_key(e.field) or "name"] = error_text(e)
+            status = e.status
+    with rt.session() as s:
+        rows = list(s.scalars(select(UserRow).order_by(UserRow.name)))
+        listed = [
+            {
+                "name": r.name,
+                "role": r.role,
+                "scope": rt.tree.get(r.scope).display_name,
+                "active": r.active,
+                "locked": bool(r.locked_until and r.locked_until > clock()),
+            }
+            for r in rows
+            if r.scope in rt.tree and rt.tree.within(r.scope, me.scope)
+        ]
+    scopes = [rt.tree.get(c) for c in rt.tree.audience(me.scope)]
+    roles = [r for r in auth.ROLES if me.at_least(r)]
+    return render_page(
+        "users.html", status, users=listed, scopes=scopes, roles=roles, form=form, errors=errors
+    )
