@@ -79,8 +79,8 @@ class Upstream:
         return f"http://127.0.0.1:{self.server.server_address[1]}{path}"
 
 
-@pytest.fixture
-def upstream() -> Iterator[Upstream]:
+@pytest.fixture(name="upstream")
+def upstream_server() -> Iterator[Upstream]:
     server = Upstream()
     server.thread.start()
     yield server

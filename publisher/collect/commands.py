@@ -71,7 +71,7 @@ def register(cli: click.Group) -> None:
         if status:
             with rt.session() as session:
                 runs = last_runs(session)
-            rows = [
+            rows: list[dict[str, Any]] = [
                 {"source": s.name, "kind": s.kind, "interval": str(s.interval),
                  "location": s.location, "last_run": runs.get(s.name)}
                 for s in sources
@@ -102,8 +102,8 @@ def register(cli: click.Group) -> None:
         if as_json:
             _echo_json([r.as_json() for r in results])
         else:
-            for r in results:
-                _report(r)
+            for result in results:
+                _report(result)
         failed = [r for r in results if not r.ok]
         if failed:
             click.echo(f"{len(failed)} of {len(results)} sources failed", err=True)

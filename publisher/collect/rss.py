@@ -63,7 +63,7 @@ def html_text(fragment: str) -> str:
 
 def _when(entry: Any) -> datetime | None:
     for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+        parsed = dict.get(entry, key)  # plain lookup: feedparser's own maps keys with a warning
         if parsed:
             try:
                 return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
@@ -79,7 +79,12 @@ class RssCollector:
     def parse(
         self, source: Source, data: bytes, tree: AreaTree, now: datetime
     ) -> Iterator[Entry | Skipped]:
-        feed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+        try:
+            feed = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+        except Exception as e:  # feedparser trips over odd encoding declarations
+            raise PublisherError(
+                f"{source.location}: not a readable feed ({type(e).__name__}: {e})"
+            ) from None
         if not feed.entries and (feed.bozo or not feed.get("version")):
             reason = feed.get("bozo_exception") or "no <rss> or <feed> element"
             raise PublisherError(f"{source.location}: not an RSS or Atom feed ({reason})")

@@ -26,7 +26,7 @@ def post_alert() -> Any:
         raise PublisherError("the request body must be a CAP 1.2 XML message")
     result = ingest_alert(rt, data, g.principal, via="api:alerts")
     item_id = result.item_ids[0] if result.item_ids else None
-    body = {"item_id": item_id, "items": result.item_ids, "run": result.as_json()}
+    body: dict[str, Any] = {"item_id": item_id, "items": result.item_ids, "run": result.as_json()}
     if item_id is not None:
         body["url"] = rt.item_url(item_id)
     return jsonify(body), 201 if result.created else 200
