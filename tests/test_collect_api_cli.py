@@ -121,7 +121,7 @@ def test_recent_runs_are_listed_newest_first(rt, client, token_for):
 @pytest.fixture
 def run(rt, monkeypatch):
     monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
-    rt.close = lambda: None
+    monkeypatch.setattr(rt, "close", lambda: None)  # undone before rt's own teardown closes it
 
     def invoke(*args):
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)

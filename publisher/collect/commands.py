@@ -115,8 +115,7 @@ def register(cli: click.Group) -> None:
     def alert(file: Path, as_json: bool) -> None:
         """Ingest one CAP 1.2 message (Alert, Update or Cancel); prints the item id."""
         rt = _ready_runtime()
-        http = Http()
-        data = http.read_file(file)
+        data = Http().read_file(file)
         result = ingest_alert(rt, data, auth.operator(rt.tree), via=f"alert:{file.name}")
         if as_json:
             _echo_json(result.as_json() | {"items": result.item_ids})
