@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from publisher.auth import operator
+from publisher.collect import Source, collect
 from publisher.collect.oneoff import ingest_alert
 from publisher.models import AuditRow
 from publisher.store import get_item, visible_items
@@ -119,3 +120,12 @@ def test_an_alert_whose_area_cannot_be_mapped_goes_ward_wide_for_review(rt, now)
     with rt.session() as s:
         item = get_item(s, item_id)
     assert item.targets == (WARD,) and item.alert.needs_review
+
+
+def test_the_same_alert_polled_and_pushed_is_one_item(rt, now):
+    polled = collect(
+        rt, Source("disaster-cap", "cap"), data=sample("cap_ward_emergency.xml"), now=now
+    )
+    pushed = send(rt, "cap_ward_emergency.xml", now)
+    assert polled.created == 1 and pushed.unchanged == 1
+    assert polled.item_ids == pushed.item_ids

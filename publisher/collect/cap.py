@@ -6,9 +6,10 @@ refused (no XXE, no billion laughs). Required elements are checked as the standa
 
 How a message becomes an alert item:
 
-- ``identifier`` is the external id; the item's source is the configured source's name, or
-  ``cap:<sender>`` for messages that arrive one by one (``publisher alert``, ``POST
-  /api/alerts``, ``publisher import cap``).
+- ``identifier`` is the external id and the item's source is ``cap:<sender>``, whichever way
+  the message arrived (polled by a configured source, ``publisher alert``, ``POST
+  /api/alerts``, ``publisher import cap``): the same alert pushed and polled is one item.
+  A source with ``options = { by_sender = false }`` keys its items by its own name instead.
 - ``msgType`` Alert is a new alert; Update is a new alert that replaces the ones it names in
   ``references`` (they are withdrawn; see :mod:`publisher.collect.run`); Cancel withdraws them
   at once and is not shown itself; Ack and Error are not shown.
@@ -275,7 +276,7 @@ def parse_message(source: Source, data: bytes, tree: AreaTree) -> Entry | Skippe
         fields,
         alert=alert,
         references=tuple(references),
-        source=f"cap:{sender}"[:100] if source.options.get("by_sender") else None,
+        source=f"cap:{sender}"[:100] if source.options.get("by_sender", True) else None,
     )
 
 

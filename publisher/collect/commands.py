@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,19 @@ def _report(result: RunResult) -> None:
         click.echo(f"  skipped {s.entry}: {s.reason}")
 
 
+def _every(interval: timedelta) -> str:
+    seconds = int(interval.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _quiet() -> None:
+    """The commands print each failure themselves; the runner's log line would repeat it."""
+    logging.getLogger("publisher.collect.run").setLevel(logging.ERROR)
+
+
 def register(cli: click.Group) -> None:
     from publisher.cli import _ready_runtime
 
@@ -47,6 +62,7 @@ def register(cli: click.Group) -> None:
                 f"unknown kind '{kind}' (kinds: {', '.join(KINDS)}){did_you_mean(kind, KINDS)}"
             )
         rt = _ready_runtime()
+        _quiet()
         result = import_document(rt, kind, location, targets)
         if as_json:
             _echo_json(result.as_json())
@@ -72,7 +88,7 @@ def register(cli: click.Group) -> None:
             with rt.session() as session:
                 runs = last_runs(session)
             rows: list[dict[str, Any]] = [
-                {"source": s.name, "kind": s.kind, "interval": str(s.interval),
+                {"source": s.name, "kind": s.kind, "interval": _every(s.interval),
                  "location": s.location, "last_run": runs.get(s.name)}
                 for s in sources
             ]  # fmt: skip
@@ -84,16 +100,17 @@ def register(cli: click.Group) -> None:
                 if run is None:
                     state = "never run"
                 elif run["ok"]:
-                    state = (f"ok at {run['finished_at']}: created {run['created']}, updated "
+                    state = (f"ok at {run['finished_at'][:16]}: created {run['created']}, updated "
                              f"{run['updated']}, unchanged {run['unchanged']}, skipped "
                              f"{run['skipped']}")  # fmt: skip
                 else:
-                    state = f"FAILED at {run['finished_at']}: {run['failure']}"
+                    state = f"FAILED at {run['finished_at'][:16]}: {run['failure']}"
                 click.echo(f"{r['source']:<28} {r['kind']:<11} every {r['interval']:<9} {state}")
             return
         if not sources:
             click.echo("sources.toml lists no sources")
             return
+        _quiet()
         http = Http()
         try:
             results = [collect(rt, s, http=http) for s in sources]

@@ -101,9 +101,18 @@ class Http:
 
 
 def _reason(e: Exception) -> str:
-    """The innermost reason, without urllib3's object reprs."""
+    """The innermost reason ("[Errno -2] Name or service not known"), not urllib3's reprs."""
     inner: BaseException = e
-    while inner.__context__ is not None and not isinstance(inner, OSError):
-        inner = inner.__context__
-    text = str(inner.args[0] if inner.args else inner)
-    return text.split(": ", 1)[-1][:200]
+    for _ in range(8):
+        first = inner.args[0] if inner.args else None
+        nxt = (
+            getattr(inner, "reason", None)
+            if isinstance(getattr(inner, "reason", None), BaseException)
+            else first
+            if isinstance(first, BaseException)
+            else inner.__cause__ or inner.__context__
+        )
+        if nxt is None:
+            break
+        inner = nxt
+    return str(inner)[:200]

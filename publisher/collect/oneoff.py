@@ -34,7 +34,6 @@ def import_source(kind: str, location: str, targets: tuple[str, ...] = ()) -> So
         url=location if is_url else None,
         path=None if is_url else Path(location),
         targets=targets,
-        options={"by_sender": True} if kind == "cap" else {},
     )
 
 
@@ -64,7 +63,7 @@ def ingest_alert(
     alert's areas, or the alerts it updates or cancels). Raises PublisherError (400) for an
     invalid message, Forbidden (403) for a sender who may not issue it."""
     who.require_role("approver", "issuing a CAP alert")
-    source = Source(name=via[:SOURCE_NAME_MAX], kind="cap", options={"by_sender": True})
+    source = Source(name=via[:SOURCE_NAME_MAX], kind="cap")
     entry = parse_message(source, data, rt.tree)
     if isinstance(entry, Skipped):
         raise PublisherError(f"{entry.entry}: {entry.reason}")
