@@ -39,7 +39,7 @@ from publisher.errors import NotFound, PublisherError, did_you_mean
 from publisher.items import Item, iso, utcnow
 from publisher.models import CollectRunRow, ItemRow
 from publisher.runtime import Runtime
-from publisher.store import to_item, update_item, upsert_item
+from publisher.store import content_hash, to_item, update_item, upsert_item
 
 log = logging.getLogger(__name__)
 
@@ -204,20 +204,33 @@ def store_entry(
         reason = f"{e.field}: {e.message}" if e.field else e.message
         result.skipped.append(Skipped(entry.label, reason))
         return
-    existing = session.scalars(
-        select(ItemRow).where(
+    existing = session.execute(
+        select(ItemRow.id, ItemRow.status, ItemRow.content_hash).where(
             ItemRow.source == item.source, ItemRow.external_id == item.external_id
         )
     ).first()
-    if existing is not None and existing.status == "withdrawn":
-        result.unchanged += 1  # withdrawn by staff or by a later CAP message: it stays so
+    # Withdrawn (by staff or by a later CAP message) stays withdrawn; same content, no write.
+    if existing is not None and (
+        existing.status == "withdrawn" or existing.content_hash == content_hash(item)
+    ):
+        result.unchanged += 1
         result.item_ids.append(existing.id)
+        _replace_referenced(session, entry, existing.id, now, actor, result)
         return
     stored, outcome = upsert_item(session, item, actor=actor)
     setattr(result, outcome, getattr(result, outcome) + 1)
     result.item_ids.append(stored.id)  # type: ignore[arg-type]
+    _replace_referenced(session, entry, stored.id, now, actor, result)  # type: ignore[arg-type]
+
+
+def _replace_referenced(
+    session: Session, entry: Entry, new_id: int, now: datetime, actor: str, result: RunResult
+) -> None:
+    """An Update withdraws the alerts it names (a no-op once they are withdrawn)."""
+    if not entry.references:
+        return
     for old in referenced_items(session, entry):
-        if old.id != stored.id and _withdraw(session, old, now, actor, "cap-update"):
+        if old.id != new_id and _withdraw(session, old, now, actor, "cap-update"):
             result.updated += 1
 
 
