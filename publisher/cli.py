@@ -343,6 +343,7 @@ def tokens_create(user: str, label: str) -> None:
 # Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.
 COMMAND_MODULES: list[str] = [
     "publisher.deliver.sns_commands",
+    "publisher.collect.commands",
 ]
 
 

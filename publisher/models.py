@@ -221,6 +221,8 @@ class CollectRunRow(Base):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{"entry", "reason"}]
+    # why the whole run failed (fetch or parse), or null; its last good items were kept
+    failure: Mapped[str | None] = mapped_column(Text)
 
 
 class SnsPostRow(Base):

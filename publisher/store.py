@@ -277,11 +277,10 @@ def upsert_item(session: Session, item: Item, *, actor: str) -> tuple[Item, str]
     if row.content_hash == content_hash(item):
         return to_item(row), "unchanged"
     stored = to_item(row)
+    # Staff decisions stand: an upstream change never re-publishes what staff withdrew.
+    keep = stored.status in ("withdrawn", "expired") or item.status == stored.status
     return update_item(
-        session,
-        item.with_changes(id=row.id),
-        actor=actor,
-        status=item.status if item.status != stored.status else None,
+        session, item.with_changes(id=row.id), actor=actor, status=None if keep else item.status
     ), "updated"
 
 

@@ -123,3 +123,17 @@ def test_listeners_hear_of_changed_items_only_after_commit(rt):
     except RuntimeError:
         pass
     assert heard == [[item.id]]  # a rolled-back change is never announced
+
+
+def test_an_upstream_change_never_republishes_what_staff_withdrew(rt, now):
+    entry = make_item(title="地域の祭り", source="ical:assoc", external_id="uid-1")
+    with rt.session() as s:
+        stored, _ = upsert_item(s, entry, actor="collect")
+        update_item(s, stored, actor="staff", action="withdraw", status="withdrawn")
+    changed = entry.with_changes(
+        translations=(entry.translations[0].__class__("ja", "地域の祭り（雨天中止）"),)
+    )
+    with rt.session() as s:
+        item, outcome = upsert_item(s, changed, actor="collect")
+    assert outcome == "updated" and item.status == "withdrawn"
+    assert "地域の祭り（雨天中止）" not in seen(rt, DAIZAWA, now)

@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 BLUEPRINTS = [
     "publisher.web.api:bp",
     "publisher.web.admin:bp",
+    "publisher.web.collect:bp",
 ]
 
 

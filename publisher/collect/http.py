@@ -1,0 +1,118 @@
+"""Fetching a source's document: bounded in time, size and redirects.
+
+Upstream servers are other people's machines: a slow, huge or looping answer must never hang
+or exhaust the publisher. Every failure is a :class:`FetchError` saying which URL and why.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import requests
+
+from publisher import __version__
+from publisher.errors import PublisherError
+
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 20.0
+TOTAL_TIMEOUT_S = 60.0
+MAX_BYTES = 5 * 1024 * 1024
+MAX_REDIRECTS = 5
+USER_AGENT = (
+    f"setagaya-publisher/{__version__} (district signage and information publisher; "
+    "collects the ward's own feeds)"
+)
+_CHUNK = 64 * 1024
+
+
+class FetchError(PublisherError):
+    """The document could not be fetched (network, HTTP status, size, time)."""
+
+
+class Http:
+    """``get(url) -> bytes`` with the limits above; one per run (or per process)."""
+
+    def __init__(
+        self,
+        *,
+        connect_timeout_s: float = CONNECT_TIMEOUT_S,
+        read_timeout_s: float = READ_TIMEOUT_S,
+        total_timeout_s: float = TOTAL_TIMEOUT_S,
+        max_bytes: int = MAX_BYTES,
+        max_redirects: int = MAX_REDIRECTS,
+    ):
+        self.timeout = (connect_timeout_s, read_timeout_s)
+        self.total_timeout_s = total_timeout_s
+        self.max_bytes = max_bytes
+        self.session = requests.Session()
+        self.session.max_redirects = max_redirects
+        self.session.headers["User-Agent"] = USER_AGENT
+
+    def get(self, url: str) -> bytes:
+        if not url.startswith(("https://", "http://")):
+            raise FetchError(f"{url}: only http(s) URLs can be collected")
+        started = time.monotonic()
+        try:
+            with self.session.get(url, timeout=self.timeout, stream=True) as resp:
+                if resp.status_code >= 400:
+                    raise FetchError(f"{url}: the server answered {resp.status_code} {resp.reason}")
+                declared = resp.headers.get("Content-Length", "")
+                if declared.isdigit() and int(declared) > self.max_bytes:
+                    raise FetchError(
+                        f"{url}: {int(declared):,} bytes is over the limit of "
+                        f"{self.max_bytes:,}"
+                    )
+                body = bytearray()
+                for chunk in resp.iter_content(_CHUNK):
+                    body.extend(chunk)
+                    if len(body) > self.max_bytes:
+                        raise FetchError(
+                            f"{url}: the answer is over the limit of " f"{self.max_bytes:,} bytes"
+                        )
+                    if time.monotonic() - started > self.total_timeout_s:
+                        raise FetchError(
+                            f"{url}: still downloading after "
+                            f"{self.total_timeout_s:g} s; gave up"
+                        )
+                return bytes(body)
+        except requests.TooManyRedirects:
+            raise FetchError(
+                f"{url}: more than {self.session.max_redirects} redirects (a redirect loop?)"
+            ) from None
+        except requests.Timeout:
+            raise FetchError(f"{url}: no answer within {self.timeout[1]:g} s") from None
+        except requests.ConnectionError as e:
+            raise FetchError(f"{url}: cannot connect ({_reason(e)})") from None
+        except requests.RequestException as e:
+            raise FetchError(f"{url}: {_reason(e)}") from None
+
+    def read_file(self, path: Path) -> bytes:
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise FetchError(f"{path}: {size:,} bytes is over the limit of {self.max_bytes:,}")
+            return path.read_bytes()
+        except OSError as e:
+            raise FetchError(f"{path}: cannot read it ({e.strerror or e})") from None
+
+    def close(self) -> None:
+        self.session.close()
+
+
+def _reason(e: Exception) -> str:
+    """The innermost reason ("[Errno -2] Name or service not known"), not urllib3's reprs."""
+    inner: BaseException = e
+    for _ in range(8):
+        first = inner.args[0] if inner.args else None
+        nxt = (
+            getattr(inner, "reason", None)
+            if isinstance(getattr(inner, "reason", None), BaseException)
+            else first
+            if isinstance(first, BaseException)
+            else inner.__cause__ or inner.__context__
+        )
+        if nxt is None:
+            break
+        inner = nxt
+    return str(inner)[:200]

@@ -1,0 +1,298 @@
+"""Running a source: fetch, parse, upsert every good entry, record the run.
+
+The rules, in the order they apply:
+
+- A source that cannot be fetched or read at all (network error, HTTP 500, garbage) stores
+  nothing and changes nothing: its items from the last good run stay as they are. The run is
+  recorded with its failure.
+- Each entry is upserted by ``(source, external id)``: a second run over the same document
+  changes nothing; an entry changed upstream becomes a new revision with an audit row.
+- A bad entry is skipped and recorded (which entry, why); the good ones are still stored.
+- An entry that disappears upstream is **not** deleted: its item stays until its display
+  window ends, and staff can withdraw it. An item staff have withdrawn stays withdrawn, however
+  often its entry is collected again.
+- CAP: an Update replaces the alerts it names in ``references`` (they are withdrawn with
+  ``ends_at`` = now, the new message is a new item); a Cancel withdraws them everywhere at once.
+  Both are audited as ``cap-update`` / ``cap-cancel``.
+
+Every run is a ``collect_runs`` row (start, end, counts, skipped entries, failure), shown by
+``publisher collect --status`` and ``GET /api/collect/runs``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from publisher.areas import AreaTree
+from publisher.collect.base import Entry, Skipped, Source, entry_item
+from publisher.collect.http import Http
+from publisher.collect.registry import collector_for
+from publisher.collect.sources import SOURCES_FILE, load_sources_file
+from publisher.errors import NotFound, PublisherError, did_you_mean
+from publisher.items import Item, iso, utcnow
+from publisher.models import CollectRunRow, ItemRow
+from publisher.runtime import Runtime
+from publisher.store import content_hash, to_item, update_item, upsert_item
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    """What one run of one source did."""
+
+    source: str
+    kind: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    ok: bool = False
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    failure: str | None = None
+    item_ids: list[int] = field(default_factory=list)
+    run_id: int | None = None
+
+    def summary(self) -> str:
+        counts = (
+            f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
+            f"skipped {len(self.skipped)}"
+        )
+        return counts if self.ok else f"FAILED: {self.failure}"
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.run_id,
+            "source": self.source,
+            "kind": self.kind,
+            "started_at": iso(self.started_at),
+            "finished_at": iso(self.finished_at),
+            "ok": self.ok,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "skipped": len(self.skipped),
+            "skipped_entries": [s.as_json() for s in self.skipped],
+            "failure": self.failure,
+        }
+
+
+def load_sources(rt: Runtime) -> list[Source]:
+    """The sources of ``CONTENT_DIR/sources.toml`` (validated against the area tree)."""
+    return load_sources_file(rt.settings["CONTENT_DIR"] / SOURCES_FILE, rt.tree)
+
+
+def run_source(
+    rt: Runtime, name: str, now: datetime | None = None, *, http: Http | None = None
+) -> RunResult:
+    """Run the configured source ``name`` once (what the scheduler calls)."""
+    sources = {s.name: s for s in load_sources(rt)}
+    if name not in sources:
+        raise NotFound(
+            f"no source '{name}' in {SOURCES_FILE}{did_you_mean(name, sources)}"
+            + ("" if sources else " (the file lists no sources)")
+        )
+    return collect(rt, sources[name], now=now, http=http)
+
+
+def collect(
+    rt: Runtime,
+    source: Source,
+    *,
+    now: datetime | None = None,
+    http: Http | None = None,
+    data: bytes | None = None,
+    actor: str | None = None,
+) -> RunResult:
+    """Fetch (unless ``data`` is given), parse and store one source; never raises on bad
+    upstream data: the failure is in the result and in ``collect_runs``."""
+    started = now or utcnow()
+    clock = time.monotonic()
+    result = RunResult(source.name, source.kind, started)
+    actor = actor or f"collect:{source.name}"
+    outcomes: list[Entry | Skipped] = []
+    own_http = http is None
+    try:
+        collector = collector_for(source.kind)
+        if data is None:
+            http = http or Http()
+            data = collector.fetch(source, http)
+        outcomes = list(collector.parse(source, data, rt.tree, started))
+    except PublisherError as e:
+        result.failure = str(e)
+    except Exception as e:  # a bug in a kind must not stop the scheduler or lose data
+        log.exception("source %s: reading %s failed", source.name, source.location)
+        result.failure = f"internal error while reading {source.location} ({type(e).__name__})"
+    finally:
+        if own_http and http is not None:
+            http.close()
+
+    def finish(session: Session) -> None:
+        result.finished_at = started + timedelta(seconds=time.monotonic() - clock)
+        result.ok = result.failure is None
+        row = CollectRunRow(
+            source=source.name[:100],
+            kind=source.kind[:30],
+            started_at=result.started_at,
+            finished_at=result.finished_at,
+            ok=result.ok,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            skipped=len(result.skipped),
+            errors=[s.as_json() for s in result.skipped],
+            failure=result.failure,
+        )
+        session.add(row)
+        session.flush()
+        result.run_id = row.id
+
+    if result.failure is None:
+        try:
+            with rt.session() as session:
+                for outcome in outcomes:
+                    if isinstance(outcome, Skipped):
+                        result.skipped.append(outcome)
+                    else:
+                        store_entry(session, rt.tree, source, outcome, started, actor, result)
+                finish(session)
+        except Exception as e:
+            log.exception("source %s: storing failed", source.name)
+            result.failure = f"storing failed, nothing was changed ({type(e).__name__}: {e})"
+            result.created = result.updated = result.unchanged = 0
+            result.item_ids = []
+    if result.failure is not None:
+        log.warning("source %s (%s) failed: %s", source.name, source.location, result.failure)
+        with rt.session() as session:
+            finish(session)
+    return result
+
+
+def store_entry(
+    session: Session,
+    tree: AreaTree,
+    source: Source,
+    entry: Entry,
+    now: datetime,
+    actor: str,
+    result: RunResult,
+) -> None:
+    """Upsert one entry (or, for a CAP Cancel, withdraw what it names) and count it."""
+    if entry.cancel:
+        found = referenced_items(session, entry)
+        if not found:
+            result.skipped.append(Skipped(entry.label, _unknown_references(entry)))
+            return
+        for old in found:
+            if _withdraw(session, old, now, actor, "cap-cancel"):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+            result.item_ids.append(old.id)  # type: ignore[arg-type]
+        return
+    try:
+        item = entry_item(entry, source, tree)
+    except PublisherError as e:
+        reason = f"{e.field}: {e.message}" if e.field else e.message
+        result.skipped.append(Skipped(entry.label, reason))
+        return
+    existing = session.execute(
+        select(ItemRow.id, ItemRow.status, ItemRow.content_hash).where(
+            ItemRow.source == item.source, ItemRow.external_id == item.external_id
+        )
+    ).first()
+    # Withdrawn (by staff or by a later CAP message) stays withdrawn; same content, no write.
+    if existing is not None and (
+        existing.status == "withdrawn" or existing.content_hash == content_hash(item)
+    ):
+        result.unchanged += 1
+        result.item_ids.append(existing.id)
+        _replace_referenced(session, entry, existing.id, now, actor, result)
+        return
+    stored, outcome = upsert_item(session, item, actor=actor)
+    setattr(result, outcome, getattr(result, outcome) + 1)
+    result.item_ids.append(stored.id)  # type: ignore[arg-type]
+    _replace_referenced(session, entry, stored.id, now, actor, result)  # type: ignore[arg-type]
+
+
+def _replace_referenced(
+    session: Session, entry: Entry, new_id: int, now: datetime, actor: str, result: RunResult
+) -> None:
+    """An Update withdraws the alerts it names (a no-op once they are withdrawn)."""
+    if not entry.references:
+        return
+    for old in referenced_items(session, entry):
+        if old.id != new_id and _withdraw(session, old, now, actor, "cap-update"):
+            result.updated += 1
+
+
+def referenced_items(session: Session, entry: Entry) -> list[Item]:
+    """The stored alerts an Update or Cancel names by (sender, identifier)."""
+    out: list[Item] = []
+    for sender, identifier in entry.references:
+        rows = session.scalars(
+            select(ItemRow)
+            .where(ItemRow.cap_identifier == identifier, ItemRow.cap_sender == sender)
+            .order_by(ItemRow.id)
+        )
+        out.extend(to_item(r) for r in rows if all(r.id != o.id for o in out))
+    return out
+
+
+def _withdraw(session: Session, item: Item, now: datetime, actor: str, action: str) -> bool:
+    if item.status == "withdrawn":
+        return False
+    ends = now if item.ends_at is None or item.ends_at > now else item.ends_at
+    update_item(
+        session, item.with_changes(ends_at=ends), actor=actor, action=action, status="withdrawn"
+    )
+    return True
+
+
+def _unknown_references(entry: Entry) -> str:
+    names = ", ".join(f"{s},{i}" for s, i in entry.references) or "(no references)"
+    return f"the Cancel names no stored alert: {names}"
+
+
+# -- reading runs -----------------------------------------------------------------------------------
+
+
+def run_json(row: CollectRunRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "source": row.source,
+        "kind": row.kind,
+        "started_at": iso(row.started_at),
+        "finished_at": iso(row.finished_at),
+        "ok": row.ok,
+        "created": row.created,
+        "updated": row.updated,
+        "unchanged": row.unchanged,
+        "skipped": row.skipped,
+        "skipped_entries": row.errors or [],
+        "failure": row.failure,
+    }
+
+
+def recent_runs(session: Session, *, source: str | None = None, limit: int = 50) -> list[Any]:
+    """The newest runs first (of one source, or of all)."""
+    query = select(CollectRunRow)
+    if source:
+        query = query.where(CollectRunRow.source == source)
+    rows = session.scalars(query.order_by(CollectRunRow.id.desc()).limit(limit))
+    return [run_json(r) for r in rows]
+
+
+def last_runs(session: Session) -> dict[str, dict[str, Any]]:
+    """The last run of every source that ever ran, by source name."""
+    newest = select(func.max(CollectRunRow.id)).group_by(CollectRunRow.source)
+    rows = session.scalars(select(CollectRunRow).where(CollectRunRow.id.in_(newest)))
+    return {r.source: run_json(r) for r in rows}
