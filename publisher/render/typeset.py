@@ -121,24 +121,22 @@ def units(paragraph: str, lang: str) -> tuple[str, ...]:
 
 
 def _may_break(before: str, after: str) -> bool:
-    b = before.rstrip()
-    if not b or not after:
+    """May a line end after ``before`` and the next begin with ``after`` (spaces vanish there)?"""
+    b, a = before.rstrip(), after.lstrip()
+    if not b or not a:
         return False
-    return after[0] not in NO_LINE_START and b[-1] not in NO_LINE_END and after[0] not in _JOINERS
+    return (
+        a[0] not in NO_LINE_START
+        and b[-1] not in NO_LINE_END
+        and a[0] not in _JOINERS
+        and not unicodedata.combining(a[0])
+        and not ("\ufe00" <= a[0] <= "\ufe0f")
+    )
 
 
 def _may_break_at(s: str, k: int) -> bool:
     """May a line end after ``s[:k]``?"""
-    if k <= 0 or k >= len(s):
-        return False
-    after = s[k]
-    return (
-        after not in NO_LINE_START
-        and s[k - 1] not in NO_LINE_END
-        and after not in _JOINERS
-        and not unicodedata.combining(after)
-        and not ("\ufe00" <= after <= "\ufe0f")
-    )
+    return 0 < k < len(s) and _may_break(s[:k], s[k:])
 
 
 # -- lines -------------------------------------------------------------------------------------
