@@ -148,29 +148,43 @@ def wrap(
     """Greedy lines no wider than ``max_width``; stops early after ``max_lines`` + 1 lines."""
     out: list[Line] = []
     for para in paragraphs(text):
-        first = True
-        for line in _wrap_paragraph(units(para, lang), measure, max_width):
-            out.append(Line(line, first))
-            first = False
+        pieces = units(para, lang)
+        lines = list(_wrap_paragraph(pieces, measure, max_width, additive=True))
+        if any(measure(line) > max_width for line in lines):  # shaping across pieces differed
+            lines = list(_wrap_paragraph(pieces, measure, max_width, additive=False))
+        for i, line in enumerate(lines):
+            out.append(Line(line, i == 0))
             if max_lines is not None and len(out) > max_lines:
                 return out
     return out
 
 
-def _wrap_paragraph(pieces: tuple[str, ...], measure: Measure, max_width: float) -> Iterator[str]:
-    cur = ""
+def _wrap_paragraph(
+    pieces: tuple[str, ...], measure: Measure, max_width: float, *, additive: bool
+) -> Iterator[str]:
+    """Lines of one paragraph. ``additive`` adds the pieces' widths (fast: each piece is shaped
+    once per size) instead of shaping every candidate line; :func:`wrap` checks the result."""
+    cur, cur_w = "", 0.0  # cur_w: the width of cur including its trailing spaces
     for piece in pieces:
-        candidate = cur + piece
-        if measure(candidate.rstrip()) <= max_width:
-            cur = candidate
-            continue
-        if cur.strip():
-            yield cur.rstrip()
+        core = piece.rstrip()
+        if cur:
+            fits = (
+                cur_w + measure(core) <= max_width
+                if additive
+                else measure((cur + piece).rstrip()) <= max_width
+            )
+            if fits:
+                cur += piece
+                cur_w += measure(piece) if additive else 0.0
+                continue
+            if cur.strip():
+                yield cur.rstrip()
         piece = piece.lstrip()
         if measure(piece.rstrip()) <= max_width:
-            cur = piece
+            cur, cur_w = piece, measure(piece) if additive else 0.0
             continue
         *full, cur = _split_long(piece, measure, max_width)
+        cur_w = measure(cur) if additive else 0.0
         yield from full
     if cur.strip():
         yield cur.rstrip()
@@ -292,11 +306,10 @@ def _block(
 
 
 def _measurer(font: ImageFont.FreeTypeFont) -> Measure:
-    cache: dict[str, float] = {}
+    return lambda s: _width(font, s)
 
-    def measure(s: str) -> float:
-        if s not in cache:
-            cache[s] = font.getlength(s)
-        return cache[s]
 
-    return measure
+@lru_cache(maxsize=200_000)
+def _width(font: ImageFont.FreeTypeFont, s: str) -> float:
+    """Shaped width of ``s`` (shaping with raqm costs ~0.3 ms a call: pieces repeat a lot)."""
+    return font.getlength(s)
