@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 QR_SHARE_OF_SHORT_SIDE = 0.30  # ≥ 0.22 even after rounding to whole pixels per module
 TITLE_MAX_U, TITLE_MIN_U = 96, 56
 BODY_MAX_U, BODY_MIN_U = 48, 36
+ALERT_BODY_MAX_U = 60
 HANGING_OPENERS = frozenset("「『（［｛〔〈《【")
 
 
@@ -166,7 +167,8 @@ def compose(c: SlideContent, width: int, height: int, fonts: FontSet) -> Composi
 
     body_height = bottom - y
     if c.body and body_height >= s.px(BODY_MIN_U * 1.6):
-        body = s.fit(c.body, column_right - x0, body_height, BODY_MAX_U, BODY_MIN_U, spacing=1.6)
+        largest = ALERT_BODY_MAX_U if c.theme.frame else BODY_MAX_U  # an alert's few words, bigger
+        body = s.fit(c.body, column_right - x0, body_height, largest, BODY_MIN_U, spacing=1.6)
         s.put("body", body, x0, y, c.theme.text, c.theme.panel)
     return s.out
 

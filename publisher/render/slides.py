@@ -35,7 +35,7 @@ from publisher.render.fonts import find_fonts
 from publisher.render.layout import Composition, compose
 from publisher.render.theme import Theme, is_drill, theme_for
 
-RENDERER_VERSION = "2"
+RENDERER_VERSION = "3"
 PNG_COMPRESS_LEVEL = 1  # flat colours compress well at once: higher levels cost time for ~3 %
 
 
