@@ -188,11 +188,14 @@ def main() -> None:
         items2 = [changed if it is edited else it for it in items]
         specs2 = requests(tree, items2)
         own = {slide_key(s) for s in specs2 if s.item is changed}
+        new_keys = {slide_key(s) for s in specs2} - set(distinct)
         again_s, rewritten = build(specs2, out)
+        verdict = "only its own" if new_keys <= own and rewritten == len(new_keys) else "MORE"
         print(
-            f"after editing item {edited.id} ({edited.targets[0]}): re-rendered {rewritten} "
-            f"slides in {again_s:.2f} s; that item's distinct slides: {len(own)} "
-            f"({'only its own' if rewritten == len(own) else 'MORE THAN ITS OWN'})"
+            f"after editing item {edited.id}'s Japanese text ({edited.targets[0]}): re-rendered "
+            f"{rewritten} slides in {again_s:.2f} s; that item has {len(own)} distinct slides, "
+            f"{len(own & new_keys)} of them changed ({verdict}; its other translations kept "
+            "their files)"
         )
 
 
