@@ -7,6 +7,7 @@ ASCII URLs anyway (``BASE_URL/q/<code>``).
 from __future__ import annotations
 
 import io
+from functools import lru_cache
 
 import qrcode
 import qrcode.image.svg
@@ -16,6 +17,7 @@ from qrcode.constants import ERROR_CORRECT_H
 QUIET_ZONE_MODULES = 4  # the standard's minimum margin
 
 
+@lru_cache(maxsize=4096)
 def qr_matrix(data: str) -> list[list[bool]]:
     qr = qrcode.QRCode(error_correction=ERROR_CORRECT_H, border=QUIET_ZONE_MODULES)
     qr.add_data(data)
@@ -30,12 +32,11 @@ def qr_image(
     matrix = qr_matrix(data)
     modules = len(matrix)
     box = max(1, size_px // modules)
-    img = Image.new("RGB", (modules * box, modules * box), light)
-    px = Image.new("RGB", (box, box), dark)
-    for y, row in enumerate(matrix):
-        for x, on in enumerate(row):
-            if on:
-                img.paste(px, (x * box, y * box))
+    mask = Image.new("L", (modules, modules))
+    mask.putdata([255 if on else 0 for row in matrix for on in row])
+    mask = mask.resize((modules * box, modules * box), Image.Resampling.NEAREST)
+    img = Image.new("RGB", mask.size, light)
+    img.paste(dark, (0, 0, *mask.size), mask)
     return img
 
 

@@ -9,29 +9,34 @@ The contract the rest of the publisher relies on (planning, the player, exports,
   is missing and returns its path.
 
 The issuing area (世田谷区, 北沢総合支所, 代沢まちづくりセンター) is on the slide, not the screen's
-own location, so one render serves every screen.
+own location, so one render serves every screen; the player overlays its own clock and place.
+
+A slide is drawn in two steps: :func:`slide_content` gathers every string and colour the slide
+shows (the key hashes exactly that), and :func:`compose_slide` lays it out (see
+:mod:`publisher.render.layout`) and says where each text went, so tests can read what was set.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image
 
 from publisher.areas import Area
-from publisher.errors import ConfigError
 from publisher.items import Item
-from publisher.render.qr import qr_image
+from publisher.render import labels
+from publisher.render.fonts import find_fonts
+from publisher.render.layout import Composition, compose
+from publisher.render.theme import Theme, is_drill, theme_for
 
-RENDERER_VERSION = "0"
-NOTO_CJK = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
-NOTO_CJK_BOLD = "/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc"
-NOTO_JP_INDEX = 0  # face 0 of the collection is JP; 2 (SC) draws some kanji differently
+RENDERER_VERSION = "3"
+PNG_COMPRESS_LEVEL = 1  # flat colours compress well at once: higher levels cost time for ~3 %
 
 
 @dataclass(frozen=True)
@@ -44,49 +49,90 @@ class SlideSpec:
     qr_url: str
 
 
+@dataclass(frozen=True)
+class SlideContent:
+    """Every string and colour choice a slide shows (its pixels follow from this and the size)."""
+
+    lang: str  # the language of the text actually shown (the item's, falling back to ja)
+    theme: Theme
+    label: str  # 防災, イベント … or, on a warning-level slide, 警戒レベル4 / 緊急
+    issuer: str
+    issuer_lang: str  # the issuer's name is Japanese on Chinese slides: set it in the JP face
+    title: str
+    body: str
+    when: str | None
+    where: str | None
+    caption: str
+    marker: str | None  # 訓練 on a drill, never on a real alert
+    marker_note: str | None
+    when_label: str
+    where_label: str
+    qr_url: str
+
+
+def shown_lang(item: Item, lang: str) -> str:
+    """The language a slide in ``lang`` is really in (an untranslated item shows its Japanese)."""
+    return item.text(lang).lang
+
+
+def slide_content(spec: SlideSpec) -> SlideContent:
+    item = spec.item
+    lang = shown_lang(item, spec.lang)
+    text = item.text(lang)
+    theme = theme_for(item)
+    if theme.frame is not None:
+        label = (
+            labels.word(lang, "level", n=theme.level)
+            if theme.level
+            else labels.word(lang, "emergency")
+        )
+    else:
+        label = labels.kind_label(item, lang)
+    drill = is_drill(item)
+    return SlideContent(
+        lang=lang,
+        theme=theme,
+        label=label,
+        issuer=labels.issuer_name(spec.issuer, lang),
+        issuer_lang="en" if lang in ("en", "ko") else "ja",
+        title=text.title,
+        body=text.body,
+        when=labels.event_when(item, lang),
+        where=item.place.name if item.place else None,
+        caption=labels.word(lang, "details"),
+        marker=labels.word(lang, "drill") if drill else None,
+        marker_note=labels.word(lang, "drill_note") if drill else None,
+        when_label=labels.word(lang, "when"),
+        where_label=labels.word(lang, "where"),
+        qr_url=spec.qr_url,
+    )
+
+
 def slide_key(spec: SlideSpec) -> str:
-    """A digest of everything that affects the slide's pixels."""
-    t = spec.item.text(spec.lang)
+    """A digest of everything that affects the slide's pixels (and nothing that does not)."""
     data = {
         "v": RENDERER_VERSION,
         "size": [spec.width, spec.height],
-        "lang": spec.lang,
-        "title": t.title,
-        "body": t.body,
-        "kind": spec.item.kind,
-        "priority": spec.item.priority,
-        "category": spec.item.category,
-        "drill": spec.item.drill,
-        "level": spec.item.alert.warning_level if spec.item.alert else None,
-        "event": [str(spec.item.event_starts_at), str(spec.item.event_ends_at)],
-        "place": spec.item.place.name if spec.item.place else None,
-        "issuer": spec.issuer.code,
-        "qr": spec.qr_url,
+        "font": os.path.basename(os.environ.get("PUBLISHER_FONT", "")),
+        **asdict(slide_content(spec)),
     }
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
-def font(size: int, font_path: str | None = None) -> ImageFont.FreeTypeFont:
-    path = font_path or NOTO_CJK
-    if not os.path.exists(path):
-        raise ConfigError(
-            f"the Japanese font {path} is missing: install fonts-noto-cjk "
-            "(sudo apt-get install fonts-noto-cjk) or set PUBLISHER_FONT"
-        )
-    return ImageFont.truetype(path, size, index=NOTO_JP_INDEX if path.endswith(".ttc") else 0)
+def compose_slide(spec: SlideSpec, font_path: str | None = None) -> Composition:
+    """The drawn slide with where each text went (``.image``, ``.texts``, ``.qr_box`` …)."""
+    return compose(slide_content(spec), spec.width, spec.height, find_fonts(font_path))
 
 
 def render_slide(spec: SlideSpec, font_path: str | None = None) -> Image.Image:
-    img = Image.new("RGB", (spec.width, spec.height), "#FFFFFF")
-    draw = ImageDraw.Draw(img)
-    unit = min(spec.width, spec.height) // 20
-    t = spec.item.text(spec.lang)
-    draw.text((unit, unit), spec.issuer.display_name, font=font(unit, font_path), fill="#000000")
-    draw.text((unit, unit * 3), t.title, font=font(unit * 2, font_path), fill="#000000")
-    qr = qr_image(spec.qr_url, unit * 6)
-    img.paste(qr, (spec.width - qr.width - unit, spec.height - qr.height - unit))
-    return img
+    return compose_slide(spec, font_path).image
+
+
+def encode_png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
+    return buf.getvalue()
 
 
 def ensure_slide(spec: SlideSpec, out_dir: Path, font_path: str | None = None) -> Path:
@@ -95,11 +141,11 @@ def ensure_slide(spec: SlideSpec, out_dir: Path, font_path: str | None = None) -
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
-    img = render_slide(spec, font_path)
+    data = encode_png(render_slide(spec, font_path))
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
     try:
         with os.fdopen(fd, "wb") as f:
-            img.save(f, format="PNG")
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -1,0 +1,180 @@
+"""The words a slide prints besides the item's own text, in each language a screen shows.
+
+Kind and category labels, captions, the warning-level badge, the drill marker, and event dates
+(「12月6日（土）10:00〜12:00」, "Sat 6 December, 10:00–12:00"), always in the ward's time.
+やさしい日本語 uses the Japanese words; an unknown language falls back to Japanese.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from publisher.areas import Area
+from publisher.items import CATEGORIES, JST, Item
+
+KIND = {
+    "ja": {"notice": "お知らせ", "event": "イベント", "alert": "緊急情報"},
+    "en": {"notice": "Notice", "event": "Event", "alert": "Alert"},
+    "zh-Hans": {"notice": "通知", "event": "活动", "alert": "紧急信息"},
+    "zh-Hant": {"notice": "通知", "event": "活動", "alert": "緊急資訊"},
+    "ko": {"notice": "안내", "event": "행사", "alert": "긴급 정보"},
+}
+CATEGORY = {
+    "ja": dict(CATEGORIES),
+    "en": {
+        "general": "Notice",
+        "disaster": "Disaster preparedness",
+        "drill": "Drill",
+        "health": "Health & welfare",
+        "childcare": "Childcare",
+        "community": "Community",
+        "culture": "Culture & sports",
+        "environment": "Environment & waste",
+        "tax": "Taxes & registration",
+    },
+    "zh-Hans": {
+        "general": "通知",
+        "disaster": "防灾",
+        "drill": "演练",
+        "health": "健康・福利",
+        "childcare": "育儿",
+        "community": "社区活动",
+        "culture": "文化・体育",
+        "environment": "环境・垃圾",
+        "tax": "税务・申报",
+    },
+    "zh-Hant": {
+        "general": "通知",
+        "disaster": "防災",
+        "drill": "演練",
+        "health": "健康・福利",
+        "childcare": "育兒",
+        "community": "社區活動",
+        "culture": "文化・體育",
+        "environment": "環境・垃圾",
+        "tax": "稅務・申報",
+    },
+    "ko": {
+        "general": "안내",
+        "disaster": "방재",
+        "drill": "훈련",
+        "health": "건강・복지",
+        "childcare": "육아",
+        "community": "지역 활동",
+        "culture": "문화・스포츠",
+        "environment": "환경・쓰레기",
+        "tax": "세금・신고",
+    },
+}
+WORDS = {
+    "ja": {
+        "details": "詳しくはこちら",
+        "when": "日時",
+        "where": "会場",
+        "level": "警戒レベル{n}",
+        "emergency": "緊急",
+        "drill": "訓練",
+        "drill_note": "これは訓練です",
+    },
+    "en": {
+        "details": "Details",
+        "when": "When",
+        "where": "Where",
+        "level": "Alert Level {n}",
+        "emergency": "EMERGENCY",
+        "drill": "訓練 EXERCISE",
+        "drill_note": "This is a drill",
+    },
+    "zh-Hans": {
+        "details": "详情",
+        "when": "时间",
+        "where": "地点",
+        "level": "警戒级别{n}",
+        "emergency": "紧急",
+        "drill": "訓練 演练",
+        "drill_note": "这是演练",
+    },
+    "zh-Hant": {
+        "details": "詳情",
+        "when": "時間",
+        "where": "地點",
+        "level": "警戒級別{n}",
+        "emergency": "緊急",
+        "drill": "訓練 演練",
+        "drill_note": "這是演練",
+    },
+    "ko": {
+        "details": "자세히 보기",
+        "when": "일시",
+        "where": "장소",
+        "level": "경계 레벨 {n}",
+        "emergency": "긴급",
+        "drill": "訓練 훈련",
+        "drill_note": "실제 상황이 아닙니다",
+    },
+}
+WEEKDAY = {
+    "ja": "月火水木金土日",
+    "zh-Hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
+    "zh-Hant": ("週一", "週二", "週三", "週四", "週五", "週六", "週日"),
+    "ko": "월화수목금토일",
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+MONTH_EN = (
+    "January February March April May June July August September October November December"
+).split()
+
+
+def words_lang(lang: str) -> str:
+    """The label language for a slide language (やさしい日本語 and unknowns use Japanese)."""
+    return lang if lang in WORDS else "ja"
+
+
+def word(lang: str, key: str, **fmt: object) -> str:
+    return WORDS[words_lang(lang)][key].format(**fmt)
+
+
+def kind_label(item: Item, lang: str) -> str:
+    """The slide's label: its category (防災, 子育て …), else its kind (お知らせ, イベント)."""
+    lw = words_lang(lang)
+    if item.category and item.category in CATEGORY[lw]:
+        return CATEGORY[lw][item.category]
+    return KIND[lw].get(item.kind, item.kind)
+
+
+def issuer_name(area: Area, lang: str) -> str:
+    """The issuing office, in English for readers of English and Korean (kanji serve Chinese)."""
+    return area.display_name_en if lang in ("en", "ko") else area.display_name
+
+
+def event_when(item: Item, lang: str) -> str | None:
+    """The event's date and time in the ward's time, or ``None`` when it has no date."""
+    if not item.event_starts_at:
+        return None
+    start = item.event_starts_at.astimezone(JST)
+    end = item.event_ends_at.astimezone(JST) if item.event_ends_at else None
+    lw = words_lang(lang)
+    dash = {"ja": "〜", "ko": "~"}.get(lw, "–")
+    text = _date(start, lw)
+    if end and end.date() != start.date():
+        if item.all_day:
+            return f"{text}{dash}{_date(end, lw)}"
+        return f"{text} {_time(start)}{dash}{_date(end, lw)} {_time(end)}"
+    if item.all_day:
+        return text
+    sep = ", " if lw == "en" else (" " if lw == "ko" else "")
+    times = f"{_time(start)}{dash}{_time(end)}" if end else f"{_time(start)}{dash}"
+    return f"{text}{sep}{times}"
+
+
+def _date(dt: datetime, lw: str) -> str:
+    wd = WEEKDAY.get(lw, WEEKDAY["ja"])[dt.weekday()]
+    if lw == "en":
+        return f"{wd} {dt.day} {MONTH_EN[dt.month - 1]}"
+    if lw == "ko":
+        return f"{dt.month}월 {dt.day}일({wd})"
+    return f"{dt.month}月{dt.day}日（{wd}）"
+
+
+def _time(dt: datetime) -> str:
+    return f"{dt.hour}:{dt.minute:02d}"  # 9:30, as Japanese notices write it
