@@ -178,6 +178,16 @@ def test_the_form_previews_the_slide_in_both_orientations(staff):
     )
 
 
+def test_a_saved_item_previews_its_post_for_every_network(staff):
+    s = staff("daizawa-editor")
+    item_id = created_id(s.post("/admin/items/new", notice_form()))
+    page = s.get(f"/admin/items/{item_id}").text
+    for network in ("x", "mastodon", "bluesky", "line"):
+        assert f'data-network="{network}"' in page
+    assert "#世田谷区 #代沢地区" in page
+    assert f"/items/{item_id}" in page
+
+
 # -- emergencies --------------------------------------------------------------------------------
 
 

@@ -119,7 +119,18 @@ def _form_page(
         summary=summary(item) if item else "",
         review_comment=_review_comment(item.id) if item and item.id else None,
         levels=range(1, 6),
+        sns_posts=_sns_previews(item) if item and item.id else [],
     )
+
+
+def _sns_previews(item: Item) -> list[Any]:
+    """The post each network would carry, as `publisher sns preview` prints it."""
+    from publisher.render.sns import NETWORKS, Limits, compose
+
+    rt = runtime()
+    return [
+        compose(item, rt.tree, rt.item_url(item.id or 0), Limits.for_network(n)) for n in NETWORKS
+    ]
 
 
 def _review_comment(item_id: int) -> str | None:
