@@ -341,7 +341,9 @@ def tokens_create(user: str, label: str) -> None:
 
 
 # Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.
-COMMAND_MODULES: list[str] = []
+COMMAND_MODULES: list[str] = [
+    "publisher.signage_cli",
+]
 
 
 def _register_commands() -> None:
