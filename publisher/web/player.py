@@ -139,7 +139,7 @@ def screen_events(screen_id: str) -> Any:
         try:
             hello = json.dumps({"version": sp.version, "override": sp.plan.override})
             yield f"retry: {SSE_RETRY_MS}\nevent: hello\ndata: {hello}\n\n"
-            while True:
+            while not hub.closed.is_set():
                 message = sub.wait(heartbeat_s)
                 if message is None:
                     yield f": keep-alive {int(time.time())}\n\n"
