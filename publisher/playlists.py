@@ -182,8 +182,8 @@ class PlaylistCache:
             self._fingerprint = None
             self._plans.clear()
 
-    def get(self, screen_id: str, at: datetime) -> ScreenPlaylist:
-        screen = self.rt.tree.screen(screen_id)
+    def refresh(self, at: datetime) -> None:
+        """Reload the items if the store changed since (one cheap query when it did not)."""
         with self.rt.session() as session:
             fp = store_fingerprint(session)
             with self._lock:
@@ -197,14 +197,16 @@ class PlaylistCache:
                 with self._lock:
                     self._fingerprint, self._items, self._loaded_at = fp, items, at
                     self._plans.clear()
+
+    def get(self, screen_id: str, at: datetime, *, refresh: bool = True) -> ScreenPlaylist:
+        """The screen's playlist at ``at``; ``refresh=False`` trusts a refresh just made."""
+        screen = self.rt.tree.screen(screen_id)
+        if refresh:
+            self.refresh(at)
         with self._lock:
             cached = self._plans.get(screen_id)
             items = self._items
-        if (
-            cached
-            and cached.generated_at <= at
-            and (cached.next_change_at is None or at < cached.next_change_at)
-        ):
+        if cached and cached.generated_at <= at < cached.next_change_at:
             return cached
         fresh = build(self.rt, screen, items, at)
         with self._lock:

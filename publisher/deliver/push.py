@@ -146,8 +146,10 @@ class Hub:
         # Hinted screens first: they are where an alert is most likely to be waiting.
         order = sorted(subscribed & hint) + sorted(subscribed - hint)
         cache = cache_for(self.rt)
+        at = utcnow()
+        cache.refresh(at)
         for screen_id in order:
-            sp = cache.get(screen_id, utcnow())
+            sp = cache.get(screen_id, at, refresh=False)
             with self._lock:
                 if self._versions.get(screen_id) == sp.version:
                     continue
