@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +33,8 @@ from publisher.plan import Entry, Playlist, playlist
 from publisher.render.slides import SlideSpec, ensure_slide, slide_key
 from publisher.runtime import Runtime
 from publisher.store import live_items
+
+log = logging.getLogger(__name__)
 
 # How far ahead items are loaded to find the next change; a playlist is re-planned at least
 # this often even when nothing changes.
@@ -135,24 +139,78 @@ def screen_playlist(rt: Runtime, screen_id: str, at: datetime) -> ScreenPlaylist
 
 _render_locks: dict[str, threading.Lock] = {}
 _render_locks_guard = threading.Lock()
+# Slides this process has planned, by key, so /slides/<key>.png can render one on demand.
+_planned: dict[str, SlideSpec] = {}
+PLANNED_MAX = 20000
+_background: queue.SimpleQueue[tuple[Runtime, Slide]] = queue.SimpleQueue()
+_background_thread: threading.Thread | None = None
+
+
+def render_slide(rt: Runtime, slide: Slide) -> Path:
+    """The slide's file, rendered once even when several screens ask at the same moment."""
+    out = slides_dir(rt)
+    path = out / slide.file_name
+    if path.exists():
+        return path
+    with _render_locks_guard:
+        lock = _render_locks.setdefault(slide.key, threading.Lock())
+    with lock:
+        if not path.exists():
+            path = ensure_slide(slide.spec, out)
+    with _render_locks_guard:
+        _render_locks.pop(slide.key, None)
+    return path
 
 
 def render_slides(rt: Runtime, sp: ScreenPlaylist) -> list[Path]:
-    """Make sure every slide of ``sp`` exists; a slide several screens need renders once."""
+    """Make sure every slide of ``sp`` exists (exports, the CLI)."""
+    return [render_slide(rt, slide) for slide in sp.slides]
+
+
+def render_first_then_rest(rt: Runtime, sp: ScreenPlaylist) -> None:
+    """The player's way: the first slide now (it goes on screen at once, an emergency too),
+    the others in a background thread; a slide asked for before it is done renders on demand."""
+    with _render_locks_guard:
+        if len(_planned) > PLANNED_MAX:
+            _planned.clear()
+        for slide in sp.slides:
+            _planned[slide.key] = slide.spec
+    if not sp.slides:
+        return
+    render_slide(rt, sp.slides[0])
     out = slides_dir(rt)
-    paths = []
-    for slide in sp.slides:
-        path = out / slide.file_name
-        if not path.exists():
-            with _render_locks_guard:
-                lock = _render_locks.setdefault(slide.key, threading.Lock())
-            with lock:
-                if not path.exists():
-                    path = ensure_slide(slide.spec, out)
-            with _render_locks_guard:
-                _render_locks.pop(slide.key, None)
-        paths.append(path)
-    return paths
+    rest = [s for s in sp.slides[1:] if not (out / s.file_name).exists()]
+    if rest:
+        global _background_thread
+        for slide in rest:
+            _background.put((rt, slide))
+        with _render_locks_guard:
+            if _background_thread is None or not _background_thread.is_alive():
+                _background_thread = threading.Thread(
+                    target=_render_in_background, name="publisher-slides", daemon=True
+                )
+                _background_thread.start()
+
+
+def _render_in_background() -> None:
+    while True:
+        try:
+            rt, slide = _background.get(timeout=60)
+        except queue.Empty:
+            return
+        try:
+            render_slide(rt, slide)
+        except Exception:
+            log.exception("rendering slide %s failed", slide.key)
+
+
+def render_planned(rt: Runtime, key: str) -> Path | None:
+    """Render a slide this process planned but has not drawn yet; None if it never planned it."""
+    with _render_locks_guard:
+        spec = _planned.get(key)
+    if spec is None:
+        return None
+    return render_slide(rt, Slide(Entry(0, spec.lang, 0, "", "", spec.item), spec, key))
 
 
 # -- the web processes' cache -------------------------------------------------------------------

@@ -28,7 +28,13 @@ from publisher.deliver.push import start_listening
 from publisher.errors import PublisherError
 from publisher.items import utcnow
 from publisher.models import HeartbeatRow, ScreenRow
-from publisher.playlists import ScreenPlaylist, cache_for, render_slides, slides_dir
+from publisher.playlists import (
+    ScreenPlaylist,
+    cache_for,
+    render_first_then_rest,
+    render_planned,
+    slides_dir,
+)
 from publisher.web import runtime
 
 bp = Blueprint("player", __name__)
@@ -105,7 +111,7 @@ def screen_playlist(screen_id: str) -> Any:
     if request.if_none_match.contains(sp.version):
         resp = Response(status=304)
     else:
-        render_slides(rt, sp)
+        render_first_then_rest(rt, sp)
         data = sp.as_json(lambda key: f"/slides/{key}.png?screen={screen_id}")
         fixed = _config("PLAYER_SLIDE_DURATION_S", None)  # tests: short slides
         if fixed is not None:
@@ -192,6 +198,11 @@ def slide(key: str) -> Any:
     else:
         _any_screen_token()
     if not key.isalnum() or len(key) > 64:
+        abort(404)
+    if (
+        not (slides_dir(runtime()) / f"{key}.png").exists()
+        and render_planned(runtime(), key) is None
+    ):
         abort(404)
     resp = send_from_directory(slides_dir(runtime()), f"{key}.png", max_age=31536000)
     resp.headers["Cache-Control"] = SLIDE_CACHE_CONTROL
