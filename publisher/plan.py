@@ -296,7 +296,7 @@ def _daypart_edges(item: Item, now: datetime, tz: ZoneInfo) -> list[datetime]:
     if not item.dayparts:
         return []
     today = now.astimezone(tz).date()
-    out = []
+    out: list[datetime] = []
     for offset in range(-1, 8):
         day = today + timedelta(days=offset)
         for d in item.dayparts:

@@ -144,6 +144,9 @@ _planned: dict[str, SlideSpec] = {}
 PLANNED_MAX = 20000
 _background: queue.SimpleQueue[tuple[Runtime, Slide]] = queue.SimpleQueue()
 _background_thread: threading.Thread | None = None
+# Background rendering steps aside while a player waits for a slide (an emergency first).
+_foreground = 0
+_foreground_idle = threading.Condition(_render_locks_guard)
 
 
 def render_slide(rt: Runtime, slide: Slide) -> Path:
@@ -177,7 +180,7 @@ def render_first_then_rest(rt: Runtime, sp: ScreenPlaylist) -> None:
             _planned[slide.key] = slide.spec
     if not sp.slides:
         return
-    render_slide(rt, sp.slides[0])
+    _render_now(rt, sp.slides[0])
     out = slides_dir(rt)
     rest = [s for s in sp.slides[1:] if not (out / s.file_name).exists()]
     if rest:
@@ -192,12 +195,27 @@ def render_first_then_rest(rt: Runtime, sp: ScreenPlaylist) -> None:
                 _background_thread.start()
 
 
+def _render_now(rt: Runtime, slide: Slide) -> Path:
+    """Render with priority over the background thread."""
+    global _foreground
+    with _foreground_idle:
+        _foreground += 1
+    try:
+        return render_slide(rt, slide)
+    finally:
+        with _foreground_idle:
+            _foreground -= 1
+            _foreground_idle.notify_all()
+
+
 def _render_in_background() -> None:
     while True:
         try:
             rt, slide = _background.get(timeout=60)
         except queue.Empty:
             return
+        with _foreground_idle:
+            _foreground_idle.wait_for(lambda: _foreground == 0, timeout=5)
         try:
             render_slide(rt, slide)
         except Exception:
@@ -210,7 +228,7 @@ def render_planned(rt: Runtime, key: str) -> Path | None:
         spec = _planned.get(key)
     if spec is None:
         return None
-    return render_slide(rt, Slide(Entry(0, spec.lang, 0, "", "", spec.item), spec, key))
+    return _render_now(rt, Slide(Entry(0, spec.lang, 0, "", "", spec.item), spec, key))
 
 
 # -- the web processes' cache -------------------------------------------------------------------
