@@ -344,6 +344,7 @@ def tokens_create(user: str, label: str) -> None:
 COMMAND_MODULES: list[str] = [
     "publisher.deliver.sns_commands",
     "publisher.collect.commands",
+    "publisher.signage_cli",
 ]
 
 

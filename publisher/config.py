@@ -68,7 +68,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
         "THREADS",
-        64,
+        256,
         "Threads of `publisher serve` (each connected screen holds one for SSE).",
         _int,
     ),

@@ -88,5 +88,8 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")  # readers (web) never block the writer (scheduler)
+    cur.execute(
+        "PRAGMA synchronous=NORMAL"
+    )  # with WAL: still crash-safe, one fsync fewer per commit
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # Who hears that items changed (after commit), in order: "module:function", each called as
 # ``function(runtime, item_ids)``. Adding a channel that reacts to changes is a one-line change.
 CHANGE_LISTENERS: list[str] = [
+    "publisher.deliver.push:on_items_changed",  # first: screens switch within a second
     "publisher.deliver.outbox:on_items_changed",
 ]
 

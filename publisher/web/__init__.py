@@ -22,6 +22,7 @@ BLUEPRINTS = [
     "publisher.web.api:bp",
     "publisher.web.admin:bp",
     "publisher.web.collect:bp",
+    "publisher.web.player:bp",
 ]
 
 

@@ -37,6 +37,8 @@ def serve(rt: Runtime, host: str, port: int) -> None:
             "workers": 1,
             "worker_class": "gthread",
             "threads": int(rt.settings["THREADS"]),
+            # gthread refuses clients beyond this; every screen keeps one open for SSE
+            "worker_connections": max(1000, int(rt.settings["THREADS"]) + 100),
             "timeout": 0,  # SSE streams are long-lived by design
             "graceful_timeout": 5,
             "accesslog": "-",

@@ -1,0 +1,276 @@
+"""Push to lobby screens: an in-process hub for SSE, fed across processes by LISTEN/NOTIFY.
+
+How a change reaches a screen:
+
+1. A unit of work commits and :func:`on_items_changed` (a ``CHANGE_LISTENERS`` entry) works out
+   which screens see the changed items (``tree.screens_in(tree.audience(target))``).
+2. On SQLite (one process) it hands those screen ids straight to this process's :class:`Hub`.
+   On PostgreSQL it sends ``NOTIFY publisher_items`` with the ids only (payloads must stay under
+   8,000 bytes); every web process runs one listener thread (:func:`start_listening`, its own
+   autocommit psycopg connection) that feeds its own hub, so the process that wrote hears it too.
+3. The hub's dispatcher thread re-plans each screen that has subscribers (hinted screens first,
+   then the rest, so an item moved away from an area is noticed too) and wakes the subscribers
+   of each screen whose playlist version changed. Each SSE stream waits on its own queue: no
+   busy waiting, one thread per connected screen (gunicorn gthread).
+
+A CLI command writing to the SQLite file of a running server reaches no hub: the players see
+the change at their next playlist poll (the cache checks the store's fingerprint).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, text
+
+from publisher.items import utcnow
+from publisher.models import TargetRow
+from publisher.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "publisher_items"
+NOTIFY_MAX_BYTES = 7900  # PostgreSQL refuses payloads of 8,000 bytes or more
+LISTEN_POLL_S = 1.0  # how often the listener thread checks whether it should stop
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One SSE stream's mailbox: the versions its screen moved to, in order."""
+
+    screen_id: str
+    inbox: queue.SimpleQueue[dict] = field(default_factory=queue.SimpleQueue)
+
+    def wait(self, timeout: float) -> dict | None:
+        """The next message, or None after ``timeout`` seconds (time for a heartbeat)."""
+        try:
+            return self.inbox.get(timeout=timeout)
+        except queue.Empty:
+            return None
+
+
+class Hub:
+    """Subscribers per screen, and the thread that re-plans screens when items change."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self._lock = threading.Lock()
+        self._subs: dict[str, set[Subscription]] = {}
+        self._versions: dict[str, str] = {}
+        self._work: queue.SimpleQueue[set[str] | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.closed = threading.Event()
+        self.listening = threading.Event()
+        self._listener: threading.Thread | None = None
+
+    # -- subscribers --------------------------------------------------------------------------
+
+    def subscribe(self, screen_id: str, version: str | None = None) -> Subscription:
+        sub = Subscription(screen_id)
+        with self._lock:
+            self._subs.setdefault(screen_id, set()).add(sub)
+            if version is not None:
+                self._versions.setdefault(screen_id, version)
+        self._ensure_dispatcher()
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with self._lock:
+            subs = self._subs.get(sub.screen_id)
+            if subs is not None:
+                subs.discard(sub)
+                if not subs:
+                    del self._subs[sub.screen_id]
+
+    def subscribers(self, screen_id: str | None = None) -> int:
+        with self._lock:
+            if screen_id is not None:
+                return len(self._subs.get(screen_id, ()))
+            return sum(len(s) for s in self._subs.values())
+
+    def publish(self, screen_id: str, message: dict) -> int:
+        with self._lock:
+            subs = list(self._subs.get(screen_id, ()))
+        for sub in subs:
+            sub.inbox.put(message)
+        return len(subs)
+
+    # -- changes ------------------------------------------------------------------------------
+
+    def screens_changed(self, screen_ids: Iterable[str] | None) -> None:
+        """Re-plan these screens (None: every subscribed screen) and wake who needs it."""
+        from publisher.playlists import cache_for
+
+        cache_for(self.rt).invalidate()
+        if self.subscribers() == 0:
+            return
+        self._ensure_dispatcher()
+        self._work.put(set(screen_ids) if screen_ids is not None else set())
+
+    def _ensure_dispatcher(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(
+                    target=self._run, name="publisher-push", daemon=True
+                )
+                self._thread.start()
+
+    def _run(self) -> None:
+        while not self.closed.is_set():
+            hint = self._work.get()
+            if hint is None:
+                return
+            try:  # coalesce a burst of changes into one pass
+                while True:
+                    more = self._work.get_nowait()
+                    if more is None:
+                        return
+                    hint |= more
+            except queue.Empty:
+                pass
+            try:
+                self._dispatch(hint)
+            except Exception:
+                log.exception("push: re-planning screens %s failed", sorted(hint))
+
+    def _dispatch(self, hint: set[str]) -> None:
+        from publisher.playlists import cache_for
+
+        with self._lock:
+            subscribed = set(self._subs)
+        # Hinted screens first: they are where an alert is most likely to be waiting.
+        order = sorted(subscribed & hint) + sorted(subscribed - hint)
+        cache = cache_for(self.rt)
+        at = utcnow()
+        cache.refresh(at)
+        for screen_id in order:
+            sp = cache.get(screen_id, at, refresh=False)
+            with self._lock:
+                if self._versions.get(screen_id) == sp.version:
+                    continue
+                self._versions[screen_id] = sp.version
+            self.publish(screen_id, {"version": sp.version, "override": sp.plan.override})
+
+    def close(self) -> None:
+        self.closed.set()
+        self._work.put(None)
+
+
+def hub_for(rt: Runtime) -> Hub:
+    """The runtime's hub (one per process and runtime), created on first use."""
+    hub = rt.__dict__.get("_push_hub")
+    if hub is None:
+        hub = rt.__dict__.setdefault("_push_hub", Hub(rt))
+    return hub
+
+
+# -- the change listener ------------------------------------------------------------------------
+
+
+def affected_screens(rt: Runtime, item_ids: Iterable[int]) -> set[str]:
+    """Screens that see any of these items: every screen in each target's audience."""
+    ids = list(item_ids)
+    if not ids:
+        return set()
+    with rt.db.engine.connect() as conn:
+        targets = set(
+            conn.scalars(select(TargetRow.area_code).where(TargetRow.item_id.in_(ids))).all()
+        )
+    tree = rt.tree
+    return {s.id for code in targets if code in tree for s in tree.screens_in(tree.audience(code))}
+
+
+def on_items_changed(rt: Runtime, item_ids: set[int]) -> None:
+    """``CHANGE_LISTENERS`` entry: signal the screens that see the changed items."""
+    screens = affected_screens(rt, item_ids)
+    if rt.db.is_sqlite:
+        hub = rt.__dict__.get("_push_hub")
+        if hub is not None:
+            hub.screens_changed(screens)
+        return
+    notify(rt, item_ids, screens)
+
+
+def payloads(item_ids: Iterable[int], screen_ids: Iterable[str]) -> list[str]:
+    """NOTIFY payloads of at most :data:`NOTIFY_MAX_BYTES`, ids only."""
+    items, screens = sorted(item_ids), sorted(screen_ids)
+    out: list[str] = []
+    chunk: list[str] = []
+    for screen in screens:
+        candidate = json.dumps({"items": items[:50], "screens": [*chunk, screen]})
+        if len(candidate.encode()) > NOTIFY_MAX_BYTES and chunk:
+            out.append(json.dumps({"items": items[:50], "screens": chunk}))
+            chunk = []
+        chunk.append(screen)
+    out.append(json.dumps({"items": items[:50], "screens": chunk}))
+    return out
+
+
+def notify(rt: Runtime, item_ids: Iterable[int], screen_ids: Iterable[str]) -> None:
+    with rt.db.engine.connect() as conn:
+        for payload in payloads(item_ids, screen_ids):
+            conn.execute(
+                text("SELECT pg_notify(:channel, :payload)"),
+                {"channel": CHANNEL, "payload": payload},
+            )
+        conn.commit()
+
+
+# -- LISTEN on PostgreSQL ---------------------------------------------------------------------
+
+
+def start_listening(rt: Runtime, *, timeout: float = 5.0) -> Hub:
+    """Start this process's listener thread once (PostgreSQL only); wait until it listens."""
+    hub = hub_for(rt)
+    if rt.db.is_sqlite:
+        return hub
+    with hub._lock:
+        if hub._listener is None or not hub._listener.is_alive():
+            hub._listener = threading.Thread(
+                target=_listen, args=(hub,), name="publisher-listen", daemon=True
+            )
+            hub._listener.start()
+    hub.listening.wait(timeout)
+    return hub
+
+
+def _psycopg_url(rt: Runtime) -> str:
+    url = rt.db.engine.url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+def _listen(hub: Hub) -> None:
+    import psycopg
+
+    url = _psycopg_url(hub.rt)
+    while not hub.closed.is_set():
+        try:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f"LISTEN {CHANNEL}")
+                hub.listening.set()
+                hub.screens_changed(None)  # anything missed while (re)connecting
+                while not hub.closed.is_set():
+                    for note in conn.notifies(timeout=LISTEN_POLL_S):
+                        try:
+                            screens = json.loads(note.payload).get("screens", [])
+                        except (ValueError, AttributeError):
+                            screens = []
+                        hub.screens_changed(screens)
+        except psycopg.Error as e:
+            hub.listening.clear()
+            log.warning("push: LISTEN %s failed (%s); retrying in 1 s", CHANNEL, e)
+            hub.closed.wait(1.0)
+
+
+def stop(rt: Runtime) -> None:
+    """Stop this runtime's hub and listener threads (tests; process exit needs nothing)."""
+    hub = rt.__dict__.get("_push_hub")
+    if hub is not None:
+        hub.close()
+        if hub._listener is not None:
+            hub._listener.join(LISTEN_POLL_S * 3)

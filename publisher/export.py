@@ -1,0 +1,122 @@
+"""Exports for players that are not browsers: a folder per screen.
+
+``<out>/<screen id>/`` holds the numbered slides (``001.png`` …, hard links to — or copies of —
+the content-addressed files under ``DATA_DIR/out/slides``), ``manifest.json`` (order, files,
+durations, item ids, languages, and ``valid_until``: rebuild by then) and ``playlist.smil``
+(SMIL 3.0). A folder is built beside its final place and renamed into it, so a player syncing
+the folder never sees half of a new playlist.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from publisher.items import iso
+from publisher.playlists import ScreenPlaylist, build, load_items, render_slides
+from publisher.render.smil import smil_playlist
+from publisher.runtime import Runtime
+
+MANIFEST = "manifest.json"
+SMIL = "playlist.smil"
+
+
+def slide_file_name(order: int) -> str:
+    return f"{order:03d}.png"
+
+
+def manifest(sp: ScreenPlaylist) -> dict[str, Any]:
+    """What a folder player (or the delivery step) needs to know about the folder."""
+    return {
+        "screen": sp.screen.id,
+        "size": sp.screen.size,
+        "version": sp.version,
+        "override": sp.plan.override,
+        "generated_at": iso(sp.generated_at),
+        "valid_until": iso(sp.next_change_at),
+        "entries": [
+            {
+                "order": i,
+                "file": slide_file_name(i),
+                "duration_s": s.entry.duration_s,
+                "item_id": s.entry.item_id,
+                "lang": s.entry.lang,
+                "drill": s.entry.drill,
+                "slide": s.file_name,
+            }
+            for i, s in enumerate(sp.slides, start=1)
+        ],
+    }
+
+
+def smil(sp: ScreenPlaylist) -> str:
+    return smil_playlist(
+        [(slide_file_name(i), s.entry.duration_s) for i, s in enumerate(sp.slides, start=1)],
+        title=f"{sp.screen.id} {sp.screen.location}".strip(),
+        width=sp.screen.width,
+        height=sp.screen.height,
+    )
+
+
+def write_folder(sp: ScreenPlaylist, slide_paths: list[Path], out_dir: Path) -> Path:
+    """Write ``out_dir/<screen id>/`` atomically (temp folder, then rename)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / sp.screen.id
+    tmp = Path(tempfile.mkdtemp(dir=out_dir, prefix=f".tmp-{sp.screen.id}-"))
+    try:
+        for i, src in enumerate(slide_paths, start=1):
+            _link_or_copy(src, tmp / slide_file_name(i))
+        (tmp / MANIFEST).write_text(
+            json.dumps(manifest(sp), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+        )
+        (tmp / SMIL).write_text(smil(sp), encoding="utf-8")
+        os.chmod(tmp, 0o755)
+        if final.exists():
+            old = out_dir / f".old-{sp.screen.id}-{os.getpid()}"
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system, or links not allowed
+        shutil.copyfile(src, dst)
+
+
+def export_screen(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> Path:
+    """One screen's folder at ``at``; returns its path (its manifest.json has "version")."""
+    screen = rt.tree.screen(screen_id)
+    with rt.session() as session:
+        items = load_items(session, at)
+    sp = build(rt, screen, items, at)
+    return write_folder(sp, render_slides(rt, sp), out_dir)
+
+
+def build_screens(rt: Runtime, out_dir: Path, at: datetime) -> dict[str, int]:
+    """A build step: every screen's folder. Counts screens, slides and distinct slide files."""
+    with rt.session() as session:
+        items = load_items(session, at)
+    counts = {"screens": 0, "slides": 0, "slide_files": 0}
+    distinct: set[str] = set()
+    for screen in rt.tree.screens.values():
+        sp = build(rt, screen, items, at)
+        write_folder(sp, render_slides(rt, sp), Path(out_dir))
+        counts["screens"] += 1
+        counts["slides"] += len(sp.slides)
+        distinct.update(s.key for s in sp.slides)
+    counts["slide_files"] = len(distinct)
+    return counts

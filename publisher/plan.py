@@ -1,0 +1,349 @@
+"""What shows on which screen when: pure planning on plain values.
+
+:func:`playlist` takes a screen, the items that could concern it, the instant and the area tree,
+and returns the :class:`Playlist` and ``next_change_at``, the next instant its content changes
+(an item's window opening or closing, a daypart starting or ending). Nothing here reads a
+database, a clock or the network, so every rule below is tested with plain values.
+
+The rules, in order:
+
+1. **Targeting inherits downwards**: a screen sees items targeted at its area or any area above
+   it (``tree.lineage(screen.area)``).
+2. **Windows and dayparts** in the ward's time (Asia/Tokyo): an item shows from ``starts_at`` to
+   ``ends_at``, and if it has dayparts only inside one of them (a daypart may run across
+   midnight; its weekdays are those on which it *starts*).
+3. **Emergency override**: an active emergency alert in the screen's lineage replaces the whole
+   playlist until it ends; the normal playlist returns after it.
+4. **Order**: other alerts and drills (real alerts before drills), then high priority, then
+   events by date (soonest first), then notices by recency (newest first); ties by id.
+5. **Duration** from reading time: Japanese and Chinese by characters, other languages by words,
+   clamped to ``SLIDE_MIN_DURATION_S`` … ``SLIDE_MAX_DURATION_S``.
+6. **Languages**: each item is shown once in every language of ``screen.languages`` it has a
+   translation for, in the screen's order, one after the other (interleaved: ``A-ja, A-en,
+   B-ja, B-en``), so a foreign resident standing in the lobby sees the same notice in their
+   language seconds later instead of waiting a whole cycle. An item with none of the screen's
+   languages is shown in Japanese (Japanese is always present), so nothing targeted is lost.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from publisher.areas import AreaTree, Screen
+from publisher.items import Daypart, Item
+
+WARD_TZ = ZoneInfo("Asia/Tokyo")
+SLIDE_MIN_DURATION_S = 8
+SLIDE_MAX_DURATION_S = 20
+# Reading on a lobby screen from a few metres: slower than reading a page at a desk.
+CJK_CHARS_PER_S = 7.0
+LATIN_WORDS_PER_S = 2.5
+GLANCE_S = 2.0  # time to notice a new slide before reading starts
+# Only the first lines of a long body fit on a slide (the QR code carries the rest).
+READ_CHARS_CAP = 220
+READ_WORDS_CAP = 70
+CJK_LANGS = ("ja", "ja-x-easy", "zh-Hans", "zh-Hant")
+
+ROLE_OVERRIDE = "emergency"
+ROLE_ALERT = "alert"
+ROLE_DRILL = "drill"
+ROLE_HIGH = "high"
+ROLE_EVENT = "event"
+ROLE_NOTICE = "notice"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One slide in a playlist: an item in one language, shown for ``duration_s``.
+
+    ``item`` and ``issuer`` (the area code of the office that speaks for the item) with the
+    playlist's size and ``lang`` are the inputs of the slide (:class:`publisher.render.slides.SlideSpec`).
+    """
+
+    item_id: int
+    lang: str
+    duration_s: int
+    role: str  # emergency | alert | drill | high | event | notice
+    issuer: str
+    item: Item = field(compare=False, repr=False)
+
+    @property
+    def drill(self) -> bool:
+        return is_drill(self.item)
+
+
+@dataclass(frozen=True)
+class Playlist:
+    """What one screen shows, in order, looping. ``version`` changes exactly when it does."""
+
+    screen_id: str
+    width: int
+    height: int
+    entries: tuple[Entry, ...]
+    override: bool  # an emergency alert has replaced the normal playlist
+    version: str
+
+    def as_json(self) -> dict:
+        """The plan without slide files (those depend on the renderer): used by golden tests."""
+        return {
+            "screen": self.screen_id,
+            "size": f"{self.width}x{self.height}",
+            "override": self.override,
+            "version": self.version,
+            "entries": [
+                {
+                    "order": i,
+                    "item_id": e.item_id,
+                    "lang": e.lang,
+                    "duration_s": e.duration_s,
+                    "role": e.role,
+                    "drill": e.drill,
+                    "issuer": e.issuer,
+                }
+                for i, e in enumerate(self.entries, start=1)
+            ],
+        }
+
+
+# -- membership ---------------------------------------------------------------------------------
+
+
+def seen_in(item: Item, area: str, tree: AreaTree) -> bool:
+    """Is ``item`` targeted at ``area`` or an area above it? (screens and feeds alike)"""
+    lineage = set(tree.lineage(area))
+    return any(t in lineage for t in item.targets)
+
+
+def in_dayparts(item: Item, at: datetime, tz: ZoneInfo = WARD_TZ) -> bool:
+    """Inside one of the item's dayparts at ``at`` (always, for an item without dayparts)."""
+    if not item.dayparts:
+        return True
+    local = at.astimezone(tz)
+    return any(_in_daypart(d, local) for d in item.dayparts)
+
+
+def _in_daypart(d: Daypart, local: datetime) -> bool:
+    t, day = local.time(), local.weekday()
+    if d.start < d.end:
+        return day in d.weekdays and d.start <= t < d.end
+    # across midnight: the evening part on a listed day, the morning part on the day after one
+    return (day in d.weekdays and t >= d.start) or ((day - 1) % 7 in d.weekdays and t < d.end)
+
+
+def showing(item: Item, at: datetime, tz: ZoneInfo = WARD_TZ) -> bool:
+    """Approved, public, inside its window and one of its dayparts at ``at``."""
+    return item.id is not None and item.is_live(at) and in_dayparts(item, at, tz)
+
+
+def is_drill(item: Item) -> bool:
+    """A drill or test: always marked 訓練 / TEST (DESIGN rule 4)."""
+    return item.drill or (item.alert is not None and item.alert.cap_status in ("Exercise", "Test"))
+
+
+def items_for_area(
+    items: Iterable[Item], area: str, at: datetime, tree: AreaTree, tz: ZoneInfo = WARD_TZ
+) -> list[Item]:
+    """Items seen in ``area`` and showing at ``at``, by id (feed membership)."""
+    return sorted(
+        (i for i in items if seen_in(i, area, tree) and showing(i, at, tz)),
+        key=lambda i: i.id or 0,
+    )
+
+
+# -- reading time -------------------------------------------------------------------------------
+
+
+def reading_time_s(item: Item, lang: str) -> int:
+    """Seconds to notice and read the slide's text in ``lang``, clamped."""
+    t = item.text(lang)
+    lang = t.lang
+    text = f"{t.title} {t.body}"
+    if lang in CJK_LANGS:
+        chars = min(sum(1 for c in text if not c.isspace()), READ_CHARS_CAP)
+        seconds = GLANCE_S + chars / CJK_CHARS_PER_S
+    else:
+        words = min(len(text.split()), READ_WORDS_CAP)
+        seconds = GLANCE_S + words / LATIN_WORDS_PER_S
+    return int(min(SLIDE_MAX_DURATION_S, max(SLIDE_MIN_DURATION_S, round(seconds))))
+
+
+def languages_for(item: Item, screen: Screen) -> list[str]:
+    """The screen's languages this item has, in the screen's order (Japanese if none)."""
+    have = set(item.languages)
+    langs = [lang for lang in screen.languages if lang in have]
+    return langs or ["ja"]
+
+
+# -- the playlist -------------------------------------------------------------------------------
+
+
+def _role(item: Item) -> str:
+    if item.is_emergency:
+        return ROLE_OVERRIDE
+    if item.kind == "alert":
+        return ROLE_DRILL if is_drill(item) else ROLE_ALERT
+    if is_drill(item):
+        return ROLE_DRILL
+    if item.priority == "high":
+        return ROLE_HIGH
+    return ROLE_EVENT if item.kind == "event" else ROLE_NOTICE
+
+
+def _recency(item: Item) -> datetime:
+    return item.starts_at or item.approved_at or item.created_at or _EPOCH
+
+
+_ROLE_RANK = {ROLE_ALERT: 0, ROLE_DRILL: 1, ROLE_HIGH: 2, ROLE_EVENT: 3, ROLE_NOTICE: 4}
+
+
+def _order_key(item: Item) -> tuple:
+    role = _role(item)
+    if role == ROLE_EVENT:
+        when = (item.event_starts_at or _EPOCH).timestamp()
+    else:
+        when = -_recency(item).timestamp()  # newest first
+    return (_ROLE_RANK[role], when, item.id or 0)
+
+
+def _override_key(item: Item) -> tuple:
+    level = item.alert.warning_level if item.alert and item.alert.warning_level else 0
+    return (is_drill(item), -level, -_recency(item).timestamp(), item.id or 0)
+
+
+def select(
+    screen: Screen, items: Iterable[Item], at: datetime, tree: AreaTree, tz: ZoneInfo = WARD_TZ
+) -> tuple[list[Item], bool]:
+    """The items the screen shows at ``at``, in order, and whether an emergency overrides."""
+    lineage = set(tree.lineage(screen.area))
+    live = [i for i in items if any(t in lineage for t in i.targets) and showing(i, at, tz)]
+    emergencies = [i for i in live if i.is_emergency]
+    if emergencies:
+        return sorted(emergencies, key=_override_key), True
+    return sorted(live, key=_order_key), False
+
+
+def playlist(
+    screen: Screen,
+    items: list[Item],
+    now: datetime,
+    tree: AreaTree,
+    *,
+    tz: ZoneInfo = WARD_TZ,
+) -> tuple[Playlist, datetime | None]:
+    """The screen's playlist at ``now`` and the next instant its content changes (or None)."""
+    if now.tzinfo is None:
+        raise ValueError("playlist() needs an aware datetime for now")
+    lineage = set(tree.lineage(screen.area))
+    mine = [i for i in items if i.id is not None and any(t in lineage for t in i.targets)]
+    chosen, override = select(screen, mine, now, tree, tz)
+    entries = tuple(
+        Entry(
+            item_id=int(item.id or 0),
+            lang=lang,
+            duration_s=reading_time_s(item, lang),
+            role=_role(item),
+            issuer=tree.issuer(item.targets).code,
+            item=item,
+        )
+        for item in chosen
+        for lang in languages_for(item, screen)
+    )
+    plan = Playlist(
+        screen.id,
+        screen.width,
+        screen.height,
+        entries,
+        override,
+        _version(screen, entries, override),
+    )
+    return plan, _next_change(screen, mine, now, tree, tz, [i.id for i in chosen])
+
+
+def _next_change(
+    screen: Screen,
+    items: list[Item],
+    now: datetime,
+    tree: AreaTree,
+    tz: ZoneInfo,
+    current: list[int | None],
+) -> datetime | None:
+    """The first boundary after ``now`` at which the chosen items (or their order) differ."""
+    instants: set[datetime] = set()
+    for item in items:
+        if item.status != "approved" or not item.is_public:
+            continue
+        if item.ends_at is not None and item.ends_at <= now:
+            continue
+        for edge in (item.starts_at, item.ends_at):
+            if edge is not None and edge > now:
+                instants.add(edge)
+        instants.update(_daypart_edges(item, now, tz))
+    for at in sorted(instants):
+        chosen, _ = select(screen, items, at, tree, tz)
+        if [i.id for i in chosen] != current:
+            return at.astimezone(tz)
+    return None
+
+
+def _daypart_edges(item: Item, now: datetime, tz: ZoneInfo) -> list[datetime]:
+    """The starts and ends of the item's dayparts in the coming week (local time)."""
+    if not item.dayparts:
+        return []
+    today = now.astimezone(tz).date()
+    out: list[datetime] = []
+    for offset in range(-1, 8):
+        day = today + timedelta(days=offset)
+        for d in item.dayparts:
+            if day.weekday() not in d.weekdays:
+                continue
+            start = datetime.combine(day, d.start, tz)
+            end_day = day if d.start < d.end else day + timedelta(days=1)
+            end = datetime.combine(end_day, d.end, tz)
+            out.extend(t for t in (start, end) if t > now)
+    return out
+
+
+def _version(screen: Screen, entries: tuple[Entry, ...], override: bool) -> str:
+    """Same content, same version: the ETag players revalidate against."""
+    data = {
+        "screen": screen.id,
+        "size": [screen.width, screen.height],
+        "override": override,
+        "entries": [
+            [e.item_id, e.lang, e.duration_s, e.role, e.issuer, item_digest(e.item)]
+            for e in entries
+        ],
+    }
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+_NOT_CONTENT = {"id", "status", "revision", "created_at", "updated_at", "approved_at", "source"}
+
+
+def item_digest(item: Item) -> str:
+    """What the item says and where and when, without bookkeeping."""
+    data = {k: v for k, v in item.as_json().items() if k not in _NOT_CONTENT}
+    blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+__all__ = [
+    "SLIDE_MAX_DURATION_S",
+    "SLIDE_MIN_DURATION_S",
+    "Entry",
+    "Playlist",
+    "in_dayparts",
+    "is_drill",
+    "items_for_area",
+    "playlist",
+    "reading_time_s",
+    "seen_in",
+    "select",
+]

@@ -1,0 +1,298 @@
+"""Playlists with their slides: the I/O around :mod:`publisher.plan`.
+
+:func:`screen_playlist` loads the live items from the store, plans one screen's playlist and
+names each slide by its content key (:func:`publisher.render.slides.slide_key`);
+:func:`render_slides` makes sure each slide file exists under ``DATA_DIR/out/slides/``.
+A ward-wide item therefore renders once per (size, language), whatever the number of screens.
+
+Web processes keep a :class:`PlaylistCache` per runtime. It is valid while the store's
+fingerprint (number of items, last update) is unchanged and until the playlist's
+``next_change_at``, so a change written by any process (another web process, a CLI command on
+the same SQLite file, the worker) is seen at the next poll even without a push.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from publisher.areas import Screen
+from publisher.items import Item, iso
+from publisher.models import ItemRow
+from publisher.plan import Entry, Playlist, playlist
+from publisher.render.slides import SlideSpec, ensure_slide, slide_key
+from publisher.runtime import Runtime
+from publisher.store import live_items
+
+log = logging.getLogger(__name__)
+
+# How far ahead items are loaded to find the next change; a playlist is re-planned at least
+# this often even when nothing changes.
+PLAN_HORIZON = timedelta(days=14)
+
+
+@dataclass(frozen=True)
+class Slide:
+    entry: Entry
+    spec: SlideSpec
+    key: str
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.key}.png"
+
+
+@dataclass(frozen=True)
+class ScreenPlaylist:
+    """One screen's playlist with its slides: what the player, exports and the CLI show."""
+
+    screen: Screen
+    plan: Playlist
+    slides: tuple[Slide, ...]
+    version: str  # changes when the plan or any slide's pixels change: the ETag
+    generated_at: datetime
+    next_change_at: datetime
+
+    def as_json(self, slide_url: Any = None) -> dict[str, Any]:
+        url = slide_url or (lambda key: f"/slides/{key}.png")
+        return {
+            "screen": self.screen.id,
+            "location": self.screen.location,
+            "size": self.screen.size,
+            "version": self.version,
+            "override": self.plan.override,
+            "generated_at": iso(self.generated_at),
+            "valid_until": iso(self.next_change_at),
+            "entries": [
+                {
+                    "order": i,
+                    "item_id": s.entry.item_id,
+                    "lang": s.entry.lang,
+                    "duration_s": s.entry.duration_s,
+                    "role": s.entry.role,
+                    "drill": s.entry.drill,
+                    "slide": url(s.key),
+                }
+                for i, s in enumerate(self.slides, start=1)
+            ],
+        }
+
+
+def slides_dir(rt: Runtime) -> Path:
+    return rt.settings.data_dir / "out" / "slides"
+
+
+def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> ScreenPlaylist:
+    """Plan ``screen`` at ``at`` from ``items`` and name its slides (nothing is rendered).
+
+    ``next_change_at`` is at most :data:`PLAN_HORIZON` ahead: items further out are not loaded.
+    """
+    plan, next_change = playlist(screen, items, at, rt.tree, tz=rt.tz)
+    limit = (at + PLAN_HORIZON).astimezone(rt.tz)
+    next_change = min(next_change, limit) if next_change else limit
+    slides = []
+    for entry in plan.entries:
+        spec = SlideSpec(
+            entry.item,
+            screen.width,
+            screen.height,
+            entry.lang,
+            rt.tree.get(entry.issuer),
+            rt.item_qr_url(entry.item_id),
+        )
+        slides.append(Slide(entry, spec, slide_key(spec)))
+    blob = json.dumps([plan.version, [s.key for s in slides]]).encode()
+    return ScreenPlaylist(
+        screen,
+        plan,
+        tuple(slides),
+        hashlib.sha256(blob).hexdigest()[:20],
+        at,
+        next_change,
+    )
+
+
+def load_items(session: Session, at: datetime) -> list[Item]:
+    """Every approved item live at ``at`` or starting within the planning horizon."""
+    return live_items(session, at, until=at + PLAN_HORIZON)
+
+
+def screen_playlist(rt: Runtime, screen_id: str, at: datetime) -> ScreenPlaylist:
+    """Plan one screen at ``at`` straight from the store (CLI, exports)."""
+    screen = rt.tree.screen(screen_id)
+    with rt.session() as session:
+        items = load_items(session, at)
+    return build(rt, screen, items, at)
+
+
+# -- rendering ------------------------------------------------------------------------------------
+
+_render_locks: dict[str, threading.Lock] = {}
+_render_locks_guard = threading.Lock()
+# Slides this process has planned, by key, so /slides/<key>.png can render one on demand.
+_planned: dict[str, SlideSpec] = {}
+PLANNED_MAX = 20000
+_background: queue.SimpleQueue[tuple[Runtime, Slide]] = queue.SimpleQueue()
+_background_thread: threading.Thread | None = None
+# Background rendering steps aside while a player waits for a slide (an emergency first).
+_foreground = 0
+_foreground_idle = threading.Condition(_render_locks_guard)
+
+
+def render_slide(rt: Runtime, slide: Slide) -> Path:
+    """The slide's file, rendered once even when several screens ask at the same moment."""
+    out = slides_dir(rt)
+    path = out / slide.file_name
+    if path.exists():
+        return path
+    with _render_locks_guard:
+        lock = _render_locks.setdefault(slide.key, threading.Lock())
+    with lock:
+        if not path.exists():
+            path = ensure_slide(slide.spec, out)
+    with _render_locks_guard:
+        _render_locks.pop(slide.key, None)
+    return path
+
+
+def render_slides(rt: Runtime, sp: ScreenPlaylist) -> list[Path]:
+    """Make sure every slide of ``sp`` exists (exports, the CLI)."""
+    return [render_slide(rt, slide) for slide in sp.slides]
+
+
+def render_first_then_rest(rt: Runtime, sp: ScreenPlaylist) -> None:
+    """The player's way: the first slide now (it goes on screen at once, an emergency too),
+    the others in a background thread; a slide asked for before it is done renders on demand."""
+    with _render_locks_guard:
+        if len(_planned) > PLANNED_MAX:
+            _planned.clear()
+        for slide in sp.slides:
+            _planned[slide.key] = slide.spec
+    if not sp.slides:
+        return
+    _render_now(rt, sp.slides[0])
+    out = slides_dir(rt)
+    rest = [s for s in sp.slides[1:] if not (out / s.file_name).exists()]
+    if rest:
+        global _background_thread
+        for slide in rest:
+            _background.put((rt, slide))
+        with _render_locks_guard:
+            if _background_thread is None or not _background_thread.is_alive():
+                _background_thread = threading.Thread(
+                    target=_render_in_background, name="publisher-slides", daemon=True
+                )
+                _background_thread.start()
+
+
+def _render_now(rt: Runtime, slide: Slide) -> Path:
+    """Render with priority over the background thread."""
+    global _foreground
+    with _foreground_idle:
+        _foreground += 1
+    try:
+        return render_slide(rt, slide)
+    finally:
+        with _foreground_idle:
+            _foreground -= 1
+            _foreground_idle.notify_all()
+
+
+def _render_in_background() -> None:
+    while True:
+        try:
+            rt, slide = _background.get(timeout=60)
+        except queue.Empty:
+            return
+        with _foreground_idle:
+            _foreground_idle.wait_for(lambda: _foreground == 0, timeout=5)
+        try:
+            render_slide(rt, slide)
+        except Exception:
+            log.exception("rendering slide %s failed", slide.key)
+
+
+def render_planned(rt: Runtime, key: str) -> Path | None:
+    """Render a slide this process planned but has not drawn yet; None if it never planned it."""
+    with _render_locks_guard:
+        spec = _planned.get(key)
+    if spec is None:
+        return None
+    return _render_now(rt, Slide(Entry(0, spec.lang, 0, "", "", spec.item), spec, key))
+
+
+# -- the web processes' cache -------------------------------------------------------------------
+
+
+def store_fingerprint(session: Session) -> tuple[int, str]:
+    """Changes whenever any item is created, edited, approved, withdrawn or expired."""
+    count, last = session.execute(
+        select(func.count(ItemRow.id), func.max(ItemRow.updated_at))
+    ).one()
+    return int(count or 0), str(last)
+
+
+class PlaylistCache:
+    """Playlists per screen, re-planned when the store changes or a playlist's time is up."""
+
+    def __init__(self, rt: Runtime):
+        self.rt = rt
+        self._lock = threading.Lock()
+        self._fingerprint: tuple[int, str] | None = None
+        self._items: list[Item] = []
+        self._loaded_at: datetime | None = None
+        self._plans: dict[str, ScreenPlaylist] = {}
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._fingerprint = None
+            self._plans.clear()
+
+    def refresh(self, at: datetime) -> None:
+        """Reload the items if the store changed since (one cheap query when it did not)."""
+        with self.rt.session() as session:
+            fp = store_fingerprint(session)
+            with self._lock:
+                stale = (
+                    fp != self._fingerprint
+                    or self._loaded_at is None
+                    or not self._loaded_at <= at < self._loaded_at + PLAN_HORIZON / 2
+                )
+            if stale:
+                items = load_items(session, at)
+                with self._lock:
+                    self._fingerprint, self._items, self._loaded_at = fp, items, at
+                    self._plans.clear()
+
+    def get(self, screen_id: str, at: datetime, *, refresh: bool = True) -> ScreenPlaylist:
+        """The screen's playlist at ``at``; ``refresh=False`` trusts a refresh just made."""
+        screen = self.rt.tree.screen(screen_id)
+        if refresh:
+            self.refresh(at)
+        with self._lock:
+            cached = self._plans.get(screen_id)
+            items = self._items
+        if cached and cached.generated_at <= at < cached.next_change_at:
+            return cached
+        fresh = build(self.rt, screen, items, at)
+        with self._lock:
+            self._plans[screen_id] = fresh
+        return fresh
+
+
+def cache_for(rt: Runtime) -> PlaylistCache:
+    """The runtime's playlist cache (one per process and runtime)."""
+    cache = rt.__dict__.get("_playlist_cache")
+    if cache is None:
+        cache = rt.__dict__.setdefault("_playlist_cache", PlaylistCache(rt))
+    return cache

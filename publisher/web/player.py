@@ -1,0 +1,220 @@
+"""Lobby screens: the player page, its playlist, its push stream, proof of play, the slides.
+
+Every route needs the screen's token (``?token=`` or the ``X-Screen-Token`` header), compared in
+constant time; a wrong or missing token gets 403 and no data, an unknown screen 404.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
+from sqlalchemy import select
+
+from publisher.deliver.push import start_listening
+from publisher.errors import PublisherError
+from publisher.items import utcnow
+from publisher.models import HeartbeatRow, ScreenRow
+from publisher.playlists import (
+    ScreenPlaylist,
+    cache_for,
+    render_first_then_rest,
+    render_planned,
+    slides_dir,
+)
+from publisher.web import runtime
+
+bp = Blueprint("player", __name__)
+
+PLAYLIST_POLL_S = 30
+HEARTBEAT_INTERVAL_S = 30
+SSE_HEARTBEAT_S = 15
+SSE_RETRY_MS = 2000
+SLIDE_CACHE_CONTROL = "public, max-age=31536000, immutable"
+PLAYER_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "connect-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'none'; frame-ancestors 'none'"
+)
+
+
+def _screen_token(screen_id: str) -> tuple[ScreenRow, str]:
+    """The screen's row, after checking the caller's token (403) and the screen (404)."""
+    rt = runtime()
+    given = request.args.get("token") or request.headers.get("X-Screen-Token") or ""
+    with rt.session() as session:
+        row = session.get(ScreenRow, screen_id)
+        if row is None or not row.active or screen_id not in rt.tree.screens:
+            abort(404, f"unknown screen '{screen_id}'")
+        session.expunge(row)
+    if not given or not hmac.compare_digest(given.encode(), row.token.encode()):
+        abort(403, "this screen's token is missing or wrong")
+    return row, given
+
+
+def _config(name: str, default: Any) -> Any:
+    return current_app.config.get(name, default)
+
+
+def _current(screen_id: str) -> ScreenPlaylist:
+    return cache_for(runtime()).get(screen_id, utcnow())
+
+
+@bp.get("/play/<screen_id>")
+def play(screen_id: str) -> Any:
+    """The player page a lobby screen's kiosk browser opens."""
+    row, token = _screen_token(screen_id)
+    screen = runtime().tree.screen(screen_id)
+    html = render_template(
+        "player/play.html",
+        screen=screen,
+        token=token,
+        poll_s=_config("PLAYER_POLL_S", PLAYLIST_POLL_S),
+        heartbeat_s=_config("PLAYER_HEARTBEAT_S", HEARTBEAT_INTERVAL_S),
+    )
+    resp = Response(html, mimetype="text/html")
+    resp.headers["Content-Security-Policy"] = PLAYER_CSP
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["Referrer-Policy"] = "no-referrer"
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    return resp
+
+
+@bp.get("/play/sw.js")
+def service_worker() -> Any:
+    """The player's service worker, served under /play/ so it may cover every player page."""
+    resp = send_from_directory(current_app.static_folder or "", "player/sw.js", max_age=0)
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+@bp.get("/api/screens/<screen_id>/playlist")
+def screen_playlist(screen_id: str) -> Any:
+    """The screen's playlist as JSON with slide URLs; ETag = version, 304 when unchanged."""
+    _screen_token(screen_id)
+    rt = runtime()
+    sp = _current(screen_id)
+    etag = f'"{sp.version}"'
+    if request.if_none_match.contains(sp.version):
+        resp = Response(status=304)
+    else:
+        render_first_then_rest(rt, sp)
+        data = sp.as_json(lambda key: f"/slides/{key}.png?screen={screen_id}")
+        fixed = _config("PLAYER_SLIDE_DURATION_S", None)  # tests: short slides
+        if fixed is not None:
+            for entry in data["entries"]:
+                entry["duration_s"] = fixed
+        resp = jsonify(data)
+        _note_latest_version(screen_id, sp.version)
+    resp.headers["ETag"] = etag
+    resp.headers["Cache-Control"] = "no-cache"
+    return resp
+
+
+def _note_latest_version(screen_id: str, version: str) -> None:
+    with runtime().session() as session:
+        row = session.get(ScreenRow, screen_id)
+        if row is not None and row.latest_version != version:
+            row.latest_version = version
+
+
+@bp.get("/api/screens/<screen_id>/events")
+def screen_events(screen_id: str) -> Any:
+    """Server-sent events: ``event: playlist`` when the screen's playlist changes."""
+    _screen_token(screen_id)
+    rt = runtime()
+    hub = start_listening(rt)
+    sp = _current(screen_id)
+    sub = hub.subscribe(screen_id, sp.version)
+    heartbeat_s = float(_config("PLAYER_SSE_HEARTBEAT_S", SSE_HEARTBEAT_S))
+
+    def stream() -> Iterator[str]:
+        try:
+            hello = json.dumps({"version": sp.version, "override": sp.plan.override})
+            yield f"retry: {SSE_RETRY_MS}\nevent: hello\ndata: {hello}\n\n"
+            while not hub.closed.is_set():
+                message = sub.wait(heartbeat_s)
+                if message is None:
+                    yield f": keep-alive {int(time.time())}\n\n"
+                else:
+                    yield f"event: playlist\ndata: {json.dumps(message)}\n\n"
+        finally:
+            hub.unsubscribe(sub)
+
+    resp = Response(stream(), mimetype="text/event-stream")
+    resp.headers["Cache-Control"] = "no-cache"
+    resp.headers["X-Accel-Buffering"] = "no"  # nginx: pass events through at once
+    return resp
+
+
+@bp.post("/api/screens/<screen_id>/heartbeat")
+def heartbeat(screen_id: str) -> Any:
+    """Proof of play: the screen reports the slide on screen and the version it plays."""
+    _screen_token(screen_id)
+    data = request.get_json(silent=True) or {}
+    if not isinstance(data, dict):
+        raise PublisherError("the heartbeat must be a JSON object")
+    item_id = data.get("item_id")
+    if item_id is not None and (not isinstance(item_id, int) or isinstance(item_id, bool)):
+        raise PublisherError("must be an item id (a whole number)", field="item_id")
+    slide = data.get("slide")
+    version = data.get("version")
+    for name, value in (("slide", slide), ("version", version)):
+        if value is not None and (not isinstance(value, str) or len(value) > 100):
+            raise PublisherError("must be text of at most 100 characters", field=name)
+    at = utcnow()
+    with runtime().session() as session:
+        row = session.get(ScreenRow, screen_id)
+        assert row is not None
+        session.add(
+            HeartbeatRow(screen_id=screen_id, at=at, item_id=item_id, slide=slide, version=version)
+        )
+        row.last_heartbeat_at, row.last_item_id = at, item_id
+        row.last_slide, row.version_on_screen = slide, version
+        if row.flagged_offline_at is not None:
+            row.flagged_offline_at = None
+    return jsonify({"ok": True, "at": at.isoformat()})
+
+
+@bp.get("/slides/<key>.png")
+def slide(key: str) -> Any:
+    """A rendered slide; its name is its content hash, so it never changes."""
+    screen_id = request.args.get("screen", "")
+    if screen_id:
+        _screen_token(screen_id)
+    else:
+        _any_screen_token()
+    if not key.isalnum() or len(key) > 64:
+        abort(404)
+    if (
+        not (slides_dir(runtime()) / f"{key}.png").exists()
+        and render_planned(runtime(), key) is None
+    ):
+        abort(404)
+    resp = send_from_directory(slides_dir(runtime()), f"{key}.png", max_age=31536000)
+    resp.headers["Cache-Control"] = SLIDE_CACHE_CONTROL
+    return resp
+
+
+def _any_screen_token() -> None:
+    """Slides are shared between screens: any active screen's token may fetch them."""
+    given = request.args.get("token") or request.headers.get("X-Screen-Token") or ""
+    if not given:
+        abort(403, "a screen token is required")
+    with runtime().session() as session:
+        tokens = session.scalars(select(ScreenRow.token).where(ScreenRow.active.is_(True))).all()
+    if not any(hmac.compare_digest(given.encode(), t.encode()) for t in tokens):
+        abort(403, "this screen's token is missing or wrong")
