@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, current_app, redirect, render_template, request
@@ -49,6 +50,7 @@ from publisher.web.links import relative_href
 bp = Blueprint("public", __name__)
 
 QR_SIZE_PX = 360
+QR_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
 HTML = "text/html"
 
 
@@ -155,6 +157,7 @@ def item(item_id: int) -> Response:
         heading=marked_title(found, lang),
         paragraphs=[p.strip() for p in text.body.splitlines() if p.strip()],
         issuer=issuer,
+        crumbs=[rt.tree.get(c) for c in reversed(rt.tree.lineage(issuer.code))],
         targets=[rt.tree.get(t) for t in found.targets],
         published=day_text(published_at(found)),
         map_url=_map_url(found),
@@ -207,11 +210,14 @@ def qr(target: str, ext: str) -> Response:
     if not_modified(etag):
         return answer_304(etag, max_age_s=QR_MAX_AGE_S)
     _check_target(path)
-    if ext == "png":
-        response = Response(qr_png(payload, QR_SIZE_PX), mimetype="image/png")
-    else:
-        response = Response(qr_svg(payload), mimetype="image/svg+xml")
+    response = Response(_qr_image(payload, ext), mimetype=QR_MIMETYPES[ext])
     return cached(response, etag, max_age_s=QR_MAX_AGE_S)
+
+
+@lru_cache(maxsize=1024)
+def _qr_image(payload: str, ext: str) -> bytes:
+    """QR images are pure functions of their payload; drawing one takes tens of ms."""
+    return qr_png(payload, QR_SIZE_PX) if ext == "png" else qr_svg(payload)
 
 
 @bp.get("/q/<code>")
