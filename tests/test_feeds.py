@@ -268,3 +268,38 @@ def test_calendar_render_is_pure(now, tree):
     assert ev.decoded("DTSTART").astimezone(JST).hour == 10
     assert ev["GEO"].latitude == pytest.approx(35.6555)
     assert SEIJO not in data.decode()
+
+
+def test_polling_a_feed_costs_no_query_and_a_change_shows_at_once(rt, app):
+    """Feed readers poll far more than staff write: a held feed is answered from memory."""
+    from sqlalchemy import event
+
+    from publisher.items import utcnow
+
+    real_now = utcnow()
+    window = {"starts_at": real_now - timedelta(days=1), "ends_at": real_now + timedelta(days=1)}
+    store(rt, make_item("掲載中のお知らせ", **window))
+    client = app.test_client()  # the real clock: feeds are held
+    first = client.get(f"/feeds/{DAIZAWA}.rss")
+    assert first.status_code == 200
+    queries: list[str] = []
+
+    def count(*args):  # type: ignore[no-untyped-def]
+        queries.append(args[2])
+
+    event.listen(rt.db.engine, "before_cursor_execute", count)
+    try:
+        again = client.get(
+            f"/feeds/{DAIZAWA}.rss", headers={"If-None-Match": first.headers["ETag"]}
+        )
+        assert again.status_code == 304 and again.headers["ETag"] == first.headers["ETag"]
+        plain = client.get(f"/feeds/{DAIZAWA}.rss")
+        assert plain.status_code == 200 and plain.data == first.data
+        assert queries == []
+        store(rt, make_item("新着のお知らせ", **window))
+        changed = client.get(
+            f"/feeds/{DAIZAWA}.rss", headers={"If-None-Match": first.headers["ETag"]}
+        )
+        assert changed.status_code == 200 and "新着のお知らせ" in changed.get_data(as_text=True)
+    finally:
+        event.remove(rt.db.engine, "before_cursor_execute", count)

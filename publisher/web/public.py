@@ -44,10 +44,29 @@ from publisher.residents import (
 from publisher.shortlinks import code_for, count_scan, path_for
 from publisher.store import visible_items
 from publisher.web import runtime
-from publisher.web.caching import QR_MAX_AGE_S, answer_304, cached, not_modified, respond
+from publisher.web.caching import (
+    QR_MAX_AGE_S,
+    FeedFastPath,
+    answer_304,
+    cached,
+    feed_cache,
+    not_modified,
+    respond,
+)
 from publisher.web.links import relative_href
 
 bp = Blueprint("public", __name__)
+
+
+@bp.record_once
+def _hold_feeds(state: Any) -> None:
+    """Answer fresh held feeds before routing (see :class:`FeedFastPath`)."""
+    app = state.app
+    cache = feed_cache(app.extensions["publisher"])
+    if app.config.get("PUBLISHER_FEED_REVALIDATE_S") is not None:
+        cache.revalidate_s = float(app.config["PUBLISHER_FEED_REVALIDATE_S"])
+    app.wsgi_app = FeedFastPath(app.wsgi_app, cache)  # type: ignore[method-assign]
+
 
 QR_SIZE_PX = 360
 QR_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
@@ -180,8 +199,10 @@ def feed(stem: str, fmt: str) -> Response:
             events = calendar_events(session, rt.tree, stem, at)
         etag = versions_etag("ics", stem, base, [(e.id, e.updated_at, e.revision) for e in events])
         if not_modified(etag):
+            _renew(etag)
             return answer_304(etag)
         body = render_calendar(events, place, base)
+        _hold(etag, None, body, "text/calendar")
         return cached(Response(body, mimetype="text/calendar"), etag)
     spec = resolve_feed(rt.tree, stem)
     with rt.session() as session:
@@ -189,10 +210,23 @@ def feed(stem: str, fmt: str) -> Response:
         etag = versions_etag(fmt, spec.stem, base, versions)
         changed = last_modified(versions)
         if not_modified(etag, changed):
+            _renew(etag)
             return answer_304(etag, changed)
         items = feed_items(session, rt.tree, spec, at)
     body = render_feed(items, spec, base, fmt)
+    _hold(etag, changed, body, feed_mimetype(fmt))
     return cached(Response(body, mimetype=feed_mimetype(fmt)), etag, changed)
+
+
+def _renew(etag: str) -> None:
+    if "PUBLISHER_CLOCK" not in current_app.config:
+        feed_cache(runtime()).renew(request.path, etag)
+
+
+def _hold(etag: str, changed: datetime | None, body: bytes, mimetype: str) -> None:
+    # Only feeds of the real clock are held: a frozen clock (export, tests) asks each time.
+    if "PUBLISHER_CLOCK" not in current_app.config:
+        feed_cache(runtime()).put(request.path, etag, changed, body, mimetype)
 
 
 # -- QR codes and short links -------------------------------------------------------------------
