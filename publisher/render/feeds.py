@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
@@ -27,14 +28,14 @@ EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=JST)
 ATOM_NS = "{http://www.w3.org/2005/Atom}"
 
 
-class _LinkedEntry(FeedEntry):  # type: ignore[misc]
+class _LinkedEntry(FeedEntry):
     """A FeedEntry whose Atom links keep rel/type/hreflang/title/length.
 
     feedgen 1.0.0 reads those attributes from the new XML element instead of the link's
     data, so they are lost (its issue #135); here they are put back after the fact.
     """
 
-    def atom_entry(self, extensions: bool = True):  # type: ignore[no-untyped-def]
+    def atom_entry(self, extensions: bool = True) -> Any:
         entry = super().atom_entry(extensions)
         elements = [e for e in entry if e.tag in ("link", f"{ATOM_NS}link")]
         for element, data in zip(elements, self.link() or [], strict=False):

@@ -52,7 +52,9 @@ def cached(
     return response
 
 
-def answer_304(etag: str, last_modified: datetime | None = None, max_age_s: int = PAGE_MAX_AGE_S):  # type: ignore[no-untyped-def]
+def answer_304(
+    etag: str, last_modified: datetime | None = None, max_age_s: int = PAGE_MAX_AGE_S
+) -> Response:
     return cached(Response(status=304), etag, last_modified, max_age_s)
 
 

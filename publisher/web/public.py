@@ -65,7 +65,7 @@ def _hold_feeds(state: Any) -> None:
     cache = feed_cache(app.extensions["publisher"])
     if app.config.get("PUBLISHER_FEED_REVALIDATE_S") is not None:
         cache.revalidate_s = float(app.config["PUBLISHER_FEED_REVALIDATE_S"])
-    app.wsgi_app = FeedFastPath(app.wsgi_app, cache)  # type: ignore[method-assign]
+    app.wsgi_app = FeedFastPath(app.wsgi_app, cache)
 
 
 QR_SIZE_PX = 360
@@ -255,7 +255,7 @@ def _qr_image(payload: str, ext: str) -> bytes:
 
 
 @bp.get("/q/<code>")
-def short_link(code: str) -> Response:
+def short_link(code: str) -> Any:
     """A scanned QR code: count it for the day (no personal data) and send the reader on."""
     path = path_for(code)
     _check_target(path)
