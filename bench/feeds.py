@@ -184,6 +184,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=max(2, os.cpu_count() or 2))
     parser.add_argument("--threads", type=int, default=8, help="connections per client")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    parser.add_argument("--server-threads", type=int, default=8, help="gunicorn threads per worker")
     opts = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
@@ -205,7 +206,7 @@ def main() -> None:
                     "--workers",
                     str(opts.workers),
                     "--threads",
-                    str(opts.threads),
+                    str(opts.server_threads),
                     "--keep-alive",
                     "30",
                     "--log-level",
@@ -238,7 +239,7 @@ def main() -> None:
         size = len(first.body)  # type: ignore[attr-defined]
         print(
             f"district feed {FEED}: {size} bytes; gunicorn gthread {opts.workers} workers × "
-            f"{opts.threads} threads; nginx {opts.workers} workers; load: {opts.clients} "
+            f"{opts.server_threads} threads; nginx {opts.workers} workers; load: {opts.clients} "
             f"processes × {opts.threads} keep-alive connections, {opts.seconds:.0f} s each; "
             f"{os.cpu_count()} CPUs shared by clients and servers"
         )
