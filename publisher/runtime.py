@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 CHANGE_LISTENERS: list[str] = [
     "publisher.deliver.push:on_items_changed",  # first: screens switch within a second
     "publisher.deliver.outbox:on_items_changed",
+    "publisher.web.caching:forget_feeds",
 ]
 
 

@@ -23,6 +23,7 @@ BLUEPRINTS = [
     "publisher.web.admin:bp",
     "publisher.web.collect:bp",
     "publisher.web.player:bp",
+    "publisher.web.public:bp",
 ]
 
 

@@ -1,0 +1,83 @@
+"""Short links for QR codes: ``/q/<code>`` counts a scan and sends the reader on.
+
+A code names a public path, shortly and stably (no table to keep in step):
+
+=================================  ======================================================
+code                               path
+=================================  ======================================================
+``i42``                            ``/items/42``
+``a~setagaya~kitazawa~daizawa``    ``/areas/setagaya/kitazawa/daizawa``
+``rss~setagaya~kitazawa~daizawa``  ``/feeds/setagaya/kitazawa/daizawa.rss`` (also ``atom``,
+                                   ``ics``; a category or ``all`` is one more ``~`` segment)
+=================================  ======================================================
+
+Scans are counted per code and per day in the ward's time, nothing else: no address, no
+browser, no cookie. The count is one upsert, safe when two phones scan at the same moment.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from publisher.errors import NotFound
+from publisher.items import JST
+from publisher.models import QrScanRow
+
+FEED_KINDS = ("rss", "atom", "ics")
+_ITEM = re.compile(r"^/items/(\d+)$")
+_AREA = re.compile(r"^/areas/([a-z0-9/-]+)$")
+_FEED = re.compile(r"^/feeds/([a-z0-9/-]+)\.(rss|atom|ics)$")
+_CODE = re.compile(r"^(?:i(\d+)|(a|rss|atom|ics)~([a-z0-9~-]+))$")
+
+
+def code_for(path: str) -> str:
+    """The short code of a public path (``/items/42`` → ``i42``)."""
+    if m := _ITEM.match(path):
+        return f"i{int(m[1])}"
+    if m := _AREA.match(path):
+        return "a~" + m[1].replace("/", "~")
+    if m := _FEED.match(path):
+        return f"{m[2]}~" + m[1].replace("/", "~")
+    raise NotFound(f"no short link for '{path}': only item pages, area pages and feeds have one")
+
+
+def path_for(code: str) -> str:
+    """The public path a short code names (``i42`` → ``/items/42``)."""
+    m = _CODE.match(code)
+    if not m:
+        raise NotFound(f"unknown short link '{code}'")
+    if m[1]:
+        return f"/items/{int(m[1])}"
+    stem = m[3].replace("~", "/")
+    if m[2] == "a":
+        return f"/areas/{stem}"
+    return f"/feeds/{stem}.{m[2]}"
+
+
+def scan_day(at: datetime) -> str:
+    return at.astimezone(JST).date().isoformat()
+
+
+def count_scan(session: Session, code: str, at: datetime) -> None:
+    """Add one scan of ``code`` on the ward's day of ``at`` (INSERT … ON CONFLICT)."""
+    values = {"code": code, "day": scan_day(at), "count": 1}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(QrScanRow).values(**values)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["code", "day"], set_={"count": QrScanRow.count + 1}
+    )
+    session.execute(stmt)
+
+
+def scans(session: Session, code: str) -> dict[str, int]:
+    """Scans of ``code`` per day (``{"2026-11-22": 3}``), oldest first."""
+    rows = session.execute(
+        select(QrScanRow.day, QrScanRow.count).where(QrScanRow.code == code).order_by(QrScanRow.day)
+    )
+    return {day: count for day, count in rows}
