@@ -11,6 +11,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
+from publisher.models import ScreenRow
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
 from tests.factories import DAIZAWA, KITAZAWA
 
@@ -101,4 +102,17 @@ def test_a_district_editor_and_a_region_approver_take_a_notice_to_the_public(
     titles = [i["title"]["ja"] for i in listed["items"]]
     assert titles == ["代沢地区 落ち葉清掃のお知らせ"]
     assert listed["items"][0]["title"]["en"] == "Fallen-leaf clean-up in Daizawa"
+    item_id = listed["items"][0]["id"]
+
+    # ...and on every channel: the district's public page, its feed, and its lobby screen.
+    page = requests.get(f"{server}/areas/{DAIZAWA}", timeout=10).text
+    assert "代沢地区 落ち葉清掃のお知らせ" in page
+    feed = requests.get(f"{server}/feeds/{DAIZAWA}.rss", timeout=10).text
+    assert f"/items/{item_id}" in feed
+    with rt.session() as session:
+        token = session.get(ScreenRow, "daizawa-1").token
+    playlist = requests.get(
+        f"{server}/api/screens/daizawa-1/playlist", params={"token": token}, timeout=30
+    ).json()
+    assert item_id in {e["item_id"] for e in playlist["entries"]}
     assert problems == []
