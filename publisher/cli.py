@@ -80,11 +80,14 @@ def init(demo: bool) -> None:
             f"screens: {len(tree.screens)} ({counts['screens']} changed)"
         )
         if demo:
-            from publisher.demo import load_demo
+            from publisher.demo import create_demo_staff, load_demo
 
             today = utcnow().astimezone(rt.tz).date()
             result = load_demo(session, tree, rt.settings["CONTENT_DIR"] / "demo", today, rt.tz)
             click.echo("demo items: " + ", ".join(f"{v} {k}" for k, v in result.items()))
+            staff_file = create_demo_staff(session, tree, rt.settings.data_dir)
+            if staff_file:
+                click.echo(f"demo staff accounts for /admin/: names and passwords in {staff_file}")
     click.echo(f"database ready: {rt.db.safe_url}")
 
 

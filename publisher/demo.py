@@ -97,3 +97,38 @@ def _api_shape(raw: dict[str, Any], today: date, tz: ZoneInfo) -> dict[str, Any]
                 "ends_at": at(day, ev["end"]) if ev.get("end") else None,
             }
     return data
+
+
+# Who can try the admin after `make run`: one account per tier of the workflow.
+DEMO_STAFF = (
+    ("demo-admin", "admin", "setagaya"),
+    ("kitazawa-approver", "approver", "setagaya/kitazawa"),
+    ("daizawa-editor", "editor", "setagaya/kitazawa/daizawa"),
+)
+
+
+def create_demo_staff(session: Session, tree: AreaTree, data_dir: Path) -> Path | None:
+    """Demo accounts with random passwords, written once to ``DATA_DIR/demo-staff.txt`` (0600).
+
+    Idempotent: existing accounts are left alone. Returns the file when it created accounts.
+    """
+    import os
+    import secrets
+
+    from publisher.auth import create_user, user_by_name
+
+    lines = []
+    for name, role, scope in DEMO_STAFF:
+        if user_by_name(session, name) is not None:
+            continue
+        password = secrets.token_urlsafe(12)
+        create_user(session, tree, name, role, scope, password, actor="demo")
+        lines.append(f"{name}\t{role}\t{scope}\t{password}")
+    if not lines:
+        return None
+    path = Path(data_dir) / "demo-staff.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write("".join(line + "\n" for line in lines))
+    return path

@@ -39,6 +39,24 @@ def test_init_with_demo_twice_changes_nothing(run, rt):
         assert s.scalar(select(func.count()).select_from(AuditRow)) == audits
 
 
+def test_the_demo_creates_staff_accounts_whose_passwords_only_the_operator_can_read(run, rt):
+    from publisher import auth
+
+    code, out = run("init", "--demo")
+    path = rt.settings.data_dir / "demo-staff.txt"
+    assert "demo-staff.txt" in out and (path.stat().st_mode & 0o777) == 0o600
+    rows = [line.split("\t") for line in path.read_text().splitlines()]
+    assert [r[:3] for r in rows] == [
+        ["demo-admin", "admin", "setagaya"],
+        ["kitazawa-approver", "approver", "setagaya/kitazawa"],
+        ["daizawa-editor", "editor", "setagaya/kitazawa/daizawa"],
+    ]
+    with rt.session() as s:
+        assert auth.check_password(auth.user_by_name(s, "daizawa-editor"), rows[2][3])
+    run("init", "--demo")
+    assert len(path.read_text().splitlines()) == 3  # idempotent
+
+
 def test_areas_json_shows_regions_and_districts_in_japanese(run):
     code, out = run("areas", "--json")
     tree = json.loads(out)
