@@ -23,7 +23,9 @@ log = logging.getLogger(__name__)
 
 # Who hears that items changed (after commit), in order: "module:function", each called as
 # ``function(runtime, item_ids)``. Adding a channel that reacts to changes is a one-line change.
-CHANGE_LISTENERS: list[str] = []
+CHANGE_LISTENERS: list[str] = [
+    "publisher.schedule:on_items_changed",
+]
 
 
 class Runtime:

@@ -20,6 +20,7 @@ log = logging.getLogger(__name__)
 # Blueprints in the order they are registered: "module:attribute".
 BLUEPRINTS = [
     "publisher.web.api:bp",
+    "publisher.web.screens_status:bp",
 ]
 
 
