@@ -4,10 +4,12 @@ Only the leader (see :mod:`publisher.leader`) runs a :class:`Scheduler`. Its job
 APScheduler's in-memory store and are rebuilt from the timetable and the database whenever a
 process becomes leader; no job store is ever shared. The jobs:
 
-- ``transition`` at every instant an item starts or ends (or crosses a daypart boundary) over a
-  rolling horizon: items past their end are marked ``expired`` (audited as ``scheduler``), and
-  every listener hears that those items changed (the push hub re-plans the screens that see
-  them; :meth:`Scheduler.handle_changes` re-sends bundles to their ``http``/``folder`` screens).
+- ``transitions``: a date job armed at the next instant an item starts or ends (or crosses a
+  daypart boundary), planned over a rolling horizon; when it fires it runs every instant that
+  has come, in one transaction: items past their end are marked ``expired`` (audited as
+  ``scheduler``), then every listener hears that those items changed (the push hub re-plans
+  the screens that see them; :meth:`Scheduler.handle_changes` re-sends bundles to their
+  ``http``/``folder`` screens). Then it re-arms for the next instant.
 - ``collect:<source>`` at each source's interval (a failure is logged and recorded, never fatal);
 - ``deliveries:daily`` at the timetable's times, ``deliveries:retry`` for failed pushes;
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
@@ -24,7 +26,6 @@ also re-reads recently changed items every ``scheduler.poll_s`` seconds.
 
 from __future__ import annotations
 
-import contextlib
 import importlib
 import inspect
 import logging
@@ -33,20 +34,19 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher.deliver.log import Deliverer
-from publisher.items import utcnow
+from publisher.items import AlertInfo, Item, parse_dayparts, utcnow
 from publisher.leader import CHANGES_CHANNEL, Leadership, lock_for, whoami
-from publisher.models import CollectRunRow, ItemRow, JobRunRow, ScreenRow
+from publisher.models import AuditRow, CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.runtime import Runtime
-from publisher.store import audit, to_item
+from publisher.store import to_item
 from publisher.timetable import Timetable, load_schedule
 from publisher.transitions import affected_screens, is_overdue, item_instants
 
@@ -61,6 +61,35 @@ NOTIFY_PAYLOAD_MAX = 7900  # PostgreSQL refuses 8000 bytes and more
 Push = Callable[[Runtime, set[int]], None]
 
 __all__ = ["Scheduler", "Service", "load_schedule", "on_items_changed", "start_in_process"]
+
+
+def _timing_items(session: Any, *where: Any) -> list[Item]:
+    """Just what planning instants needs (no translations or targets): fast for 10,000 items."""
+    cols = (
+        ItemRow.id,
+        ItemRow.kind,
+        ItemRow.status,
+        ItemRow.starts_at,
+        ItemRow.ends_at,
+        ItemRow.dayparts,
+        ItemRow.cap_status,
+    )
+    return [
+        Item(
+            kind=kind,
+            translations=(),
+            targets=(),
+            id=item_id,
+            status=status,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            dayparts=parse_dayparts(dayparts or []),
+            alert=AlertInfo(cap_status=cap_status) if cap_status else None,
+        )
+        for item_id, kind, status, starts_at, ends_at, dayparts, cap_status in session.execute(
+            select(*cols).where(*where)
+        )
+    ]
 
 
 def _lazy(spec: str) -> Callable[..., Any] | None:
@@ -106,6 +135,7 @@ class Scheduler:
         self._instants: dict[int, set[datetime]] = {}  # item -> its planned instants
         self._plan_lock = threading.Lock()
         self._pending: set[int] = set()
+        self._armed_at: datetime | None = None
         self._seen: dict[int, datetime] = {}  # item -> updated_at already handled
         self._seen_since = self.clock()
 
@@ -117,7 +147,7 @@ class Scheduler:
         every("watchdog", t.watchdog_every_s, self.run_watchdog)
         every("changes:poll", t.poll_s, self.poll_changes, claimed=False)
         every("horizon", 3600, lambda due: self.replan_all(), claimed=False)
-        every("deliveries:retry", max(1, int(t.retry_base_s)), self.retry_deliveries, False)
+        every("deliveries:retry", max(5, int(t.retry_base_s)), self.retry_deliveries, False)
         for at in t.daily_delivery_at:
             self._daily("deliveries:daily", at.hour, at.minute, self.run_daily_deliveries)
         if self.outbox is not None:
@@ -126,9 +156,9 @@ class Scheduler:
             every("sns", t.sns_check_every_min * 60, self.run_sns)
         for name, minutes in self._sources():
             every(f"collect:{name}", minutes * 60, lambda due, n=name: self.run_collect(n))
-        self.aps.start()
         self._seen_since = self.clock()
-        self.replan_all(catch_up=True)
+        self.replan_all(catch_up=True)  # before start: jobs are added in one go
+        self.aps.start()
         log.info("scheduler started with %d jobs", len(self.aps.get_jobs()))
 
     def shutdown(self) -> None:
@@ -143,20 +173,18 @@ class Scheduler:
         after = now - CATCH_UP if catch_up else now
         until = now + timedelta(hours=self.timetable.horizon_h)
         with self.rt.session() as session:
-            rows = session.scalars(
-                select(ItemRow).where(
-                    ItemRow.status == "approved",
-                    (ItemRow.starts_at.is_(None)) | (ItemRow.starts_at <= until),
-                )
+            items = _timing_items(
+                session,
+                ItemRow.status == "approved",
+                (ItemRow.starts_at.is_(None)) | (ItemRow.starts_at <= until),
             )
-            items = [to_item(r) for r in rows]
+        plan: dict[datetime, set[int]] = {}
+        instants: dict[int, set[datetime]] = {}
+        for item in items:  # computed outside the lock: due transitions keep running meanwhile
+            self._plan_item(item, after, until, now, plan, instants)
         with self._plan_lock:
-            for instant in list(self._plan):
-                self._drop_job(instant)
-            self._plan.clear()
-            self._instants.clear()
-            for item in items:
-                self._plan_item(item, after, until, now)
+            self._plan, self._instants = plan, instants
+            self._arm(self.clock())
             return len(self._plan)
 
     def replan(self, item_ids: Iterable[int]) -> None:
@@ -165,9 +193,7 @@ class Scheduler:
         now = self.clock()
         until = now + timedelta(hours=self.timetable.horizon_h)
         with self.rt.session() as session:
-            items = [
-                to_item(r) for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(ids)))
-            ]
+            items = _timing_items(session, ItemRow.id.in_(ids))
         with self._plan_lock:
             for item_id in ids:
                 for instant in self._instants.pop(item_id, set()):
@@ -176,76 +202,174 @@ class Scheduler:
                         members.discard(item_id)
                         if not members:
                             del self._plan[instant]
-                            self._drop_job(instant)
             for item in items:
                 self._plan_item(item, now, until, now)
+            self._arm(now)
 
     def planned(self) -> dict[datetime, set[int]]:
-        """A copy of the plan: instant -> item ids (for ``publisher worker --plan`` and tests)."""
+        """A copy of the plan: instant -> item ids (for tests and the bench)."""
         with self._plan_lock:
             return {k: set(v) for k, v in sorted(self._plan.items())}
 
-    def run_transition(self, instant: datetime) -> None:
-        """At an item's start or end: expire what ended, then tell every listener."""
+    def run_due_transitions(self) -> None:
+        """The ``transitions`` job, armed with a date trigger at the next planned instant:
+        runs every instant that has come, then re-arms itself for the one after."""
         with self._plan_lock:
-            ids = self._plan.pop(instant, set())
-            for item_id in ids:
-                self._instants.get(item_id, set()).discard(instant)
-        if not ids or not self._claim("transition", instant):
-            return
+            now = self.clock()
+            self._armed_at = None
+            batch = {i: self._take(i) for i in [i for i in self._plan if i <= now]}
         try:
-            expired = self._expire(ids, instant)
-            self.push(self.rt, set(ids))
-            self._finish("transition", instant, None)
-            log.info(
-                "transition at %s: %d item(s), %d expired", instant.isoformat(), len(ids), expired
-            )
-        except Exception as e:
-            log.exception("transition at %s failed", instant.isoformat())
-            self._finish("transition", instant, str(e))
+            if batch:
+                self._transition_batch(batch)
+        finally:
+            with self._plan_lock:
+                self._arm(self.clock())
 
-    def _plan_item(self, item: Any, after: datetime, until: datetime, now: datetime) -> None:
+    def run_transition(self, instant: datetime) -> None:
+        """Run one planned instant now (whatever the clock says): tests drive this."""
+        with self._plan_lock:
+            ids = self._take(instant)
+        if ids:
+            self._transition_batch({instant: ids})
+
+    def _transition_batch(self, batch: dict[datetime, set[int]]) -> None:
+        """Claim the instants and expire what ended, in one transaction; then tell every
+        listener once. Instants another leader already claimed are skipped."""
+        try:
+            with self.rt.session() as session:
+                batch = self._claim_instants(session, batch)
+                changed = set().union(*batch.values()) if batch else set()
+                expired = self._expire(session, changed, max(batch)) if batch else 0
+        except Exception:
+            log.exception("transitions at %s failed", [i.isoformat() for i in batch])
+            return
+        if changed:
+            log.info("%d transition(s): %d item(s), %d expired", len(batch), len(changed), expired)
+            self.push(self.rt, changed)
+
+    def _claim_instants(
+        self, session: Any, batch: dict[datetime, set[int]]
+    ) -> dict[datetime, set[int]]:
+        """Insert a ``transition`` claim per instant; keep the instants nobody ran yet."""
+        taken = set(
+            session.scalars(
+                select(JobRunRow.due_at).where(
+                    JobRunRow.job == "transition", JobRunRow.due_at.in_(list(batch))
+                )
+            )
+        )
+        mine = {i: ids for i, ids in batch.items() if i not in taken}
+        if not mine:
+            return {}
+        at = self.clock()
+        rows = [
+            {
+                "job": "transition",
+                "due_at": i,
+                "leader": self.leader,
+                "started_at": at,
+                "finished_at": at,
+                "ok": True,
+            }
+            for i in mine
+        ]
+        try:
+            with session.begin_nested():
+                session.execute(insert(JobRunRow), rows)
+        except IntegrityError:  # another leader raced us: claim one by one
+            kept = {}
+            for row in rows:
+                try:
+                    with session.begin_nested():
+                        session.execute(insert(JobRunRow), [row])
+                    kept[row["due_at"]] = mine[row["due_at"]]
+                except IntegrityError:
+                    continue
+            return kept
+        return mine
+
+    def _take(self, instant: datetime) -> set[int]:
+        ids = self._plan.pop(instant, set())
+        for item_id in ids:
+            self._instants.get(item_id, set()).discard(instant)
+        return ids
+
+    def _arm(self, now: datetime) -> None:
+        """Set a date job at the earliest planned instant (plan lock held).
+
+        Each arming is its own job (named by its instant): APScheduler removes a date job
+        once it has fired, and must not remove the arming its own run just made. An arming
+        left behind for a later instant fires, finds nothing due, and re-arms."""
+        if not self._plan:
+            return
+        run_at = max(min(self._plan), now)
+        if self._armed_at is not None and now < self._armed_at <= run_at:
+            return  # an earlier arming will fire first and re-arm
+        self._armed_at = run_at
+        self.aps.add_job(
+            self.run_due_transitions,
+            DateTrigger(run_date=run_at),
+            id=f"transitions@{run_at.isoformat()}",
+            replace_existing=True,
+            misfire_grace_time=None,
+            max_instances=3,
+        )
+
+    def _plan_item(
+        self,
+        item: Item,
+        after: datetime,
+        until: datetime,
+        now: datetime,
+        plan: dict[datetime, set[int]] | None = None,
+        by_item: dict[int, set[datetime]] | None = None,
+    ) -> None:
         assert item.id is not None
+        plan = self._plan if plan is None else plan
+        by_item = self._instants if by_item is None else by_item
         instants = item_instants(item, after, until, self.rt.tz)
-        if is_overdue(item, now) and item.ends_at not in instants:
+        if is_overdue(item, now) and item.ends_at is not None and item.ends_at not in instants:
             instants.append(item.ends_at)  # past its end but not yet expired: at once
         for instant in instants:
-            members = self._plan.setdefault(instant, set())
-            if not members:
-                self.aps.add_job(
-                    self.run_transition,
-                    DateTrigger(run_date=max(instant, now)),
-                    args=[instant],
-                    id=f"transition:{instant.isoformat()}",
-                    replace_existing=True,
-                    misfire_grace_time=None,
+            plan.setdefault(instant, set()).add(item.id)
+            by_item.setdefault(item.id, set()).add(instant)
+
+    def _expire(self, session: Any, ids: set[int], until: datetime) -> int:
+        """Mark approved items that ended by ``until`` expired, each with an audit row."""
+        ended = [
+            item_id
+            for item_id, ends_at in session.execute(
+                select(ItemRow.id, ItemRow.ends_at).where(
+                    ItemRow.id.in_(ids), ItemRow.status == "approved", ItemRow.ends_at <= until
                 )
-            members.add(item.id)
-            self._instants.setdefault(item.id, set()).add(instant)
-
-    def _drop_job(self, instant: datetime) -> None:
-        with contextlib.suppress(JobLookupError):  # already ran or never added
-            self.aps.remove_job(f"transition:{instant.isoformat()}")
-
-    def _expire(self, ids: set[int], instant: datetime) -> int:
-        count = 0
-        with self.rt.session() as session:
-            for row in session.scalars(select(ItemRow).where(ItemRow.id.in_(ids))):
-                if row.status == "approved" and row.ends_at is not None and row.ends_at <= instant:
-                    before = {"status": row.status}
-                    row.status, row.updated_at = "expired", self.clock()
-                    audit(
-                        session,
-                        "scheduler",
-                        "expire",
-                        "item",
-                        row.id,
-                        before,
-                        {"status": "expired"},
-                    )
-                    self._seen[row.id] = row.updated_at
-                    count += 1
-        return count
+            )
+        ]
+        if not ended:
+            return 0
+        at = self.clock()
+        session.execute(
+            update(ItemRow)
+            .where(ItemRow.id.in_(ended), ItemRow.status == "approved")
+            .values(status="expired", updated_at=at)
+        )
+        session.execute(
+            insert(AuditRow),
+            [
+                {
+                    "at": at,
+                    "actor": "scheduler",
+                    "action": "expire",
+                    "entity": "item",
+                    "entity_id": str(i),
+                    "before": {"status": "approved"},
+                    "after": {"status": "expired"},
+                }
+                for i in ended
+            ],
+        )
+        for item_id in ended:
+            self._seen[item_id] = at
+        return len(ended)
 
     # -- changes from writers ---------------------------------------------------------------
 
