@@ -51,7 +51,8 @@ from publisher.timetable import Timetable, load_schedule
 from publisher.transitions import affected_screens, is_overdue, item_instants
 
 log = logging.getLogger(__name__)
-logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+for _noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
+    logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # interval jobs fire on a grid anchored here
 CATCH_UP = timedelta(minutes=10)  # a new leader runs transitions it finds unclaimed this far back
@@ -154,8 +155,8 @@ class Scheduler:
             for at in t.sns_post_at:
                 self._daily("sns", at.hour, at.minute, self.run_sns)
             every("sns", t.sns_check_every_min * 60, self.run_sns)
-        for name, minutes in self._sources():
-            every(f"collect:{name}", minutes * 60, lambda due, n=name: self.run_collect(n))
+        for name, seconds in self._sources():
+            every(f"collect:{name}", seconds, lambda due, n=name: self.run_collect(n))
         self._seen_since = self.clock()
         self.replan_all(catch_up=True)  # before start: jobs are added in one go
         self.aps.start()
@@ -481,22 +482,25 @@ class Scheduler:
 
     # -- plumbing -------------------------------------------------------------------------------
 
-    def _sources(self) -> list[tuple[str, int]]:
+    def _sources(self) -> list[tuple[str, float]]:
+        """(name, seconds between runs) of every source: a ``Source`` with ``interval`` (a
+        timedelta, as content/sources.toml declares it), or anything with ``name``/``every_min``."""
         if self.sources is None or self.collector is None:
             log.info("no collectors installed: no collection jobs")
             return []
         out = []
         for source in self.sources(self.rt):
-            name = source if isinstance(source, str) else getattr(source, "name", None)
-            if name is None and isinstance(source, dict):
-                name = source.get("name")
-            declared = None
-            for attr in ("every_min", "interval_min"):
-                value = getattr(source, attr, None) or (
-                    source.get(attr) if isinstance(source, dict) else None
-                )
-                declared = declared or value
-            out.append((str(name), self.timetable.collect_interval_min(str(name), declared)))
+            get = (
+                source.get if isinstance(source, dict) else lambda k, s=source: getattr(s, k, None)
+            )
+            name = source if isinstance(source, str) else str(get("name"))
+            declared = None if isinstance(source, str) else get("interval")
+            declared_min = (
+                declared.total_seconds() / 60 if isinstance(declared, timedelta) else None
+            )
+            if declared_min is None and not isinstance(source, str):
+                declared_min = get("every_min")
+            out.append((name, self.timetable.collect_interval_min(name, declared_min) * 60))
         return out
 
     def _every(

@@ -54,13 +54,13 @@ class Timetable:
     poll_s: int = 30
     dayparts: dict[str, tuple[time, time]] = field(default_factory=dict)
 
-    def collect_interval_min(self, source: str, declared_min: int | None) -> int:
+    def collect_interval_min(self, source: str, declared_min: float | None) -> float:
         """Minutes between two runs of ``source``: an override here, else what the source
         declares in content/sources.toml, else the default."""
         if source in self.collect_every_min:
             return self.collect_every_min[source]
         if self.use_source_intervals and declared_min:
-            return int(declared_min)
+            return float(declared_min)
         return self.collect_default_every_min
 
     def in_quiet_hours(self, local: datetime) -> bool:

@@ -158,14 +158,18 @@ def test_a_failing_collector_is_recorded_and_the_scheduler_goes_on(rt, now):
 
 
 def test_collection_jobs_use_each_sources_interval_unless_overridden(rt):
-    sources = [{"name": "ward-news", "every_min": 15}, {"name": "events"}, {"name": "cap"}]
+    sources = [
+        {"name": "ward-news", "interval": timedelta(minutes=15)},
+        {"name": "events"},
+        {"name": "cap", "interval": timedelta(seconds=30)},
+    ]
     sched = _scheduler(
         rt,
         collector=lambda rt, name, now=None: None,
         sources=lambda rt: sources,
         timetable=Timetable(collect_default_every_min=60, collect_every_min={"cap": 1}),
     )
-    assert sched._sources() == [("ward-news", 15), ("events", 60), ("cap", 1)]
+    assert sched._sources() == [("ward-news", 900), ("events", 3600), ("cap", 60)]
 
 
 def test_a_change_written_by_another_process_is_found_by_the_poll(rt, now):

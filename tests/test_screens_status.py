@@ -16,7 +16,7 @@ from publisher.models import DeliveryRow, ScreenRow
 @pytest.fixture
 def run(rt, monkeypatch):
     monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
-    rt.close = lambda: None
+    monkeypatch.setattr(rt, "close", lambda: None)  # the rt fixture closes it
 
     def invoke(*args):
         result = CliRunner().invoke(cli, list(args), catch_exceptions=False)

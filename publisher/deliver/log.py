@@ -106,6 +106,9 @@ class Deliverer:
         for sid in screen_ids:
             try:
                 out.append(self.deliver(sid, at))
+            except PublisherError as e:  # no export stage, unknown screen: one line is enough
+                log.warning("delivery to screen %s: %s", sid, e)
+                out.append(Outcome(sid, None, "failed", str(e)))
             except Exception as e:  # a builder bug must not stop the loop
                 log.exception("delivery to screen %s failed", sid)
                 out.append(Outcome(sid, None, "failed", str(e)))

@@ -34,7 +34,14 @@ def _start_scheduler(rt: Runtime) -> Any:
     """Gunicorn's post_worker_init hook: the worker process embeds the (one) scheduler."""
 
     def hook(worker: Any) -> None:
+        import logging
+
         from publisher.schedule import start_in_process
+
+        if not logging.getLogger().handlers:  # leader/standby and job logs beside gunicorn's
+            logging.basicConfig(
+                level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(name)s] %(message)s"
+            )
 
         start_in_process(rt)
 
