@@ -193,6 +193,7 @@ class Leadership:
                 self.lock.release()
             if not self._stop.is_set():
                 log.warning("%s: lost the leader lock; standing by", self.name)
+        self.lock.release()  # a standby's connection too
 
     def stop(self, timeout: float = 10.0) -> None:
         self._stop.set()

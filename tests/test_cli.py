@@ -15,7 +15,7 @@ from publisher.models import AuditRow, ItemRow
 def run(rt, monkeypatch):
     """Run ``publisher ARGS`` against the test runtime; returns (exit code, output)."""
     monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
-    rt.close = lambda: None  # the fixture owns the runtime
+    monkeypatch.setattr(rt, "close", lambda: None)  # the rt fixture closes it
 
     def invoke(*args, input=None):
         result = CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)

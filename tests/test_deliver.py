@@ -196,3 +196,21 @@ def test_failed_delivery_waits_for_its_backoff(rt, now):
     [row] = _log(rt, KYODO)
     assert row.attempts == 13
     assert row.next_attempt_at - clock() <= timedelta(seconds=300)
+
+
+def test_a_retry_whose_bundle_is_gone_rebuilds_it(rt, now):
+    """After a restart with an empty DATA_DIR the retry builds the bundle again (no hang)."""
+    import shutil
+
+    clock = FakeClock(now)
+    bundles = FakeBundles()
+    deliverer = Deliverer(rt, builder=bundles, clock=clock)
+    with ScreenEndpoint() as endpoint:
+        _point_at(rt, KYODO, endpoint.url)
+        endpoint.failing = True
+        deliverer.deliver(KYODO)
+        shutil.rmtree(deliverer.bundles_dir)
+        endpoint.failing = False
+        clock.advance(600)
+        [outcome] = deliverer.retry_due()
+    assert outcome.state == "delivered" and bundles.builds == 2

@@ -119,6 +119,7 @@ def test_kill_the_leading_worker_and_the_standby_runs_the_next_job_and_none_twic
         "PUBLISHER_DATABASE_URL": postgres_url,
         "PUBLISHER_DATA_DIR": str(tmp_path / "var"),
         "PUBLISHER_SCHEDULES_DIR": str(schedules),
+        "PYTHONFAULTHANDLER": "1",
     }
 
     def runs() -> list[tuple[str, object]]:
@@ -156,7 +157,13 @@ def test_kill_the_leading_worker_and_the_standby_runs_the_next_job_and_none_twic
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
-                proc.wait(10)
+                try:
+                    proc.wait(30)
+                except subprocess.TimeoutExpired:
+                    proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread
+                    proc.wait()
+                    logs = (tmp_path / "second.log").read_text()[-6000:]
+                    pytest.fail(f"a worker did not stop on SIGTERM within 30 s:\n{logs}")
         engine.dispose()
 
 

@@ -83,7 +83,7 @@ class Deliverer:
         self.timetable = timetable or Timetable()
         self.clock = clock
         self.rng = rng or random.Random()
-        self._locks: dict[str, threading.Lock] = {}
+        self._locks: dict[str, threading.RLock] = {}
         self._locks_guard = threading.Lock()
 
     @property
@@ -178,9 +178,10 @@ class Deliverer:
 
     # -- internals ------------------------------------------------------------------------------
 
-    def _lock(self, screen_id: str) -> threading.Lock:
+    def _lock(self, screen_id: str) -> threading.RLock:
+        """One delivery per screen at a time (re-entrant: a retry may rebuild via deliver)."""
         with self._locks_guard:
-            return self._locks.setdefault(screen_id, threading.Lock())
+            return self._locks.setdefault(screen_id, threading.RLock())
 
     def _build(self, screen_id: str, at: datetime) -> Bundle:
         """Build into a scratch folder, keep it under bundles/<screen>/<version>/."""

@@ -16,13 +16,15 @@ later; files that arrived stay, so a retry sends only what is still missing.
 ``folder`` writes the bundle into a fresh sibling directory and swaps a symbolic link at the
 screen's ``folder`` path to it with one ``rename`` (atomic on POSIX), so a player reading the
 folder sees the old bundle or the new one, never half of one. The last few versions are kept
-so a reader that resolved the link just before a swap can finish reading.
+(and any replaced in the last two minutes) so a reader that resolved the link just before
+a swap can finish reading.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,7 @@ from publisher.deliver.base import MANIFEST, Bundle, DeliveryError, ScreenTarget
 
 HTTP_TIMEOUT_S = (5, 60)  # connect, read
 FOLDER_VERSIONS_KEPT = 3
+FOLDER_VERSION_GRACE_S = 120  # a replaced version stays this long for readers still inside it
 
 
 class PullTarget:
@@ -159,14 +162,17 @@ def _fsync_tree(root: Path) -> None:
 
 
 def _prune(versions: Path, keep: Path) -> None:
-    """Keep the newest versions (a reader may still be inside the previous one)."""
+    """Keep the newest versions, and any replaced in the last two minutes: a reader may still
+    be inside one."""
     dirs = sorted(
         (d for d in versions.iterdir() if d.is_dir() and not d.name.startswith(".tmp-")),
         key=lambda d: d.stat().st_mtime,
         reverse=True,
     )
+    cutoff = time.time() - FOLDER_VERSION_GRACE_S
     for old in [d for d in dirs if d != keep][FOLDER_VERSIONS_KEPT - 1 :]:
-        shutil.rmtree(old, ignore_errors=True)
+        if old.stat().st_mtime < cutoff:
+            shutil.rmtree(old, ignore_errors=True)
 
 
 __all__ = ["MANIFEST", "TARGETS", "FolderTarget", "HttpTarget", "PullTarget"]
