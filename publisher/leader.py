@@ -203,7 +203,9 @@ class Leadership:
             self._thread.join(timeout)
 
 
-def lock_for(database_url: str, data_dir: Path, on_notify: Callable[[str], None] | None = None):  # type: ignore[no-untyped-def]
+def lock_for(
+    database_url: str, data_dir: Path, on_notify: Callable[[str], None] | None = None
+) -> LeaderLock:
     """The right lock for the database: advisory lock on PostgreSQL, file lock on SQLite."""
     if database_url.startswith("postgresql"):
         return PostgresLock(database_url, on_notify)

@@ -97,7 +97,7 @@ def _lazy(spec: str) -> Callable[..., Any] | None:
     """``module:function`` if that stage is installed, else None."""
     module, attr = spec.split(":")
     try:
-        return getattr(importlib.import_module(module), attr)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module), attr)
     except (ImportError, AttributeError):
         return None
 
@@ -278,12 +278,13 @@ class Scheduler:
             with session.begin_nested():
                 session.execute(insert(JobRunRow), rows)
         except IntegrityError:  # another leader raced us: claim one by one
-            kept = {}
+            kept: dict[datetime, set[int]] = {}
             for row in rows:
                 try:
                     with session.begin_nested():
                         session.execute(insert(JobRunRow), [row])
-                    kept[row["due_at"]] = mine[row["due_at"]]
+                    due: datetime = row["due_at"]  # type: ignore[assignment]
+                    kept[due] = mine[due]
                 except IntegrityError:
                     continue
             return kept

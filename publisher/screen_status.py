@@ -31,15 +31,16 @@ def screen_report(
     """One plain dict per active screen (no player token: callers add it where allowed)."""
     rows = screen_rows(session, ids)
     last: dict[str, DeliveryRow] = {}
-    for d in session.scalars(
+    for row in session.scalars(
         select(DeliveryRow)
         .where(DeliveryRow.screen_id.in_([r.id for r in rows]))
         .order_by(DeliveryRow.created_at, DeliveryRow.id)
     ):
-        last[d.screen_id] = d
+        last[row.screen_id] = row
     out = []
     for r in rows:
-        d = last.get(r.id)
+        last_row = last.get(r.id)
+        d = last_row
         out.append(
             {
                 "id": r.id,

@@ -41,7 +41,7 @@ BUNDLES_KEPT = 3
 def export_bundle(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> Path:
     """The default bundle builder: the export stage's ``export_screen``."""
     try:
-        from publisher.export import export_screen  # type: ignore[import-not-found]
+        from publisher.export import export_screen
     except ImportError:
         raise PublisherError(
             "http/folder delivery needs the export stage (publisher.export), "
