@@ -17,9 +17,10 @@ from sqlalchemy.exc import OperationalError
 from publisher import __version__, auth, workflow
 from publisher.config import settings_help
 from publisher.errors import PublisherError
-from publisher.items import KINDS, PRIORITIES, Item, iso, utcnow
+from publisher.items import KINDS, PRIORITIES, Item, utcnow
 from publisher.runtime import Runtime
 from publisher.store import get_item, list_items, screen_rows, sync_tree
+from publisher.timetable import load_schedule
 
 
 class PublisherGroup(click.Group):
@@ -72,6 +73,7 @@ def init(demo: bool) -> None:
     """Create or migrate the database and load displays/ (and the demo). Idempotent."""
     rt = _runtime()
     tree = rt.tree  # validate displays/ before touching the database
+    load_schedule(rt.settings["SCHEDULES_DIR"])  # and schedules/
     rt.db.migrate()
     with rt.session() as session:
         counts = sync_tree(session, tree)
@@ -126,40 +128,25 @@ def areas(as_json: bool) -> None:
 @cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the screens as JSON.")
 def screens(as_json: bool) -> None:
-    """Every screen: area, size, delivery, status and its player URL (with its token)."""
+    """Every screen: area, delivery, status, last heartbeat, version on screen vs latest,
+    last delivery and failures, and its player URL (with its token)."""
+    from publisher.screen_status import describe, screen_report
+
     rt = _ready_runtime()
+    offline_after_s = load_schedule(rt.settings["SCHEDULES_DIR"]).offline_after_s
     with rt.session() as session:
-        rows = [
-            {
-                "id": r.id,
-                "area": r.area_code,
-                "size": f"{r.width}x{r.height}",
-                "location": r.location,
-                "languages": r.languages,
-                "delivery": r.delivery,
-                "endpoint": r.endpoint,
-                "folder": r.folder,
-                "last_heartbeat_at": iso(r.last_heartbeat_at),
-                "version_on_screen": r.version_on_screen,
-                "latest_version": r.latest_version,
-                "status": "never seen"
-                if r.last_heartbeat_at is None
-                else (
-                    "online"
-                    if (utcnow() - r.last_heartbeat_at).total_seconds() < 180
-                    else "offline"
-                ),
-                "player_url": rt.player_url(r.id, r.token),
-            }
-            for r in screen_rows(session)
-        ]
+        rows = screen_report(session, utcnow(), offline_after_s)
+        tokens = {r.id: r.token for r in screen_rows(session)}
+    for r in rows:
+        r["player_url"] = rt.player_url(r["id"], tokens[r["id"]])
     if as_json:
         _echo_json(rows)
         return
     for r in rows:
+        seen = r["last_heartbeat_at"] or "-"
         click.echo(
             f"{r['id']:<22} {r['area']:<36} {r['size']:<10} {r['delivery']:<7} "
-            f"{r['status']:<10} {r['player_url']}"
+            f"{r['status']:<10} {seen:<26} {describe(r)}  {r['player_url']}"
         )
 
 
@@ -348,6 +335,7 @@ COMMAND_MODULES: list[str] = [
     "publisher.deliver.sns_commands",
     "publisher.collect.commands",
     "publisher.signage_cli",
+    "publisher.worker",
 ]
 
 

@@ -67,6 +67,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("FONT", None, "A font file overriding discovery of Noto Sans CJK JP.", _path),
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
+        "SCHEDULER",
+        "on",
+        "on: `publisher serve` embeds a scheduler (standby if another holds the lock); off: run `publisher worker`.",
+    ),
+    Setting(
         "THREADS",
         256,
         "Threads of `publisher serve` (each connected screen holds one for SSE).",

@@ -206,6 +206,25 @@ class DeliveryRow(Base):
     )
 
 
+class JobRunRow(Base):
+    """One run of one scheduled job at one due instant, claimed before it runs.
+
+    The unique (job, due_at) pair is what makes a job run once even across a leader handover:
+    a new leader that re-plans an instant the old one already ran finds the claim and skips it.
+    """
+
+    __tablename__ = "job_runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job: Mapped[str] = mapped_column(String(200))  # transition, watchdog, collect:<source>, ...
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    leader: Mapped[str] = mapped_column(String(200))  # host:pid of the scheduler that ran it
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("job", "due_at", name="uq_job_runs_job_due_at"),)
+
+
 class CollectRunRow(Base):
     """One run of one source: when, what it stored, what it skipped and why."""
 

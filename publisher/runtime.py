@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 # ``function(runtime, item_ids)``. Adding a channel that reacts to changes is a one-line change.
 CHANGE_LISTENERS: list[str] = [
     "publisher.deliver.push:on_items_changed",  # first: screens switch within a second
-    "publisher.deliver.outbox:on_items_changed",
-    "publisher.web.caching:forget_feeds",
+    "publisher.web.caching:forget_feeds",  # feeds answered from memory are dropped
+    "publisher.schedule:on_items_changed",  # the leader re-plans transitions and bundles
+    "publisher.deliver.outbox:on_items_changed",  # SNS posts queued (sent by the scheduler)
 ]
 
 

@@ -1,1 +1,8 @@
-"""Delivery: getting playlists and alerts to screens (push, sync) and posts to SNS."""
+"""Delivery: getting what a screen should show onto it, and each item out to residents.
+
+- :mod:`publisher.deliver.push`: SSE push to browser players (in-process hub; LISTEN/NOTIFY
+  across web processes on PostgreSQL);
+- :mod:`publisher.deliver.base`, :mod:`~publisher.deliver.sync`, :mod:`~publisher.deliver.log`:
+  bundles to ``http`` and ``folder`` screens, with a delivery log per screen;
+- :mod:`publisher.deliver.outbox` and :mod:`publisher.deliver.sns`: SNS posts, exactly once.
+"""

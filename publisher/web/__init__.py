@@ -24,6 +24,7 @@ BLUEPRINTS = [
     "publisher.web.collect:bp",
     "publisher.web.player:bp",
     "publisher.web.public:bp",
+    "publisher.web.screens_status:bp",
 ]
 
 

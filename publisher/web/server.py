@@ -1,7 +1,9 @@
 """``publisher serve``: the app under gunicorn (threads, so each screen's SSE stream holds one).
 
-One worker process: the single-machine default embeds the scheduler in it, and
-APScheduler's job store must never be shared by two schedulers (see DESIGN.md).
+One worker process: the single-machine default embeds the scheduler in it (started in the
+worker by gunicorn's ``post_worker_init``, never in tests), and APScheduler's job store must
+never be shared by two schedulers (see DESIGN.md and :mod:`publisher.leader`).
+``PUBLISHER_SCHEDULER=off`` leaves scheduling to ``publisher worker``.
 """
 
 from __future__ import annotations
@@ -28,8 +30,27 @@ class _Server(BaseApplication):
         return self.application
 
 
+def _start_scheduler(rt: Runtime) -> Any:
+    """Gunicorn's post_worker_init hook: the worker process embeds the (one) scheduler."""
+
+    def hook(worker: Any) -> None:
+        import logging
+
+        from publisher.schedule import start_in_process
+
+        if not logging.getLogger().handlers:  # leader/standby and job logs beside gunicorn's
+            logging.basicConfig(
+                level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(name)s] %(message)s"
+            )
+
+        start_in_process(rt)
+
+    return hook
+
+
 def serve(rt: Runtime, host: str, port: int) -> None:
     app = create_app(rt)
+    embed = str(rt.settings["SCHEDULER"]).lower() not in ("off", "0", "no", "false")
     _Server(
         app,
         {
@@ -44,5 +65,6 @@ def serve(rt: Runtime, host: str, port: int) -> None:
             "accesslog": "-",
             "errorlog": "-",
             "loglevel": "info",
+            **({"post_worker_init": _start_scheduler(rt)} if embed else {}),
         },
     ).run()

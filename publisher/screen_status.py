@@ -1,0 +1,92 @@
+"""How every screen is doing, for staff: last heartbeat, version on screen vs latest, last
+delivery and its failures. One function feeds ``publisher screens`` and ``GET /api/screens``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from publisher.items import iso
+from publisher.models import DeliveryRow, ScreenRow
+from publisher.store import screen_rows
+
+
+def screen_status(row: ScreenRow, now: datetime, offline_after_s: float) -> str:
+    """``online``, ``offline`` (flagged by the watchdog or silent too long) or ``never seen``."""
+    if row.last_heartbeat_at is None:
+        return "never seen"
+    if row.flagged_offline_at is not None:
+        return "offline"
+    silent_s = (now - row.last_heartbeat_at).total_seconds()
+    return "online" if silent_s < offline_after_s else "offline"
+
+
+def screen_report(
+    session: Session, now: datetime, offline_after_s: float, ids: Iterable[str] | None = None
+) -> list[dict[str, Any]]:
+    """One plain dict per active screen (no player token: callers add it where allowed)."""
+    rows = screen_rows(session, ids)
+    last: dict[str, DeliveryRow] = {}
+    for row in session.scalars(
+        select(DeliveryRow)
+        .where(DeliveryRow.screen_id.in_([r.id for r in rows]))
+        .order_by(DeliveryRow.created_at, DeliveryRow.id)
+    ):
+        last[row.screen_id] = row
+    out = []
+    for r in rows:
+        last_row = last.get(r.id)
+        d = last_row
+        out.append(
+            {
+                "id": r.id,
+                "area": r.area_code,
+                "size": f"{r.width}x{r.height}",
+                "location": r.location,
+                "languages": r.languages,
+                "delivery": r.delivery,
+                "endpoint": r.endpoint,
+                "folder": r.folder,
+                "status": screen_status(r, now, offline_after_s),
+                "last_heartbeat_at": iso(r.last_heartbeat_at),
+                "flagged_offline_at": iso(r.flagged_offline_at),
+                "version_on_screen": r.version_on_screen,
+                "latest_version": r.latest_version,
+                "up_to_date": r.latest_version is not None
+                and r.version_on_screen == r.latest_version,
+                "last_delivery": None
+                if d is None
+                else {
+                    "version": d.version,
+                    "state": d.state,
+                    "attempts": d.attempts,
+                    "failures": d.attempts - (1 if d.state == "delivered" else 0),
+                    "last_error": d.last_error,
+                    "next_attempt_at": iso(d.next_attempt_at),
+                    "delivered_at": iso(d.delivered_at),
+                },
+            }
+        )
+    return out
+
+
+def describe(report: dict[str, Any]) -> str:
+    """One line for the terminal: version on screen vs latest, and the last delivery."""
+    on, latest = report["version_on_screen"], report["latest_version"]
+    version = (
+        "-" if latest is None else ("up to date" if on == latest else f"{on or '-'} → {latest}")
+    )
+    d = report["last_delivery"]
+    if d is None:
+        delivery = ""
+    elif d["state"] == "delivered":
+        delivery = f"delivered {d['delivered_at']}" + (
+            f" after {d['failures']} failure(s)" if d["failures"] else ""
+        )
+    else:
+        delivery = f"{d['state']} ×{d['attempts']}: {d['last_error'] or ''}"
+    return f"{version:<24} {delivery}".rstrip()
