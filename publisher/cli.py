@@ -150,6 +150,21 @@ def screens(as_json: bool) -> None:
         )
 
 
+@cli.command()
+@click.option("--at", "at_text", metavar="ISO-TIME", help="Plan as of this time (default now).")
+@click.option("--no-collect", is_flag=True, help="Skip the sources; plan, render and deliver only.")
+def publish(at_text: str | None, no_collect: bool) -> None:
+    """Run the whole pipeline once: collect → plan → render → deliver (see pipeline.py)."""
+    from publisher.items import parse_time
+    from publisher.pipeline import publish as run_pipeline
+
+    rt = _ready_runtime()
+    now = parse_time(at_text, "--at") or utcnow()
+    report = run_pipeline(rt, now, collect_sources=not no_collect)
+    for line in report.lines():
+        click.echo(line)
+
+
 # -- items ------------------------------------------------------------------------------------------
 
 
