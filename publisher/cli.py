@@ -50,6 +50,12 @@ def _ready_runtime() -> Runtime:
         raise click.ClickException(
             f"the database at {rt.db.safe_url} is empty: run `publisher init` first"
         )
+    pending = rt.db.pending_migrations()
+    if pending:
+        raise click.ClickException(
+            f"the database at {rt.db.safe_url} lacks migration(s) {', '.join(pending)}: "
+            "run `publisher init` to upgrade it"
+        )
     return rt
 
 

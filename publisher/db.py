@@ -70,6 +70,24 @@ class Database:
         except OperationalError as e:
             raise ConfigError(f"cannot reach the database {self.safe_url}: {e.orig}") from None
 
+    def pending_migrations(self) -> list[str]:
+        """Migrations the database has not had yet (empty when it is up to date)."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        script = ScriptDirectory.from_config(cfg)
+        try:
+            with self.engine.connect() as conn:
+                current = set(MigrationContext.configure(conn).get_current_heads())
+        except OperationalError as e:
+            raise ConfigError(f"cannot reach the database {self.safe_url}: {e.orig}") from None
+        if current == set(script.get_heads()):
+            return []
+        applied = {r.revision for c in current for r in script.iterate_revisions(c, "base")}
+        return [r.revision for r in script.walk_revisions() if r.revision not in applied][::-1]
+
     def is_migrated(self) -> bool:
         try:
             return inspect(self.engine).has_table("items")

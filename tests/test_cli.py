@@ -181,3 +181,13 @@ def test_readme_documents_every_setting():
     readme = (REPO_DIR / "README.md").read_text(encoding="utf-8")
     missing = [s.name for s in SETTINGS if f"PUBLISHER_{s.name}" not in readme]
     assert not missing, f"README.md does not document {missing}"
+
+
+def test_a_database_behind_the_code_is_refused_with_the_way_to_upgrade_it(run, rt):
+    from sqlalchemy import text
+
+    with rt.db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
+    code, out = run("items", "list")
+    assert code != 0
+    assert "lacks migration(s) 0005, 0006, 0007" in out and "publisher init" in out
