@@ -62,6 +62,16 @@ def test_random_bytes_never_escape_as_another_exception(kind, data):
     read(kind, data)
 
 
+@pytest.mark.parametrize(
+    "kind, name", [("cap", "cap_ward_emergency.xml"), ("rss", "ward_news.rss")]
+)
+def test_an_unknown_encoding_declaration_is_a_clear_error(kind, name):
+    """Found by fuzzing: ``encoding="U-TF-8"`` made the XML parser raise LookupError."""
+    data = sample(name)
+    assert b'encoding="UTF-8"' in data
+    read(kind, data.replace(b'encoding="UTF-8"', b'encoding="U-TF-8"', 1))
+
+
 @pytest.mark.parametrize("kind", list(SAMPLES_BY_KIND))
 @FUZZ
 @given(data=st.data())

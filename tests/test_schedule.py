@@ -49,15 +49,17 @@ def test_an_item_starting_two_seconds_ahead_goes_live_then_leaves_and_expires(rt
     sched.start()
     try:
         start = utcnow() + timedelta(seconds=2)
-        end = start + timedelta(milliseconds=700)
+        end = start + timedelta(seconds=1)
         item_id = _add(rt, starts_at=start, ends_at=end)  # the change listener tells the leader
         times = push.wait_for(item_id, count=2, timeout=5)
     finally:
         sched.shutdown()
     assert len(times) == 2
     went_live, left = (datetime.fromtimestamp(t, UTC) for t in times)
-    assert start <= went_live < start + timedelta(milliseconds=500)
-    assert end <= left < end + timedelta(milliseconds=500)
+    # On time means at the instant, not at the next minute's poll: never early, and well
+    # within seconds even on a loaded machine (bench/schedule.py measures the real lateness).
+    assert start <= went_live < start + timedelta(seconds=3)
+    assert end <= left < end + timedelta(seconds=3)
     with rt.session() as session:
         assert get_item(session, item_id).status == "expired"
         audit = session.scalars(

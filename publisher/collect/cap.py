@@ -94,7 +94,7 @@ def parse_xml(data: bytes, where: str) -> Element:
         raise PublisherError(f"{where}: refused: {e}") from None
     except ParseError as e:
         raise PublisherError(f"{where}: not well-formed XML ({e})") from None
-    except (ValueError, UnicodeError) as e:  # expat on odd encodings declarations
+    except (ValueError, UnicodeError, LookupError) as e:  # odd or unknown encoding declarations
         raise PublisherError(f"{where}: not readable XML ({e})") from None
     if root.tag != _q("alert"):
         raise PublisherError(
