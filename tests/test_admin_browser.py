@@ -13,16 +13,9 @@ from werkzeug.serving import make_server
 
 from publisher.models import ScreenRow
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
+from tests.browser import launch
 from tests.factories import DAIZAWA, KITAZAWA
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TABLET = {"width": 820, "height": 1180}
 SHOTS_DIR = os.environ.get("PUBLISHER_SCREENSHOTS")  # keep screenshots here when set
 
@@ -52,7 +45,7 @@ def test_a_district_editor_and_a_region_approver_take_a_notice_to_the_public(
     problems: list[str] = []
 
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         page = browser.new_page(viewport=TABLET, locale="ja-JP")
         page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
         page.on("pageerror", lambda e: problems.append(str(e)))

@@ -15,18 +15,11 @@ from publisher.deliver import push
 from publisher.models import ScreenRow
 from publisher.store import create_item
 from publisher.web import create_app
+from tests.browser import launch
 from tests.factories import make_item
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Short slides and polls so the test runs in seconds; production uses reading time.
 FAST = {
     "TESTING": True,
@@ -67,7 +60,7 @@ def server(rt: Any) -> Iterator[Server]:
 def browser() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        b = launch(p)
         yield b
         b.close()
 

@@ -9,17 +9,9 @@ from datetime import timedelta
 import pytest
 
 from publisher.items import Place, Translation
+from tests.browser import launch
 from tests.factories import DAIZAWA, WARD, make_item
 from tests.residents_helpers import frozen, serving, store
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 CHECKS = """() => {
   const headings = [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => +h.tagName[1]);
@@ -61,7 +53,7 @@ def test_area_and_item_pages_read_well_on_a_phone(rt, app, now):
         ),
     )
     with serving(frozen(app, now)) as base, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = launch(p)
         try:
             page = browser.new_page(viewport={"width": 390, "height": 844})
             for url in (
