@@ -483,7 +483,7 @@ def _parse_place(raw: Any) -> Place | None:
         )
     coords: list[float | None] = []
     for key, limit in (("lat", 90), ("lon", 180)):
-        v = raw.get(key)
+        v: Any = raw.get(key)
         if v in (None, ""):
             coords.append(None)
             continue
