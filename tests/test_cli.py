@@ -187,7 +187,12 @@ def test_a_database_behind_the_code_is_refused_with_the_way_to_upgrade_it(run, r
     from sqlalchemy import text
 
     with rt.db.engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
         conn.execute(text("UPDATE alembic_version SET version_num = '0004'"))
-    code, out = run("items", "list")
+    try:
+        code, out = run("items", "list")
+    finally:  # the PostgreSQL test database is shared by the whole session
+        with rt.db.engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
     assert code != 0
     assert "lacks migration(s) 0005, 0006, 0007" in out and "publisher init" in out
