@@ -186,6 +186,7 @@ def test_a_saved_item_previews_its_post_for_every_network(staff):
         assert f'data-network="{network}"' in page
     assert "#世田谷区 #代沢地区" in page
     assert f"/items/{item_id}" in page
+    assert 'class="feed-title">' in page and "準備中" not in page
 
 
 # -- emergencies --------------------------------------------------------------------------------

@@ -15,7 +15,9 @@ from publisher.auth import Principal
 from publisher.errors import Forbidden, NotFound, PublisherError
 from publisher.items import CATEGORIES, JST, KINDS, PRIORITIES, STATUSES, WEEKDAYS, Item, parse_item
 from publisher.models import ItemRow
+from publisher.render.feeds import summary as feed_summary
 from publisher.render.slides import SlideSpec, render_slide
+from publisher.residents import marked_title
 from publisher.store import get_item, list_items
 from publisher.web import runtime
 from publisher.web.admin import bp, clock, error_text, field_key, render_page, who
@@ -120,6 +122,8 @@ def _form_page(
         review_comment=_review_comment(item.id) if item and item.id else None,
         levels=range(1, 6),
         sns_posts=_sns_previews(item) if item and item.id else [],
+        feed_title=marked_title(item) if item else "",
+        feed_summary=feed_summary(item) if item else "",
     )
 
 

@@ -123,7 +123,7 @@ M: dict[str, str] = {
     "preview_portrait": "縦長の画面",
     "preview_hint": "入力すると数秒でプレビューが更新されます。",
     "preview_feed": "フィード・SNSでの見え方",
-    "preview_feed_slot": "（フィードとSNSの正式なプレビューは準備中です）",
+    "preview_feed_slot": "保存した内容が、RSS・Atomの記事とSNSの各投稿としてこう表示されます。",
     # workflow
     "legend_workflow": "承認の流れ",
     "do_submit": "承認を依頼",
