@@ -296,3 +296,37 @@ def cache_for(rt: Runtime) -> PlaylistCache:
     if cache is None:
         cache = rt.__dict__.setdefault("_playlist_cache", PlaylistCache(rt))
     return cache
+
+
+# Slide files no playlist uses are removed once they have gone unused this long. Anything
+# pruned too eagerly is simply rendered again (ensure_slide writes what is missing).
+SLIDES_KEPT = timedelta(days=14)
+_TEMP_KEPT = timedelta(hours=1)  # an interrupted write's leftover
+
+
+def prune_slides(rt: Runtime, now: datetime, kept: timedelta = SLIDES_KEPT) -> int:
+    """Delete slide files that no screen's playlist uses now and nobody touched for ``kept``.
+
+    Content-addressed slides accumulate with every edit; a ward running for years would
+    otherwise keep every version of every slide. Returns how many files were removed.
+    """
+    folder = slides_dir(rt)
+    if not folder.is_dir():
+        return 0
+    with rt.session() as session:
+        items = load_items(session, now)
+    in_use = {
+        slide.file_name
+        for screen in rt.tree.screens.values()
+        for slide in build(rt, screen, items, now).slides
+    }
+    removed = 0
+    for path in folder.iterdir():
+        is_temp = path.name.startswith(".tmp-")
+        if not is_temp and (path.suffix != ".png" or path.name in in_use):
+            continue
+        age = now.timestamp() - path.stat().st_mtime
+        if age > (_TEMP_KEPT if is_temp else kept).total_seconds():
+            path.unlink(missing_ok=True)
+            removed += 1
+    return removed

@@ -13,7 +13,8 @@ process becomes leader; no job store is ever shared. The jobs:
 - ``collect:<source>`` at each source's interval (a failure is logged and recorded, never fatal);
 - ``deliveries:daily`` at the timetable's times, ``deliveries:retry`` for failed pushes;
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
-- ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return.
+- ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
+- ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
 job runs once even when a new leader re-plans what the old one already did.
@@ -57,6 +58,7 @@ for _noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # interval jobs fire on a grid anchored here
 CATCH_UP = timedelta(minutes=10)  # a new leader runs transitions it finds unclaimed this far back
 JOB_RUNS_KEPT = timedelta(days=7)
+SLIDES_PRUNE_AT = (3, 30)  # local time: the quietest hour in the lobbies
 NOTIFY_PAYLOAD_MAX = 7900  # PostgreSQL refuses 8000 bytes and more
 
 Push = Callable[[Runtime, set[int]], None]
@@ -155,6 +157,7 @@ class Scheduler:
             for at in t.sns_post_at:
                 self._daily("sns", at.hour, at.minute, self.run_sns)
             every("sns", t.sns_check_every_min * 60, self.run_sns)
+        self._daily("slides:prune", SLIDES_PRUNE_AT[0], SLIDES_PRUNE_AT[1], self.run_prune)
         for name, seconds in self._sources():
             every(f"collect:{name}", seconds, lambda due, n=name: self.run_collect(n))
         self._seen_since = self.clock()
@@ -447,6 +450,14 @@ class Scheduler:
 
     def run_daily_deliveries(self, due: datetime | None = None) -> None:
         self.deliverer.deliver_many(self.deliverer.pushed_screens(), self.clock())
+
+    def run_prune(self, due: datetime | None = None) -> None:
+        """Remove slide files no playlist has used for two weeks (they re-render if needed)."""
+        from publisher.playlists import prune_slides
+
+        removed = prune_slides(self.rt, self.clock())
+        if removed:
+            log.info("pruned %d unused slide file(s)", removed)
 
     def retry_deliveries(self, due: datetime | None = None) -> None:
         self.deliverer.retry_due(self.clock())
