@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.areas import Screen
+from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
 from publisher.models import ItemRow
 from publisher.plan import Entry, Playlist, playlist
@@ -322,7 +323,7 @@ def prune_slides(rt: Runtime, now: datetime, kept: timedelta = SLIDES_KEPT) -> i
     }
     removed = 0
     for path in folder.iterdir():
-        is_temp = path.name.startswith(".tmp-")
+        is_temp = path.name.startswith(TEMP_PREFIX)
         if not is_temp and (path.suffix != ".png" or path.name in in_use):
             continue
         age = now.timestamp() - path.stat().st_mtime

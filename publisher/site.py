@@ -23,14 +23,13 @@ exist (a withdrawn item's page) are removed from the folders the export owns.
 
 from __future__ import annotations
 
-import os
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 from publisher.areas import AreaTree
+from publisher.files import write_atomic
 from publisher.items import Item
 from publisher.render.feeds import render_feed
 from publisher.render.ical import render_calendar
@@ -138,13 +137,7 @@ def build_site(rt: Runtime, out_dir: Path | str, at: datetime) -> dict[str, int]
 
 def _write(target: Path, data: bytes) -> Path:
     """Temp file and rename: a web server never serves half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    with os.fdopen(fd, "wb") as f:
-        f.write(data)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
-    return target
+    return write_atomic(target, data)
 
 
 def _remove_stale(out: Path, written: set[Path]) -> None:

@@ -22,13 +22,13 @@ import hashlib
 import io
 import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from PIL import Image
 
 from publisher.areas import Area
+from publisher.files import write_atomic
 from publisher.items import Item
 from publisher.render import labels
 from publisher.render.fonts import find_fonts
@@ -140,14 +140,4 @@ def ensure_slide(spec: SlideSpec, out_dir: Path, font_path: str | None = None) -
     path = Path(out_dir) / f"{slide_key(spec)}.png"
     if path.exists():
         return path
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = encode_png(render_slide(spec, font_path))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".png")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, encode_png(render_slide(spec, font_path)))

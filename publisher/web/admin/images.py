@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
 import re
-import tempfile
 import warnings
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from publisher.errors import PublisherError
+from publisher.files import write_atomic
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_MAX_SIDE_PX = 4000
@@ -74,15 +73,7 @@ def store_image(data: bytes, uploads_dir: Path) -> str:
     name = f"{hashlib.sha256(cleaned).hexdigest()[:32]}.{ext}"
     path = Path(uploads_dir) / name
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(cleaned)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, cleaned)
     return name
 
 
