@@ -302,14 +302,7 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         raise ConfigError(
             f"{path}: {where} size must look like \"1920x1080\" (got {raw.get('size')!r})"
         )
-    langs = raw.get("languages", ["ja"])
-    if not isinstance(langs, list) or not langs:
-        raise ConfigError(f'{path}: {where} languages must be a non-empty list like ["ja", "en"]')
-    for lang in langs:
-        if lang not in LANGUAGES:
-            raise ConfigError(
-                f"{path}: {where} has unknown language '{lang}'{did_you_mean(str(lang), LANGUAGES)}"
-            )
+    langs = check_languages(raw.get("languages", ["ja"]), f"{path}: {where}.languages")
     delivery = raw.get("delivery", "pull")
     if delivery not in DELIVERIES:
         raise ConfigError(
@@ -342,6 +335,18 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         raw.get("endpoint"),
         raw.get("folder"),
     )
+
+
+def check_languages(value: object, where: str) -> tuple[str, ...]:
+    """A non-empty list of known language codes, or a ConfigError saying ``where``."""
+    if not isinstance(value, list) or not value:
+        raise ConfigError(f'{where} must be a non-empty list like ["ja", "en"]')
+    for lang in value:
+        if lang not in LANGUAGES:
+            raise ConfigError(
+                f"{where}: unknown language {lang!r}{did_you_mean(str(lang), LANGUAGES)}"
+            )
+    return tuple(value)
 
 
 def _table(path: Path, doc: dict, key: str, required: bool = True) -> dict:

@@ -7,7 +7,6 @@ Golden files live in tests/expected/; after an intended change, refresh them wit
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,17 +21,10 @@ from publisher.plan import playlist
 from publisher.playlists import build as build_playlist
 from publisher.store import create_item
 from tests.factories import JST, KITAZAWA, SEIJO, WARD, make_item
+from tests.golden import check_golden
 
-EXPECTED = Path(__file__).parent / "expected"
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=JST)
 SMIL = "{http://www.w3.org/ns/SMIL}"
-
-
-def golden(name: str, actual: str) -> None:
-    path = EXPECTED / name
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        path.write_text(actual, encoding="utf-8")
-    assert actual == path.read_text(encoding="utf-8"), f"{name} differs (UPDATE_GOLDEN=1?)"
 
 
 def sample_items() -> list:
@@ -75,8 +67,8 @@ def test_golden_playlist_and_smil_for_a_daizawa_screen(tree, rt):
     screen = tree.screen("daizawa-1")
     plan, next_change = playlist(screen, sample_items(), NOW, tree)
     data = plan.as_json() | {"next_change_at": next_change.isoformat()}
-    golden("playlist_daizawa-1.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-    golden("playlist_daizawa-1.smil", smil(build_playlist(rt, screen, sample_items(), NOW)))
+    check_golden("playlist_daizawa-1.json", json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    check_golden("playlist_daizawa-1.smil", smil(build_playlist(rt, screen, sample_items(), NOW)))
 
 
 def test_smil_is_smil_3_with_every_slide_and_its_duration(tree, rt):

@@ -5,9 +5,7 @@ Update the golden texts with ``UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_rende
 
 from __future__ import annotations
 
-import os
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 
@@ -22,8 +20,8 @@ from publisher.render.sns import (
     utf16_units,
 )
 from tests.factories import DAIZAWA, JST, WARD, make_item
+from tests.golden import check_golden
 
-EXPECTED = Path(__file__).parent / "expected" / "sns"
 LINK = "https://signage.example.jp/items/7"
 LONG_LINK = "https://signage.example.jp/items/7?from=a-very-long-tracking-parameter-" + "x" * 80
 X, MASTODON, BLUESKY, LINE = (Limits.for_network(n) for n in ("x", "mastodon", "bluesky", "line"))
@@ -212,8 +210,4 @@ def test_golden_post_texts(name: str, network: str) -> None:
     lang = "en" if name == "en" else "ja"
     post = compose(item, _tree(), LINK, Limits.for_network(network), lang)
     got = f"{post.text}\n--- {post.length}/{post.limit}\n"
-    path = EXPECTED / f"{name}.{network}.txt"
-    if os.environ.get("UPDATE_GOLDEN") or not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(got, encoding="utf-8")
-    assert got == path.read_text(encoding="utf-8")
+    check_golden(f"sns/{name}.{network}.txt", got)

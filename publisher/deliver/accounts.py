@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
 
-from publisher.areas import LANGUAGES, AreaTree
+from publisher.areas import AreaTree, check_languages
 from publisher.errors import ConfigError, did_you_mean
 from publisher.render.sns import NETWORKS, Limits
 
@@ -178,15 +178,7 @@ def _account(path: Path, where: str, area: str, network: str, conf: dict) -> Acc
         raise ConfigError(f"{path}: {where}.base_url is required (the instance's URL)")
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{path}: {where}.base_url must start with https:// (got {base_url!r})")
-    langs = conf.get("languages", ["ja"])
-    if not isinstance(langs, list) or not langs:
-        raise ConfigError(f'{path}: {where}.languages must be a list like ["ja", "en"]')
-    for lang in langs:
-        if lang not in LANGUAGES:
-            raise ConfigError(
-                f"{path}: {where}.languages: unknown language {lang!r}"
-                f"{did_you_mean(str(lang), LANGUAGES)}"
-            )
+    langs = check_languages(conf.get("languages", ["ja"]), f"{path}: {where}.languages")
     token_env = password_env = None
     if network == "bluesky":
         password_env = env_name("password_env")
