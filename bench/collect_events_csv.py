@@ -15,7 +15,7 @@ from publisher.collect import Source, collect
 from publisher.collect.registry import collector_for
 from publisher.config import load_settings
 from publisher.runtime import Runtime
-from publisher.store import sync_tree
+from publisher.store.content import sync_tree
 
 ROWS = int(__import__("os").environ.get("BENCH_ROWS", 5000))
 JST = ZoneInfo("Asia/Tokyo")

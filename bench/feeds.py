@@ -151,11 +151,11 @@ def rate(
 
 
 def prepare(data_dir: Path) -> dict[str, str]:
+    from publisher.cli.demo import load_demo
     from publisher.config import load_settings
-    from publisher.demo import load_demo
     from publisher.items import utcnow
     from publisher.runtime import Runtime
-    from publisher.store import sync_tree
+    from publisher.store.content import sync_tree
 
     env = {
         **os.environ,

@@ -27,10 +27,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import insert
 
 from publisher.config import load_settings
-from publisher.models import ItemRow, TargetRow, TranslationRow
 from publisher.runtime import Runtime
-from publisher.schedule import Scheduler
-from publisher.store import sync_tree
+from publisher.schedule.scheduler import Scheduler
+from publisher.store.content import sync_tree
+from publisher.store.models import ItemRow, TargetRow, TranslationRow
 from publisher.timetable import Timetable
 
 LEAD_S = 20.0  # the first item begins this long after the run starts: set-up is not measured

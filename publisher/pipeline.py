@@ -1,22 +1,25 @@
-"""The publisher's story in one place: collect → plan → render → deliver.
+"""The publisher's story in one place: collect → store → plan → render → deliver.
 
-Read this first. Each stage is a module of its own; this file only says in what order they
-run and what flows between them. The scheduler (:mod:`publisher.schedule`) runs the same
-stages continuously, each on its own clock; ``publisher publish`` runs them once, here.
+Read this first. Each stage is a package of its own (``docs/architecture.md`` maps them); this
+file only says in what order they run and what flows between them. The scheduler
+(:mod:`publisher.schedule`) runs the same stages continuously, each on its own clock;
+``publisher publish`` runs them once, here.
 
 1. **collect** (:mod:`publisher.collect`): the sources of ``content/sources.toml`` — the ward's
    RSS, the open-data event CSV, community iCal calendars, the disaster system's CAP alerts —
    become items, upserted by (source, external id) so running twice changes nothing. Staff add
    items through the admin (:mod:`publisher.web.admin`), the API and the command line; every
-   route goes through :mod:`publisher.workflow` (draft → pending → approved → withdrawn).
-2. **store** (:mod:`publisher.store`): items with targets, display windows and dayparts. An item
-   targeted at an area is seen there and in every area below it (:mod:`publisher.areas`).
+   route goes through :mod:`publisher.store.workflow` (draft → pending → approved → withdrawn).
+2. **store** (:mod:`publisher.store`): items with targets, display windows and dayparts. An
+   item targeted at an area is seen there and in every area below it (:mod:`publisher.areas`).
 3. **plan** (:mod:`publisher.plan`, pure): per screen, what shows when and the next instant
-   that changes; an active emergency pre-empts everything in its area.
-4. **render** (:mod:`publisher.render`): slides named by the hash of what they show (a ward-wide
-   item renders once per size and language), RSS/Atom/iCal feeds and public pages
-   (:mod:`publisher.site`), SNS text per network (:mod:`publisher.render.sns`).
-5. **deliver** (:mod:`publisher.deliver`): browser players hear of changes through SSE push the
+   that changes; an active emergency pre-empts everything in its area; what each feed carries.
+4. **render** (:mod:`publisher.render`): slides named by the hash of what they show (a
+   ward-wide item renders once per size and language), RSS/Atom/iCal feeds, SMIL, SNS text per
+   network; the public pages are the web app's (:mod:`publisher.web.public`, exported as files
+   by :mod:`publisher.web.site`).
+5. **deliver** (:mod:`publisher.deliver`): each screen's playlist with its slides
+   (:mod:`publisher.deliver.playlists`); browser players hear of changes through SSE push the
    moment an item changes (a change listener, :data:`publisher.runtime.CHANGE_LISTENERS`);
    ``http`` and ``folder`` screens receive bundles (:mod:`publisher.deliver.log`); the SNS
    outbox posts each item once per account (:mod:`publisher.deliver.outbox`).
@@ -68,7 +71,7 @@ def collect(rt: Runtime, now: datetime, report: Report) -> None:
 
 def plan_and_render(rt: Runtime, now: datetime, report: Report) -> None:
     """Every screen's playlist at ``now``, and the slides it needs (each distinct one once)."""
-    from publisher import playlists
+    from publisher.deliver import playlists
 
     with rt.session() as session:
         items = playlists.load_items(session, now)

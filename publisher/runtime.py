@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree, load_tree
 from publisher.config import Settings, load_settings
-from publisher.db import Database
+from publisher.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 CHANGE_LISTENERS: list[str] = [
     "publisher.deliver.push:on_items_changed",  # first: screens switch within a second
     "publisher.web.caching:forget_feeds",  # feeds answered from memory are dropped
-    "publisher.schedule:on_items_changed",  # the leader re-plans transitions and bundles
+    "publisher.schedule.service:on_items_changed",  # the leader re-plans transitions and bundles
     "publisher.deliver.outbox:on_items_changed",  # SNS posts queued (sent by the scheduler)
 ]
 

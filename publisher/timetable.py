@@ -3,7 +3,7 @@
 It says when sources are collected, when bundles go to ``http``/``folder`` screens, when SNS
 posts may go out, how often the screen watchdog looks and what counts as offline, and the
 named dayparts staff choose from. Item start and end instants are not here: they come from
-the items themselves (see :mod:`publisher.transitions`).
+the items themselves (see :mod:`publisher.plan.transitions`).
 
 Every mistake is reported with the file and the key: ``schedules/default.toml:
 deliveries.daily_at '6am' is not HH:MM``.

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 
-from publisher import auth
 from publisher.runtime import Runtime
+from publisher.store import staff
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -18,7 +18,7 @@ _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 def make_user(rt: Runtime, name: str, role: str, scope: str, password: str = PASSWORD) -> None:
     with rt.session() as session:
-        auth.create_user(session, rt.tree, name, role, scope, password, actor="test")
+        staff.create_user(session, rt.tree, name, role, scope, password, actor="test")
 
 
 def csrf_from(html: str) -> str:
@@ -79,7 +79,7 @@ def created_id(response: Any) -> int:
 def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Argon2 at its lowest cost: the same code path, without a second per login."""
     monkeypatch.setattr(
-        auth, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+        staff, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     )
 
 

@@ -21,10 +21,10 @@ from sqlalchemy.engine import make_url
 
 from publisher.areas import AreaTree, load_tree
 from publisher.config import REPO_DIR, load_settings
-from publisher.db import Database
-from publisher.models import Base
 from publisher.runtime import Runtime
-from publisher.store import sync_tree
+from publisher.store.content import sync_tree
+from publisher.store.db import Database
+from publisher.store.models import Base
 
 JST = ZoneInfo("Asia/Tokyo")
 PG_URL = os.environ.get("PUBLISHER_TEST_DATABASE_URL", "")
@@ -123,11 +123,11 @@ def client(app):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def token_for(rt: Runtime):  # type: ignore[no-untyped-def]
     """``token_for("editor", "setagaya/kitazawa/daizawa")`` → a bearer token for a new user."""
-    from publisher import auth
+    from publisher.store import staff
 
     def make(role: str, scope: str, name: str | None = None) -> str:
         with rt.session() as session:
-            user = auth.create_user(
+            user = staff.create_user(
                 session,
                 rt.tree,
                 name or f"{role}-{uuid.uuid4().hex[:6]}",
@@ -136,6 +136,6 @@ def token_for(rt: Runtime):  # type: ignore[no-untyped-def]
                 "correct horse battery",
                 actor="test",
             )
-            return auth.create_token(session, user, actor="test")
+            return staff.create_token(session, user, actor="test")
 
     return make

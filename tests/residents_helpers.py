@@ -15,7 +15,7 @@ from werkzeug.serving import make_server
 
 from publisher.items import Item
 from publisher.runtime import Runtime
-from publisher.store import create_item
+from publisher.store.content import create_item
 
 
 def store(rt: Runtime, *items: Item) -> list[Item]:

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from publisher.store import get_item
+from publisher.store.content import get_item
 from tests.admin_helpers import (
     PASSWORD,
     Staff,
@@ -191,7 +191,7 @@ def test_admin_pages_carry_a_csp_and_no_inline_script(staff):
 
 def test_player_tokens_are_shown_to_admins_only(staff, rt):
     with rt.session() as session:
-        from publisher.store import screen_rows
+        from publisher.store.content import screen_rows
 
         token = screen_rows(session)[0].token
     assert token in staff("ward-admin").get("/admin/screens").text

@@ -11,7 +11,7 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from publisher.models import ScreenRow
+from publisher.store.models import ScreenRow
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
 from tests.browser import launch
 from tests.factories import DAIZAWA, KITAZAWA

@@ -10,7 +10,7 @@ from PIL import Image
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import stream_encode_multipart
 
-from publisher.store import get_item
+from publisher.store.content import get_item
 from tests.admin_helpers import (
     PASSWORD,
     Staff,
@@ -256,7 +256,7 @@ def test_the_audit_page_shows_who_changed_what_before_and_after(staff):
 
 
 def test_the_screens_page_shows_which_screens_are_online_and_how_delivery_went(staff, rt, clock):
-    from publisher.models import DeliveryRow, ScreenRow
+    from publisher.store.models import DeliveryRow, ScreenRow
 
     with rt.session() as session:
         live = session.get(ScreenRow, "daizawa-1")

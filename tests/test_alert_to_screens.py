@@ -2,11 +2,11 @@
 
 from datetime import timedelta
 
-from publisher import plan
-from publisher.auth import operator
 from publisher.collect.oneoff import ingest_alert
 from publisher.config import REPO_DIR
-from publisher.store import live_items
+from publisher.plan import screens as plan
+from publisher.store.content import live_items
+from publisher.store.staff import operator
 
 SAMPLES = REPO_DIR / "tests" / "samples"
 
@@ -20,7 +20,7 @@ def playlists(rt, at):
 
 
 def test_a_ward_wide_extreme_immediate_alert_takes_over_every_screen_until_it_expires(rt, now):
-    from publisher.store import create_item
+    from publisher.store.content import create_item
     from tests.factories import DAIZAWA, make_item
 
     with rt.session() as s:

@@ -6,15 +6,15 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from publisher.cli import cli
+from publisher.cli.main import cli
 from publisher.config import REPO_DIR
-from publisher.models import AuditRow, ItemRow
+from publisher.store.models import AuditRow, ItemRow
 
 
 @pytest.fixture
 def run(rt, monkeypatch):
     """Run ``publisher ARGS`` against the test runtime; returns (exit code, output)."""
-    monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
+    monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)
     monkeypatch.setattr(rt, "close", lambda: None)  # the rt fixture closes it
 
     def invoke(*args, input=None):
@@ -40,7 +40,7 @@ def test_init_with_demo_twice_changes_nothing(run, rt):
 
 
 def test_the_demo_creates_staff_accounts_whose_passwords_only_the_operator_can_read(run, rt):
-    from publisher import auth
+    from publisher.store import staff
 
     code, out = run("init", "--demo")
     path = rt.settings.data_dir / "demo-staff.txt"
@@ -52,7 +52,7 @@ def test_the_demo_creates_staff_accounts_whose_passwords_only_the_operator_can_r
         ["daizawa-editor", "editor", "setagaya/kitazawa/daizawa"],
     ]
     with rt.session() as s:
-        assert auth.check_password(auth.user_by_name(s, "daizawa-editor"), rows[2][3])
+        assert staff.check_password(staff.user_by_name(s, "daizawa-editor"), rows[2][3])
     run("init", "--demo")
     assert len(path.read_text().splitlines()) == 3  # idempotent
 

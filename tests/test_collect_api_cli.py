@@ -7,7 +7,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from publisher.cli import cli
+from publisher.cli.main import cli
 from publisher.collect.oneoff import import_document
 from tests.collect_helpers import (  # noqa: F401  (the upstream fixture)
     SAMPLES,
@@ -121,7 +121,7 @@ def test_recent_runs_are_listed_newest_first(rt, client, token_for):
 
 @pytest.fixture
 def run(rt, monkeypatch):
-    monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
+    monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)
     monkeypatch.setattr(rt, "close", lambda: None)  # undone before rt's own teardown closes it
 
     def invoke(*args):

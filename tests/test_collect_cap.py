@@ -7,11 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from publisher.auth import operator
 from publisher.collect import Source, collect
 from publisher.collect.oneoff import ingest_alert
-from publisher.models import AuditRow
-from publisher.store import get_item, visible_items
+from publisher.store.content import get_item, visible_items
+from publisher.store.models import AuditRow
+from publisher.store.staff import operator
 from tests.collect_helpers import sample
 from tests.factories import DAIZAWA, SEIJO, UMEGAOKA, WARD
 

@@ -7,16 +7,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from publisher import workflow
-from publisher.auth import operator
 from publisher.collect import collect, load_sources, run_source
 from publisher.collect.base import Source
 from publisher.collect.http import USER_AGENT, FetchError, Http
 from publisher.collect.oneoff import import_document, ingest_alert
 from publisher.collect.run import last_runs
 from publisher.errors import ConfigError
-from publisher.models import AuditRow, CollectRunRow, ItemRow
-from publisher.store import get_item, list_items
+from publisher.store import workflow
+from publisher.store.content import get_item, list_items
+from publisher.store.models import AuditRow, CollectRunRow, ItemRow
+from publisher.store.staff import operator
 from tests.collect_helpers import (  # noqa: F401  (the upstream fixture)
     SAMPLES,
     sample,

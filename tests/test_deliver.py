@@ -15,7 +15,7 @@ from sqlalchemy import select
 from publisher.deliver.base import ScreenTarget, read_bundle
 from publisher.deliver.log import Deliverer, backoff_s
 from publisher.deliver.sync import FolderTarget
-from publisher.models import DeliveryRow, ScreenRow
+from publisher.store.models import DeliveryRow, ScreenRow
 from publisher.timetable import Timetable
 from tests.schedule_helpers import FakeBundles, FakeClock, ScreenEndpoint
 

@@ -13,13 +13,13 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from publisher.build import BUILD_STEPS, build
-from publisher.cli import cli
-from publisher.export import export_screen, smil
+from publisher.cli.build import BUILD_STEPS, build
+from publisher.cli.main import cli
+from publisher.deliver.export import export_screen, smil
+from publisher.deliver.playlists import build as build_playlist
 from publisher.items import AlertInfo, Translation
-from publisher.plan import playlist
-from publisher.playlists import build as build_playlist
-from publisher.store import create_item
+from publisher.plan.screens import playlist
+from publisher.store.content import create_item
 from tests.factories import JST, KITAZAWA, SEIJO, WARD, make_item
 from tests.golden import check_golden
 

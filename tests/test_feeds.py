@@ -10,9 +10,9 @@ from lxml import etree
 
 from publisher.areas import Area
 from publisher.items import CATEGORIES, JST, AlertInfo, Place
+from publisher.plan.residents import AGGREGATE, FeedSpec, in_calendar, marked_title, resolve_feed
 from publisher.render.feeds import render_feed
 from publisher.render.ical import render_calendar
-from publisher.residents import AGGREGATE, FeedSpec, in_calendar, marked_title, resolve_feed
 from tests.factories import DAIZAWA, KITAZAWA, SEIJO, UMEGAOKA, WARD, make_item
 from tests.residents_helpers import frozen, links, parse, store
 

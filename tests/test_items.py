@@ -3,7 +3,7 @@
 import pytest
 
 from publisher.errors import PublisherError
-from publisher.items import parse_item
+from publisher.item_input import parse_item
 from tests.factories import api_item
 
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select, text
 
-from publisher import schedule
 from publisher.config import REPO_DIR
 from publisher.items import utcnow
-from publisher.leader import FileLock, PostgresLock
-from publisher.models import JobRunRow
-from publisher.store import create_item
+from publisher.schedule import service as schedule
+from publisher.schedule.leader import FileLock, PostgresLock
+from publisher.store.content import create_item
+from publisher.store.models import JobRunRow
 from publisher.timetable import Timetable
 from tests.conftest import PG_URL
 from tests.factories import make_item
@@ -46,7 +46,7 @@ def test_the_file_lock_admits_one_process_and_passes_on_when_it_dies(tmp_path):
         [
             sys.executable,
             "-c",
-            "import time; from publisher.leader import FileLock; "
+            "import time; from publisher.schedule.leader import FileLock; "
             f"lock = FileLock({str(path)!r}); print(lock.try_acquire(), flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

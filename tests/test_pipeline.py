@@ -3,9 +3,9 @@
 import json
 from datetime import timedelta
 
-from publisher.models import DeliveryRow
 from publisher.pipeline import publish
-from publisher.store import create_item
+from publisher.store.content import create_item
+from publisher.store.models import DeliveryRow
 from tests.factories import KITAZAWA, make_item
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from publisher.areas import Screen
 from publisher.items import AlertInfo, Daypart, Translation
-from publisher.plan import (
+from publisher.plan.screens import (
     SLIDE_MAX_DURATION_S,
     SLIDE_MIN_DURATION_S,
     items_for_area,

@@ -12,8 +12,8 @@ import requests
 from werkzeug.serving import make_server
 
 from publisher.deliver import push
-from publisher.models import ScreenRow
-from publisher.store import create_item
+from publisher.store.content import create_item
+from publisher.store.models import ScreenRow
 from publisher.web import create_app
 from tests.browser import launch
 from tests.factories import make_item

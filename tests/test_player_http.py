@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from publisher.deliver import push
-from publisher.models import HeartbeatRow, ScreenRow
+from publisher.store.models import HeartbeatRow, ScreenRow
 from tests.factories import DAIZAWA, SEIJO, api_item
 
 

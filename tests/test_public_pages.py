@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from publisher.items import AlertInfo, Place, Translation
-from publisher.shortlinks import scans
-from publisher.store import update_item
+from publisher.store.content import update_item
+from publisher.store.shortlinks import scans
 from tests.factories import DAIZAWA, UMEGAOKA, WARD, make_item
 from tests.residents_helpers import frozen, store
 

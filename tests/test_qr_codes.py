@@ -10,8 +10,8 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from publisher.models import QrScanRow
-from publisher.shortlinks import code_for, path_for, scans
+from publisher.store.models import QrScanRow
+from publisher.store.shortlinks import code_for, path_for, scans
 from tests.factories import DAIZAWA, make_item
 from tests.residents_helpers import frozen, store
 

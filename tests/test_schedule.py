@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from publisher import schedule
 from publisher.items import utcnow
-from publisher.models import AuditRow, CollectRunRow, ItemRow, JobRunRow, ScreenRow
-from publisher.schedule import Scheduler
-from publisher.store import create_item, get_item
+from publisher.schedule import service as schedule
+from publisher.schedule.scheduler import Scheduler
+from publisher.store.content import create_item, get_item
+from publisher.store.models import AuditRow, CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.timetable import Timetable
 from tests.factories import DAIZAWA, make_item
 from tests.schedule_helpers import FakeBundles, FakeClock, RecordingPush

@@ -8,14 +8,14 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from publisher.cli import cli
+from publisher.cli.main import cli
 from publisher.items import utcnow
-from publisher.models import DeliveryRow, ScreenRow
+from publisher.store.models import DeliveryRow, ScreenRow
 
 
 @pytest.fixture
 def run(rt, monkeypatch):
-    monkeypatch.setattr("publisher.cli.Runtime", lambda: rt)
+    monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)
     monkeypatch.setattr(rt, "close", lambda: None)  # the rt fixture closes it
 
     def invoke(*args):

@@ -14,8 +14,8 @@ import zxingcpp
 from PIL import Image
 
 from publisher.items import Translation
-from publisher.site import build_site, site_urls
 from publisher.web.links import export_file, relative_href
+from publisher.web.site import build_site, site_urls
 from tests.factories import DAIZAWA, UMEGAOKA, WARD, make_item
 from tests.residents_helpers import links, parse, store
 
@@ -80,7 +80,7 @@ def test_static_export_serves_pages_and_feeds_from_a_plain_web_server(rt, tmp_pa
 
 
 def test_a_withdrawn_items_page_disappears_from_the_next_export(rt, tmp_path, now):
-    from publisher.store import update_item
+    from publisher.store.content import update_item
 
     (item,) = store(rt, make_item())
     build_site(rt, tmp_path, now)

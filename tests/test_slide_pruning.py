@@ -3,9 +3,9 @@
 import os
 from datetime import timedelta
 
-from publisher import playlists
-from publisher.playlists import SLIDES_KEPT, prune_slides
-from publisher.store import create_item
+from publisher.deliver import playlists
+from publisher.deliver.playlists import SLIDES_KEPT, prune_slides
+from publisher.store.content import create_item
 from tests.factories import DAIZAWA, make_item
 
 

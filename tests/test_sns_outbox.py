@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from publisher import auth, workflow
 from publisher.deliver import outbox
 from publisher.deliver.accounts import load_accounts
 from publisher.errors import ConfigError
-from publisher.models import SnsPostRow
 from publisher.runtime import Runtime
+from publisher.store import staff, workflow
+from publisher.store.models import SnsPostRow
 from tests.factories import DAIZAWA, WARD, api_item
 from tests.sns_helpers import ENV_NAMES, TOKEN, StandIn, accounts_toml, stand_in
 
@@ -41,14 +41,14 @@ def sns_rt(rt: Runtime, server: StandIn, tmp_path: Path, monkeypatch: pytest.Mon
 
 def approve(rt: Runtime, **overrides) -> int:  # type: ignore[no-untyped-def]
     with rt.session() as session:
-        item = workflow.create(session, rt.tree, auth.operator(rt.tree), api_item(**overrides))
+        item = workflow.create(session, rt.tree, staff.operator(rt.tree), api_item(**overrides))
     assert item.id is not None
     return item.id
 
 
 def withdraw(rt: Runtime, item_id: int) -> None:
     with rt.session() as session:
-        workflow.transition(session, rt.tree, auth.operator(rt.tree), item_id, "withdraw")
+        workflow.transition(session, rt.tree, staff.operator(rt.tree), item_id, "withdraw")
 
 
 def rows(rt: Runtime, item_id: int | None = None) -> list[SnsPostRow]:

@@ -4,8 +4,7 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from publisher.models import AuditRow, ItemRow, ScreenRow
-from publisher.store import (
+from publisher.store.content import (
     create_item,
     get_item,
     sync_tree,
@@ -13,6 +12,7 @@ from publisher.store import (
     upsert_item,
     visible_items,
 )
+from publisher.store.models import AuditRow, ItemRow, ScreenRow
 from tests.factories import DAIZAWA, KITAZAWA, SEIJO, UMEGAOKA, WARD, make_item
 
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from publisher.runtime import Runtime
 
 BUILD_STEPS: list[str] = [
-    "publisher.export:build_screens",  # DIR/<screen id>/: numbered PNGs, manifest.json, playlist.smil
-    "publisher.site:build_site",  # DIR/index.html, areas/, items/, feeds/, qr/: the public side
+    "publisher.deliver.export:build_screens",  # DIR/<screen id>/: numbered PNGs, manifest.json, playlist.smil
+    "publisher.web.site:build_site",  # DIR/index.html, areas/, items/, feeds/, qr/: the public side
 ]
 
 Step = Callable[[Runtime, Path, datetime], dict[str, int]]

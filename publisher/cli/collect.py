@@ -10,12 +10,12 @@ from typing import Any
 
 import click
 
-from publisher import auth
 from publisher.collect.http import Http
 from publisher.collect.oneoff import import_document, ingest_alert
 from publisher.collect.registry import KINDS
 from publisher.collect.run import RunResult, collect, last_runs, load_sources
 from publisher.errors import NotFound, PublisherError, did_you_mean
+from publisher.store import staff
 
 
 def _echo_json(data: Any) -> None:
@@ -42,7 +42,7 @@ def _quiet() -> None:
 
 
 def register(cli: click.Group) -> None:
-    from publisher.cli import _ready_runtime
+    from publisher.cli.main import _ready_runtime
 
     @cli.command("import")
     @click.argument("kind", metavar="KIND")
@@ -133,7 +133,7 @@ def register(cli: click.Group) -> None:
         """Ingest one CAP 1.2 message (Alert, Update or Cancel); prints the item id."""
         rt = _ready_runtime()
         data = Http().read_file(file)
-        result = ingest_alert(rt, data, auth.operator(rt.tree), via=f"alert:{file.name}")
+        result = ingest_alert(rt, data, staff.operator(rt.tree), via=f"alert:{file.name}")
         if as_json:
             _echo_json(result.as_json() | {"items": result.item_ids})
             return

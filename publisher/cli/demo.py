@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
 from publisher.errors import ConfigError, PublisherError
-from publisher.items import parse_item
-from publisher.store import upsert_item
+from publisher.item_input import parse_item
+from publisher.store.content import upsert_item
 
 DEMO_SOURCE = "demo"
 
@@ -115,7 +115,7 @@ def create_demo_staff(session: Session, tree: AreaTree, data_dir: Path) -> Path 
     import os
     import secrets
 
-    from publisher.auth import create_user, user_by_name
+    from publisher.store.staff import create_user, user_by_name
 
     lines = []
     for name, role, scope in DEMO_STAFF:

@@ -14,12 +14,13 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from publisher import __version__, auth, workflow
+from publisher import __version__
 from publisher.config import settings_help
 from publisher.errors import PublisherError
 from publisher.items import KINDS, PRIORITIES, Item, utcnow
 from publisher.runtime import Runtime
-from publisher.store import get_item, list_items, screen_rows, sync_tree
+from publisher.store import staff, workflow
+from publisher.store.content import get_item, list_items, screen_rows, sync_tree
 from publisher.timetable import load_schedule
 
 
@@ -88,7 +89,7 @@ def init(demo: bool) -> None:
             f"screens: {len(tree.screens)} ({counts['screens']} changed)"
         )
         if demo:
-            from publisher.demo import create_demo_staff, load_demo
+            from publisher.cli.demo import create_demo_staff, load_demo
 
             today = utcnow().astimezone(rt.tz).date()
             result = load_demo(session, tree, rt.settings["CONTENT_DIR"] / "demo", today, rt.tz)
@@ -104,7 +105,7 @@ def init(demo: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 def serve(host: str, port: int) -> None:
     """Serve the web app (public pages, feeds, players, admin, API)."""
-    from publisher.web.server import serve as run_server
+    from publisher.cli.serve import serve as run_server
 
     rt = _ready_runtime()
     click.echo(f"publisher on http://{host}:{port}/  (database {rt.db.safe_url})")
@@ -136,7 +137,7 @@ def areas(as_json: bool) -> None:
 def screens(as_json: bool) -> None:
     """Every screen: area, delivery, status, last heartbeat, version on screen vs latest,
     last delivery and failures, and its player URL (with its token)."""
-    from publisher.screen_status import describe, screen_report
+    from publisher.store.screens import describe, screen_report
 
     rt = _ready_runtime()
     offline_after_s = load_schedule(rt.settings["SCHEDULES_DIR"]).offline_after_s
@@ -161,7 +162,7 @@ def screens(as_json: bool) -> None:
 @click.option("--no-collect", is_flag=True, help="Skip the sources; plan, render and deliver only.")
 def publish(at_text: str | None, no_collect: bool) -> None:
     """Run the whole pipeline once: collect → plan → render → deliver (see pipeline.py)."""
-    from publisher.items import parse_time
+    from publisher.item_input import parse_time
     from publisher.pipeline import publish as run_pipeline
 
     rt = _ready_runtime()
@@ -236,7 +237,7 @@ def items_add(
     if place:
         data["place"] = {"name": place}
     with rt.session() as session:
-        item = workflow.create(session, rt.tree, auth.operator(rt.tree), data)
+        item = workflow.create(session, rt.tree, staff.operator(rt.tree), data)
     _echo_json(item.as_json()) if as_json else click.echo(item.id)
 
 
@@ -311,7 +312,7 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(auth.ROLES), required=True)
+@click.option("--role", type=click.Choice(staff.ROLES), required=True)
 @click.option("--area", "scope", required=True, metavar="CODE", help="The user's scope area.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_create(name: str, role: str, scope: str, password_stdin: bool) -> None:
@@ -322,7 +323,7 @@ def users_create(name: str, role: str, scope: str, password_stdin: bool) -> None
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     with rt.session() as session:
-        auth.create_user(session, rt.tree, name, role, scope, password, actor="cli")
+        staff.create_user(session, rt.tree, name, role, scope, password, actor="cli")
     click.echo(f"created {role} {name} for {rt.tree.get(scope).display_name} ({scope})")
 
 
@@ -338,12 +339,12 @@ def tokens_create(user: str, label: str) -> None:
     """Print a new API token for USER as the last line (only its hash is stored)."""
     rt = _ready_runtime()
     with rt.session() as session:
-        row = auth.user_by_name(session, user)
+        row = staff.user_by_name(session, user)
         if row is None:
             raise PublisherError(
                 f"no user named '{user}' (create one with `publisher users create`)"
             )
-        token = auth.create_token(session, row, label=label, actor="cli")
+        token = staff.create_token(session, row, label=label, actor="cli")
         click.echo(
             f"token for {row.name} ({row.role}, {row.scope}); keep it secret, it is shown once:",
             err=True,
@@ -353,10 +354,10 @@ def tokens_create(user: str, label: str) -> None:
 
 # Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.
 COMMAND_MODULES: list[str] = [
-    "publisher.deliver.sns_commands",
-    "publisher.collect.commands",
-    "publisher.signage_cli",
-    "publisher.worker",
+    "publisher.cli.sns",
+    "publisher.cli.collect",
+    "publisher.cli.signage",
+    "publisher.cli.worker",
 ]
 
 

@@ -2,7 +2,7 @@
 
 One worker process: the single-machine default embeds the scheduler in it (started in the
 worker by gunicorn's ``post_worker_init``, never in tests), and APScheduler's job store must
-never be shared by two schedulers (see DESIGN.md and :mod:`publisher.leader`).
+never be shared by two schedulers (see DESIGN.md and :mod:`publisher.schedule.leader`).
 ``PUBLISHER_SCHEDULER=off`` leaves scheduling to ``publisher worker``.
 """
 
@@ -36,7 +36,7 @@ def _start_scheduler(rt: Runtime) -> Any:
     def hook(worker: Any) -> None:
         import logging
 
-        from publisher.schedule import start_in_process
+        from publisher.schedule.service import start_in_process
 
         if not logging.getLogger().handlers:  # leader/standby and job logs beside gunicorn's
             logging.basicConfig(

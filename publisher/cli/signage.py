@@ -8,7 +8,8 @@ from pathlib import Path
 
 import click
 
-from publisher.items import iso, parse_time, utcnow
+from publisher.item_input import parse_time
+from publisher.items import iso, utcnow
 
 
 def _at(value: str | None) -> datetime:
@@ -16,7 +17,7 @@ def _at(value: str | None) -> datetime:
 
 
 def register(cli: click.Group) -> None:
-    from publisher.cli import _ready_runtime
+    from publisher.cli.main import _ready_runtime
 
     @cli.command()
     @click.argument("screen")
@@ -24,7 +25,7 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="Print the playlist as JSON.")
     def playlist(screen: str, at_text: str | None, as_json: bool) -> None:
         """What SCREEN shows at a time: items, languages, durations, slide files."""
-        from publisher.playlists import render_slides, screen_playlist, slides_dir
+        from publisher.deliver.playlists import render_slides, screen_playlist, slides_dir
 
         rt = _ready_runtime()
         at = _at(at_text)
@@ -63,7 +64,7 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True)
     def build(out_dir: Path | None, at_text: str | None, as_json: bool) -> None:
         """Render everything as static files: per-screen folders with manifest and SMIL, ..."""
-        from publisher.build import build as run_build
+        from publisher.cli.build import build as run_build
 
         rt = _ready_runtime()
         out = out_dir or rt.settings.data_dir / "out" / "build"

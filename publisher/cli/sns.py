@@ -13,7 +13,7 @@ from publisher.render.sns import NETWORKS, Limits, compose
 
 
 def register(cli: click.Group) -> None:
-    from publisher.cli import _echo_json, _ready_runtime, _runtime
+    from publisher.cli.main import _echo_json, _ready_runtime, _runtime
 
     @cli.group()
     def sns() -> None:
@@ -30,7 +30,7 @@ def register(cli: click.Group) -> None:
     def preview(item_id: int, network: str, lang: str, account: str | None, as_json: bool) -> None:
         """The post text for that network (and its length by the network's count)."""
         from publisher.deliver.outbox import accounts_of
-        from publisher.store import get_item
+        from publisher.store.content import get_item
 
         rt = _ready_runtime()
         with rt.session() as session:
@@ -83,7 +83,7 @@ def register(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True)
     def outbox(item_id: int | None, as_json: bool) -> None:
         """Queued, sent, failed and deleted posts, newest first."""
-        from publisher.models import SnsPostRow
+        from publisher.store.models import SnsPostRow
 
         rt = _ready_runtime()
         query = select(SnsPostRow).order_by(SnsPostRow.id.desc()).limit(200)

@@ -16,8 +16,8 @@ def register(cli: click.Group) -> None:
     @cli.command()
     def worker() -> None:
         """Run the scheduler (collection, transitions, deliveries, watchdog) until stopped."""
-        from publisher.cli import _ready_runtime
-        from publisher.schedule import start_in_process
+        from publisher.cli.main import _ready_runtime
+        from publisher.schedule.service import start_in_process
 
         logging.basicConfig(
             level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"

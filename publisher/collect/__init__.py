@@ -3,6 +3,8 @@
 Read :mod:`publisher.collect.base` for the contract, :mod:`publisher.collect.registry` for the
 kinds and :mod:`publisher.collect.run` for what a run does. The scheduler calls
 :func:`load_sources` and :func:`run_source`.
+
+May import: the basics, ``runtime`` and ``store``.
 """
 
 from publisher.collect.base import Collector, Entry, Skipped, Source

@@ -16,9 +16,9 @@ A **kind** is a :class:`Collector`, an object with two methods:
   read at all raises :class:`~publisher.errors.PublisherError`; one bad entry yields a
   :class:`Skipped` (which entry, why) and the others still come.
 
-An :class:`Entry` carries :func:`publisher.items.parse_item`-shaped ``fields`` plus a stable
+An :class:`Entry` carries :func:`publisher.item_input.parse_item`-shaped ``fields`` plus a stable
 ``external_id``; :func:`entry_item` turns it into an approved :class:`~publisher.items.Item`
-whose ``source`` is the source's name, so :func:`publisher.store.upsert_item` keeps one item
+whose ``source`` is the source's name, so :func:`publisher.store.content.upsert_item` keeps one item
 per upstream entry however often it is collected. CAP entries also carry their
 :class:`~publisher.items.AlertInfo` and the earlier messages they update or cancel.
 
@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from publisher.areas import AreaTree
 from publisher.errors import PublisherError
-from publisher.items import BODY_MAX_CHARS, TITLE_MAX_CHARS, AlertInfo, Item, parse_item
+from publisher.item_input import parse_item
+from publisher.items import BODY_MAX_CHARS, TITLE_MAX_CHARS, AlertInfo, Item
 
 if TYPE_CHECKING:
     from publisher.collect.http import Http
@@ -87,7 +88,7 @@ class Source:
 class Entry:
     """One upstream entry, ready to become an item.
 
-    ``fields`` is what :func:`publisher.items.parse_item` takes (``kind``, ``title``, ``body``,
+    ``fields`` is what :func:`publisher.item_input.parse_item` takes (``kind``, ``title``, ``body``,
     ``starts_at``, ``event``, ``place``, ...); ``targets`` may be left out to use the source's.
     ``label`` names the entry in reports ("row 7", "entry https://...").
     """

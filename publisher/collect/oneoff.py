@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from publisher.auth import Principal
 from publisher.collect.base import Skipped, Source
 from publisher.collect.cap import parse_message
 from publisher.collect.http import Http
@@ -18,6 +17,7 @@ from publisher.collect.registry import collector_for
 from publisher.collect.run import RunResult, collect, referenced_items
 from publisher.errors import NotFound, PublisherError
 from publisher.runtime import Runtime
+from publisher.store.staff import Principal
 
 SOURCE_NAME_MAX = 100
 

@@ -37,9 +37,9 @@ from publisher.collect.registry import collector_for
 from publisher.collect.sources import SOURCES_FILE, load_sources_file
 from publisher.errors import NotFound, PublisherError, did_you_mean
 from publisher.items import Item, iso, utcnow
-from publisher.models import CollectRunRow, ItemRow
 from publisher.runtime import Runtime
-from publisher.store import content_hash, to_item, update_item, upsert_item
+from publisher.store.content import content_hash, to_item, update_item, upsert_item
+from publisher.store.models import CollectRunRow, ItemRow
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from publisher.deliver.playlists import ScreenPlaylist, build, load_items, render_slides
 from publisher.items import iso
-from publisher.playlists import ScreenPlaylist, build, load_items, render_slides
 from publisher.render.smil import smil_playlist
 from publisher.runtime import Runtime
 

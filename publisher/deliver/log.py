@@ -6,7 +6,7 @@ version), attempts, the last error and when it was delivered. A version already 
 never sent again, so a daily delivery or a repeated change costs nothing when nothing changed.
 
 The bundle comes from a **bundle builder** ``(rt, screen_id, at, out_dir) -> Path``: by
-default the export stage's ``publisher.export.export_screen``, imported when first needed.
+default the export stage's ``publisher.deliver.export.export_screen``, imported when first needed.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ from publisher.deliver.base import Bundle, DeliveryError, ScreenTarget, Target, 
 from publisher.deliver.sync import TARGETS
 from publisher.errors import PublisherError
 from publisher.items import utcnow
-from publisher.models import DeliveryRow, ScreenRow
 from publisher.runtime import Runtime
-from publisher.store import screen_row
+from publisher.store.content import screen_row
+from publisher.store.models import DeliveryRow, ScreenRow
 from publisher.timetable import Timetable
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,10 @@ BUNDLES_KEPT = 3
 def export_bundle(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> Path:
     """The default bundle builder: the export stage's ``export_screen``."""
     try:
-        from publisher.export import export_screen
+        from publisher.deliver.export import export_screen
     except ImportError:
         raise PublisherError(
-            "http/folder delivery needs the export stage (publisher.export), "
+            "http/folder delivery needs the export stage (publisher.deliver.export), "
             "which this installation lacks"
         ) from None
     path: Path = export_screen(rt, screen_id, at, out_dir)

@@ -45,9 +45,9 @@ from publisher.deliver.accounts import (
 )
 from publisher.deliver.sns import Adapter, CannotDelete, SendError, load_adapter
 from publisher.items import Item
-from publisher.models import ItemRow, SnsPostRow
 from publisher.render.sns import bluesky_facets, compose
-from publisher.store import to_item
+from publisher.store.content import to_item
+from publisher.store.models import ItemRow, SnsPostRow
 
 log = logging.getLogger(__name__)
 
@@ -360,6 +360,6 @@ def _quiet_until(account: Account, now: datetime, tz: Any) -> datetime | None:
 
 
 def _now() -> datetime:
-    from publisher.models import now
+    from publisher.store.models import now
 
     return now()

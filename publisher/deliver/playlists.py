@@ -1,4 +1,4 @@
-"""Playlists with their slides: the I/O around :mod:`publisher.plan`.
+"""Playlists with their slides: the I/O around :mod:`publisher.plan.screens`.
 
 :func:`screen_playlist` loads the live items from the store, plans one screen's playlist and
 names each slide by its content key (:func:`publisher.render.slides.slide_key`);
@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from publisher.areas import Screen
 from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
-from publisher.models import ItemRow
-from publisher.plan import Entry, Playlist, playlist
+from publisher.plan.screens import Entry, Playlist, playlist
 from publisher.render.slides import SlideSpec, ensure_slide, slide_key
 from publisher.runtime import Runtime
-from publisher.store import live_items
+from publisher.store.content import live_items
+from publisher.store.models import ItemRow
 
 log = logging.getLogger(__name__)
 

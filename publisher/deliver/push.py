@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, text
 
 from publisher.items import utcnow
-from publisher.models import TargetRow
 from publisher.runtime import Runtime
+from publisher.store.models import TargetRow
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +104,7 @@ class Hub:
 
     def screens_changed(self, screen_ids: Iterable[str] | None) -> None:
         """Re-plan these screens (None: every subscribed screen) and wake who needs it."""
-        from publisher.playlists import cache_for
+        from publisher.deliver.playlists import cache_for
 
         cache_for(self.rt).invalidate()
         if self.subscribers() == 0:
@@ -139,7 +139,7 @@ class Hub:
                 log.exception("push: re-planning screens %s failed", sorted(hint))
 
     def _dispatch(self, hint: set[str]) -> None:
-        from publisher.playlists import cache_for
+        from publisher.deliver.playlists import cache_for
 
         with self._lock:
             subscribed = set(self._subs)

@@ -1,7 +1,7 @@
 """RSS 2.0 and Atom 1.0 feeds of an area's items (feedgen): plain values in, bytes out.
 
 Pure: no database, no clock, no network. Which items a feed carries is decided in
-:mod:`publisher.residents`; this module only writes them down the same way every time, so
+:mod:`publisher.store.public`; this module only writes them down the same way every time, so
 equal items give equal bytes (the feed's ``updated`` is its newest item's, never "now").
 
 Entries are in Japanese (``xml:lang="ja"`` on the Atom feed, ``<language>ja</language>`` in
@@ -21,7 +21,7 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from publisher.items import CATEGORIES, JST, Item
-from publisher.residents import FeedSpec, marked_title, published_at, updated_at, when_text
+from publisher.plan.residents import FeedSpec, marked_title, published_at, updated_at, when_text
 
 GENERATOR = "setagaya-publisher"
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=JST)

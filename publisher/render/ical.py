@@ -16,8 +16,8 @@ from icalendar import Calendar, Event, Timezone, vGeo
 
 from publisher.areas import Area
 from publisher.items import CATEGORIES, JST, Item
+from publisher.plan.residents import marked_title, updated_at
 from publisher.render.feeds import item_url, summary
-from publisher.residents import marked_title, updated_at
 
 PRODID = "-//Setagaya district publisher//residents//JA"
 TZID = "Asia/Tokyo"

@@ -17,7 +17,6 @@ A clean margin stays all round; the player overlays clock and location itself.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from PIL import Image, ImageDraw
 
@@ -26,14 +25,32 @@ from publisher.render.qr import qr_image
 from publisher.render.theme import MARKER_BG, MARKER_TEXT, WHITE, Theme
 from publisher.render.typeset import FontForSize, TextBlock, fit_text
 
-if TYPE_CHECKING:
-    from publisher.render.slides import SlideContent
-
 QR_SHARE_OF_SHORT_SIDE = 0.30  # ≥ 0.22 even after rounding to whole pixels per module
 TITLE_MAX_U, TITLE_MIN_U = 96, 56
 BODY_MAX_U, BODY_MIN_U = 48, 36
 ALERT_BODY_MAX_U = 60
 HANGING_OPENERS = frozenset("「『（［｛〔〈《【")
+
+
+@dataclass(frozen=True)
+class SlideContent:
+    """Every string and colour choice a slide shows (its pixels follow from this and the size)."""
+
+    lang: str  # the language of the text actually shown (the item's, falling back to ja)
+    theme: Theme
+    label: str  # 防災, イベント … or, on a warning-level slide, 警戒レベル4 / 緊急
+    issuer: str
+    issuer_lang: str  # the issuer's name is Japanese on Chinese slides: set it in the JP face
+    title: str
+    body: str
+    when: str | None
+    where: str | None
+    caption: str
+    marker: str | None  # 訓練 on a drill, never on a real alert
+    marker_note: str | None
+    when_label: str
+    where_label: str
+    qr_url: str
 
 
 @dataclass(frozen=True)

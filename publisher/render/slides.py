@@ -32,8 +32,8 @@ from publisher.files import write_atomic
 from publisher.items import Item
 from publisher.render import labels
 from publisher.render.fonts import find_fonts
-from publisher.render.layout import Composition, compose
-from publisher.render.theme import Theme, is_drill, theme_for
+from publisher.render.layout import Composition, SlideContent, compose
+from publisher.render.theme import is_drill, theme_for
 
 RENDERER_VERSION = "3"
 PNG_COMPRESS_LEVEL = 1  # flat colours compress well at once: higher levels cost time for ~3 %
@@ -46,27 +46,6 @@ class SlideSpec:
     height: int
     lang: str
     issuer: Area
-    qr_url: str
-
-
-@dataclass(frozen=True)
-class SlideContent:
-    """Every string and colour choice a slide shows (its pixels follow from this and the size)."""
-
-    lang: str  # the language of the text actually shown (the item's, falling back to ja)
-    theme: Theme
-    label: str  # 防災, イベント … or, on a warning-level slide, 警戒レベル4 / 緊急
-    issuer: str
-    issuer_lang: str  # the issuer's name is Japanese on Chinese slides: set it in the JP face
-    title: str
-    body: str
-    when: str | None
-    where: str | None
-    caption: str
-    marker: str | None  # 訓練 on a drill, never on a real alert
-    marker_note: str | None
-    when_label: str
-    where_label: str
     qr_url: str
 
 

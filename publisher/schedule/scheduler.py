@@ -1,6 +1,6 @@
 """The scheduler: APScheduler jobs from ``schedules/default.toml`` and from the items.
 
-Only the leader (see :mod:`publisher.leader`) runs a :class:`Scheduler`. Its jobs live in
+Only the leader (see :mod:`publisher.schedule.leader`) runs a :class:`Scheduler`. Its jobs live in
 APScheduler's in-memory store and are rebuilt from the timetable and the database whenever a
 process becomes leader; no job store is ever shared. The jobs:
 
@@ -37,62 +37,27 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import delete, insert, select, text, update
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from publisher.deliver.log import Deliverer
-from publisher.items import AlertInfo, Item, parse_dayparts, utcnow
-from publisher.leader import CHANGES_CHANNEL, Leadership, lock_for, whoami
-from publisher.models import AuditRow, CollectRunRow, ItemRow, JobRunRow, ScreenRow
+from publisher.items import utcnow
+from publisher.plan.transitions import affected_screens
 from publisher.runtime import Runtime
-from publisher.store import to_item
+from publisher.schedule.leader import whoami
+from publisher.schedule.transitions import Push, Transitions
+from publisher.store.content import to_item
+from publisher.store.models import CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.timetable import Timetable, load_schedule
-from publisher.transitions import affected_screens, is_overdue, item_instants
 
 log = logging.getLogger(__name__)
 for _noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # interval jobs fire on a grid anchored here
-CATCH_UP = timedelta(minutes=10)  # a new leader runs transitions it finds unclaimed this far back
 JOB_RUNS_KEPT = timedelta(days=7)
 SLIDES_PRUNE_AT = (3, 30)  # local time: the quietest hour in the lobbies
-NOTIFY_PAYLOAD_MAX = 7900  # PostgreSQL refuses 8000 bytes and more
-
-Push = Callable[[Runtime, set[int]], None]
-
-__all__ = ["Scheduler", "Service", "load_schedule", "on_items_changed", "start_in_process"]
-
-
-def _timing_items(session: Any, *where: Any) -> list[Item]:
-    """Just what planning instants needs (no translations or targets): fast for 10,000 items."""
-    cols = (
-        ItemRow.id,
-        ItemRow.kind,
-        ItemRow.status,
-        ItemRow.starts_at,
-        ItemRow.ends_at,
-        ItemRow.dayparts,
-        ItemRow.cap_status,
-    )
-    return [
-        Item(
-            kind=kind,
-            translations=(),
-            targets=(),
-            id=item_id,
-            status=status,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            dayparts=parse_dayparts(dayparts or []),
-            alert=AlertInfo(cap_status=cap_status) if cap_status else None,
-        )
-        for item_id, kind, status, starts_at, ends_at, dayparts, cap_status in session.execute(
-            select(*cols).where(*where)
-        )
-    ]
 
 
 def _lazy(spec: str) -> Callable[..., Any] | None:
@@ -104,7 +69,7 @@ def _lazy(spec: str) -> Callable[..., Any] | None:
         return None
 
 
-class Scheduler:
+class Scheduler(Transitions):
     """The leader's jobs. Collaborators are injected so tests and the bench drive them."""
 
     def __init__(
@@ -168,213 +133,6 @@ class Scheduler:
     def shutdown(self) -> None:
         if self.aps.running:
             self.aps.shutdown(wait=False)
-
-    # -- transitions ----------------------------------------------------------------------------
-
-    def replan_all(self, catch_up: bool = False) -> int:
-        """Plan every instant over the horizon (and, for a new leader, the recent past)."""
-        now = self.clock()
-        after = now - CATCH_UP if catch_up else now
-        until = now + timedelta(hours=self.timetable.horizon_h)
-        with self.rt.session() as session:
-            items = _timing_items(
-                session,
-                ItemRow.status == "approved",
-                (ItemRow.starts_at.is_(None)) | (ItemRow.starts_at <= until),
-            )
-        plan: dict[datetime, set[int]] = {}
-        instants: dict[int, set[datetime]] = {}
-        for item in items:  # computed outside the lock: due transitions keep running meanwhile
-            self._plan_item(item, after, until, now, plan, instants)
-        with self._plan_lock:
-            self._plan, self._instants = plan, instants
-            self._arm(self.clock())
-            return len(self._plan)
-
-    def replan(self, item_ids: Iterable[int]) -> None:
-        """Re-plan only these items (they changed): drop their old instants, add the new."""
-        ids = set(item_ids)
-        now = self.clock()
-        until = now + timedelta(hours=self.timetable.horizon_h)
-        with self.rt.session() as session:
-            items = _timing_items(session, ItemRow.id.in_(ids))
-        with self._plan_lock:
-            for item_id in ids:
-                for instant in self._instants.pop(item_id, set()):
-                    members = self._plan.get(instant)
-                    if members is not None:
-                        members.discard(item_id)
-                        if not members:
-                            del self._plan[instant]
-            for item in items:
-                self._plan_item(item, now, until, now)
-            self._arm(now)
-
-    def planned(self) -> dict[datetime, set[int]]:
-        """A copy of the plan: instant -> item ids (for tests and the bench)."""
-        with self._plan_lock:
-            return {k: set(v) for k, v in sorted(self._plan.items())}
-
-    def run_due_transitions(self) -> None:
-        """The ``transitions`` job, armed with a date trigger at the next planned instant:
-        runs every instant that has come, then re-arms itself for the one after."""
-        with self._plan_lock:
-            now = self.clock()
-            self._armed_at = None
-            batch = {i: self._take(i) for i in [i for i in self._plan if i <= now]}
-        try:
-            if batch:
-                self._transition_batch(batch)
-        finally:
-            with self._plan_lock:
-                self._arm(self.clock())
-
-    def run_transition(self, instant: datetime) -> None:
-        """Run one planned instant now (whatever the clock says): tests drive this."""
-        with self._plan_lock:
-            ids = self._take(instant)
-        if ids:
-            self._transition_batch({instant: ids})
-
-    def _transition_batch(self, batch: dict[datetime, set[int]]) -> None:
-        """Claim the instants and expire what ended, in one transaction; then tell every
-        listener once. Instants another leader already claimed are skipped."""
-        try:
-            with self.rt.session() as session:
-                batch = self._claim_instants(session, batch)
-                changed = set().union(*batch.values()) if batch else set()
-                expired = self._expire(session, changed, max(batch)) if batch else 0
-        except Exception:
-            log.exception("transitions at %s failed", [i.isoformat() for i in batch])
-            return
-        if changed:
-            log.info("%d transition(s): %d item(s), %d expired", len(batch), len(changed), expired)
-            self.push(self.rt, changed)
-
-    def _claim_instants(
-        self, session: Any, batch: dict[datetime, set[int]]
-    ) -> dict[datetime, set[int]]:
-        """Insert a ``transition`` claim per instant; keep the instants nobody ran yet."""
-        taken = set(
-            session.scalars(
-                select(JobRunRow.due_at).where(
-                    JobRunRow.job == "transition", JobRunRow.due_at.in_(list(batch))
-                )
-            )
-        )
-        mine = {i: ids for i, ids in batch.items() if i not in taken}
-        if not mine:
-            return {}
-        at = self.clock()
-        rows = [
-            {
-                "job": "transition",
-                "due_at": i,
-                "leader": self.leader,
-                "started_at": at,
-                "finished_at": at,
-                "ok": True,
-            }
-            for i in mine
-        ]
-        try:
-            with session.begin_nested():
-                session.execute(insert(JobRunRow), rows)
-        except IntegrityError:  # another leader raced us: claim one by one
-            kept: dict[datetime, set[int]] = {}
-            for row in rows:
-                try:
-                    with session.begin_nested():
-                        session.execute(insert(JobRunRow), [row])
-                    due: datetime = row["due_at"]  # type: ignore[assignment]
-                    kept[due] = mine[due]
-                except IntegrityError:
-                    continue
-            return kept
-        return mine
-
-    def _take(self, instant: datetime) -> set[int]:
-        ids = self._plan.pop(instant, set())
-        for item_id in ids:
-            self._instants.get(item_id, set()).discard(instant)
-        return ids
-
-    def _arm(self, now: datetime) -> None:
-        """Set a date job at the earliest planned instant (plan lock held).
-
-        Each arming is its own job (named by its instant): APScheduler removes a date job
-        once it has fired, and must not remove the arming its own run just made. An arming
-        left behind for a later instant fires, finds nothing due, and re-arms."""
-        if not self._plan:
-            return
-        run_at = max(min(self._plan), now)
-        if self._armed_at is not None and now < self._armed_at <= run_at:
-            return  # an earlier arming will fire first and re-arm
-        self._armed_at = run_at
-        self.aps.add_job(
-            self.run_due_transitions,
-            DateTrigger(run_date=run_at),
-            id=f"transitions@{run_at.isoformat()}",
-            replace_existing=True,
-            misfire_grace_time=None,
-            max_instances=3,
-        )
-
-    def _plan_item(
-        self,
-        item: Item,
-        after: datetime,
-        until: datetime,
-        now: datetime,
-        plan: dict[datetime, set[int]] | None = None,
-        by_item: dict[int, set[datetime]] | None = None,
-    ) -> None:
-        assert item.id is not None
-        plan = self._plan if plan is None else plan
-        by_item = self._instants if by_item is None else by_item
-        instants = item_instants(item, after, until, self.rt.tz)
-        if is_overdue(item, now) and item.ends_at is not None and item.ends_at not in instants:
-            instants.append(item.ends_at)  # past its end but not yet expired: at once
-        for instant in instants:
-            plan.setdefault(instant, set()).add(item.id)
-            by_item.setdefault(item.id, set()).add(instant)
-
-    def _expire(self, session: Any, ids: set[int], until: datetime) -> int:
-        """Mark approved items that ended by ``until`` expired, each with an audit row."""
-        ended = [
-            item_id
-            for item_id, ends_at in session.execute(
-                select(ItemRow.id, ItemRow.ends_at).where(
-                    ItemRow.id.in_(ids), ItemRow.status == "approved", ItemRow.ends_at <= until
-                )
-            )
-        ]
-        if not ended:
-            return 0
-        at = self.clock()
-        session.execute(
-            update(ItemRow)
-            .where(ItemRow.id.in_(ended), ItemRow.status == "approved")
-            .values(status="expired", updated_at=at)
-        )
-        session.execute(
-            insert(AuditRow),
-            [
-                {
-                    "at": at,
-                    "actor": "scheduler",
-                    "action": "expire",
-                    "entity": "item",
-                    "entity_id": str(i),
-                    "before": {"status": "approved"},
-                    "after": {"status": "expired"},
-                }
-                for i in ended
-            ],
-        )
-        for item_id in ended:
-            self._seen[item_id] = at
-        return len(ended)
 
     # -- changes from writers ---------------------------------------------------------------
 
@@ -453,7 +211,7 @@ class Scheduler:
 
     def run_prune(self, due: datetime | None = None) -> None:
         """Remove slide files no playlist has used for two weeks (they re-render if needed)."""
-        from publisher.playlists import prune_slides
+        from publisher.deliver.playlists import prune_slides
 
         removed = prune_slides(self.rt, self.clock())
         if removed:
@@ -568,86 +326,3 @@ class Scheduler:
             ).first()
             if row is not None:
                 row.finished_at, row.ok, row.error = self.clock(), error is None, error
-
-
-# -- one per process: stand by, lead, step down -----------------------------------------------
-
-_ACTIVE: Scheduler | None = None
-_SERVICE: Service | None = None
-_SERVICE_LOCK = threading.Lock()
-
-
-class Service:
-    """A process's place in the election: a standby that runs a :class:`Scheduler` while it
-    holds the leader lock."""
-
-    def __init__(self, rt: Runtime, **scheduler_options: Any):
-        self.rt = rt
-        self.options = scheduler_options
-        self.scheduler: Scheduler | None = None
-        lock = lock_for(rt.settings.database_url, rt.settings.data_dir, self._notified)
-        self.leadership = Leadership(lock, self._elected, self._lost)
-
-    def start(self) -> Service:
-        load_schedule(self.rt.settings["SCHEDULES_DIR"])  # a bad timetable fails here, loudly
-        self.leadership.start()
-        return self
-
-    def stop(self) -> None:
-        self.leadership.stop()
-
-    def _elected(self) -> None:
-        global _ACTIVE
-        self.scheduler = Scheduler(self.rt, **self.options)
-        self.scheduler.start()
-        _ACTIVE = self.scheduler
-
-    def _lost(self) -> None:
-        global _ACTIVE
-        if self.scheduler is not None:
-            if _ACTIVE is self.scheduler:
-                _ACTIVE = None
-            self.scheduler.shutdown()
-            self.scheduler = None
-
-    def _notified(self, payload: str) -> None:
-        ids = {int(x) for x in payload.split(",") if x.strip().isdigit()}
-        if ids and self.scheduler is not None:
-            self.scheduler.on_change(ids)
-
-
-def start_in_process(rt: Runtime, **scheduler_options: Any) -> Service:
-    """The one scheduler service of this process (``publisher serve`` and ``worker``)."""
-    global _SERVICE
-    with _SERVICE_LOCK:
-        if _SERVICE is None:
-            _SERVICE = Service(rt, **scheduler_options).start()
-        return _SERVICE
-
-
-def on_items_changed(rt: Runtime, item_ids: set[int]) -> None:
-    """Change listener: tell the leader, wherever it runs."""
-    active = _ACTIVE
-    if active is not None and active.rt.settings.database_url == rt.settings.database_url:
-        active.on_change(item_ids)
-    elif not rt.db.is_sqlite:
-        notify_changes(rt, item_ids)
-
-
-def notify_changes(rt: Runtime, item_ids: Iterable[int]) -> None:
-    """``NOTIFY`` the leader with the ids (never bodies: payloads stay under 8000 bytes)."""
-    chunks, current = [], ""
-    for item_id in sorted(item_ids):
-        part = str(item_id)
-        if len(current) + len(part) + 1 > NOTIFY_PAYLOAD_MAX:
-            chunks.append(current)
-            current = ""
-        current = f"{current},{part}" if current else part
-    if current:
-        chunks.append(current)
-    with rt.db.engine.begin() as conn:
-        for chunk in chunks:
-            conn.execute(
-                text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": CHANGES_CHANNEL, "payload": chunk},
-            )

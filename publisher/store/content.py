@@ -18,10 +18,19 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
-from publisher.db import mark_changed
 from publisher.errors import NotFound
-from publisher.items import AlertInfo, Daypart, Item, Place, Translation, parse_dayparts
-from publisher.models import AreaRow, AuditRow, ItemRow, ScreenRow, TargetRow, TranslationRow, now
+from publisher.item_input import parse_dayparts
+from publisher.items import AlertInfo, Daypart, Item, Place, Translation
+from publisher.store.db import mark_changed
+from publisher.store.models import (
+    AreaRow,
+    AuditRow,
+    ItemRow,
+    ScreenRow,
+    TargetRow,
+    TranslationRow,
+    now,
+)
 
 # Fields that are bookkeeping, not content: a change to these is not a new revision.
 _NOT_CONTENT = {"id", "status", "revision", "created_at", "updated_at", "approved_at", "source"}

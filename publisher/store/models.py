@@ -1,6 +1,6 @@
-"""The content store's tables (SQLAlchemy 2.x). Migrations live in ``publisher/migrations``.
+"""The content store's tables (SQLAlchemy 2.x). Migrations live in ``publisher/store/migrations``.
 
-Rows are converted to the plain values of :mod:`publisher.items` by :mod:`publisher.store`;
+Rows are converted to the plain values of :mod:`publisher.items` by :mod:`publisher.store.content`;
 nothing outside the store and the web/CLI edges touches these classes.
 
 Times are stored as naive UTC on every database and come back tz-aware (:class:`UTCDateTime`).

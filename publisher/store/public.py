@@ -1,160 +1,56 @@
-"""What residents see: which items each feed, calendar and public page carries.
-
-Feeds follow the screens' rule (targeting inherits downwards): the feed of an area carries the
-items live in that area now — its own, its region's and the ward's. Items approved but whose
-display window has not opened yet are **not** in any feed: the window is the publication date
-staff chose (a notice may be embargoed until then), so a feed never runs ahead of the screens.
-
-Three kinds of feed, each in RSS 2.0 (``.rss``) and Atom 1.0 (``.atom``):
-
-- ``/feeds/<area>.rss`` — the area's own set (``setagaya/kitazawa/daizawa``);
-- ``/feeds/<area>/<category>.rss`` — the same set, one category (``.../daizawa/health.rss``);
-- ``/feeds/<area>/all.rss`` — the aggregate: the area's set plus every area below it
-  (``/feeds/setagaya/kitazawa/all.rss`` carries Kitazawa's six districts' items too).
-
-The calendar ``/feeds/<area>.ics`` carries every event published in the area's set whose event
-has not ended more than :data:`CALENDAR_KEEPS_PAST_DAYS` ago, even after its display window
-closed, so a subscribed calendar does not lose last week's entries.
-
-Area codes contain slashes, so a feed path is resolved here, not by the router: a path naming
-an area is that area's feed; otherwise its last segment must be a category or ``all`` and the
-rest an area. No area segment may be a category name (a test keeps it so).
+"""Reading what residents see from the store: the items of a feed, the events of a calendar,
+one item for its public page. Which areas and categories a feed covers is planned, purely, in
+:mod:`publisher.plan.residents`; these functions only run the queries.
 """
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from publisher.areas import Area, AreaTree
+from publisher.areas import AreaTree
 from publisher.errors import NotFound
-from publisher.items import CAP_DRILL_STATUSES, CATEGORIES, JST, Item
-from publisher.models import ItemRow, TargetRow
-from publisher.store import _live, list_items, to_item
-
-FEED_FORMATS = ("rss", "atom")
-AGGREGATE = "all"
-CALENDAR_KEEPS_PAST_DAYS = 30
-# Bump when the bytes of a feed or page change for the same items (feeds' ETags use it).
-RENDER_VERSION = "residents-1"
+from publisher.items import Item
+from publisher.store.content import _live, list_items, to_item
+from publisher.store.models import ItemRow, TargetRow
 
 
-@dataclass(frozen=True)
-class FeedSpec:
-    """One feed: an area, optionally one category or the aggregate of the areas below."""
-
-    area: Area
-    category: str | None = None
-    aggregate: bool = False
-
-    @property
-    def stem(self) -> str:
-        """The feed's path without its extension: ``setagaya/kitazawa/daizawa/health``."""
-        if self.aggregate:
-            return f"{self.area.code}/{AGGREGATE}"
-        if self.category:
-            return f"{self.area.code}/{self.category}"
-        return self.area.code
-
-    def path(self, fmt: str) -> str:
-        return f"/feeds/{self.stem}.{fmt}"
-
-    @property
-    def title(self) -> str:
-        """The feed's title as a feed reader lists it (Japanese)."""
-        name = self.area.short_name
-        if self.aggregate and self.area.tier != "district":
-            return f"{name}のお知らせ（地区を含む）"
-        if self.category:
-            return f"{name}のお知らせ：{CATEGORIES[self.category]}"
-        return f"{name}のお知らせ"
-
-
-def resolve_feed(tree: AreaTree, stem: str) -> FeedSpec:
-    """``setagaya/kitazawa/daizawa``, ``.../daizawa/health`` or ``setagaya/kitazawa/all``."""
-    if stem in tree:
-        return FeedSpec(tree.get(stem))
-    head, _, last = stem.rpartition("/")
-    if head in tree and last == AGGREGATE:
-        return FeedSpec(tree.get(head), aggregate=True)
-    if head in tree and last in CATEGORIES:
-        return FeedSpec(tree.get(head), category=last)
-    raise NotFound(f"no feed '{stem}': not an area code, nor an area code plus a category")
-
-
-def all_feeds(tree: AreaTree) -> list[FeedSpec]:
-    """Every feed the publisher offers (what the static export writes)."""
-    out = []
-    for area in tree:
-        out.append(FeedSpec(area))
-        if area.children:
-            out.append(FeedSpec(area, aggregate=True))
-        out.extend(FeedSpec(area, category=c) for c in CATEGORIES)
-    return out
-
-
-def feed_areas(tree: AreaTree, spec: FeedSpec) -> list[str]:
-    """The target areas whose items the feed carries."""
-    codes = tree.lineage(spec.area.code)
-    if spec.aggregate:
-        codes += tree.descendants(spec.area.code)
-    return codes
-
-
-# -- reading the store -------------------------------------------------------------------------
-
-
-def _feed_query(tree: AreaTree, spec: FeedSpec, at: datetime, *columns: Any) -> Any:
-    targeted = select(TargetRow.item_id).where(TargetRow.area_code.in_(feed_areas(tree, spec)))
+def _feed_query(areas: Sequence[str], category: str | None, at: datetime, *columns: Any) -> Any:
+    targeted = select(TargetRow.item_id).where(TargetRow.area_code.in_(list(areas)))
     query = select(*columns).where(_live(at), ItemRow.id.in_(targeted))
-    if spec.category:
-        query = query.where(ItemRow.category == spec.category)
+    if category:
+        query = query.where(ItemRow.category == category)
     return query
 
 
 def feed_versions(
-    session: Session, tree: AreaTree, spec: FeedSpec, at: datetime
+    session: Session, areas: Sequence[str], category: str | None, at: datetime
 ) -> list[tuple[int, datetime, datetime | None]]:
     """``(id, updated_at, starts_at)`` of the feed's items: enough for an ETag, one light query."""
     rows = session.execute(
-        _feed_query(tree, spec, at, ItemRow.id, ItemRow.updated_at, ItemRow.starts_at).order_by(
-            ItemRow.id
-        )
+        _feed_query(
+            areas, category, at, ItemRow.id, ItemRow.updated_at, ItemRow.starts_at
+        ).order_by(ItemRow.id)
     )
     return [(r[0], r[1], r[2]) for r in rows]
 
 
-def feed_items(session: Session, tree: AreaTree, spec: FeedSpec, at: datetime) -> list[Item]:
-    """The feed's items, newest first."""
-    rows = session.scalars(_feed_query(tree, spec, at, ItemRow))
-    return newest_first(to_item(r) for r in rows)
+def feed_items(
+    session: Session, areas: Sequence[str], category: str | None, at: datetime
+) -> list[Item]:
+    """The items live at ``at`` targeted at one of ``areas`` (in ``category``, if given)."""
+    rows = session.scalars(_feed_query(areas, category, at, ItemRow))
+    return [to_item(r) for r in rows]
 
 
-def calendar_events(session: Session, tree: AreaTree, area: str, at: datetime) -> list[Item]:
-    """Events for ``/feeds/<area>.ics``: published in the area, not ended long ago."""
-    candidates = list_items(session, tree, seen_in=area, statuses=["approved"], kind="event")
-    return in_calendar(candidates, at)
-
-
-def in_calendar(events: Iterable[Item], at: datetime) -> list[Item]:
-    """Pure: events published by ``at`` whose event ends no more than the kept days ago."""
-    horizon = at - timedelta(days=CALENDAR_KEEPS_PAST_DAYS)
-    out = []
-    for e in events:
-        if e.status != "approved" or not e.is_public or e.event_starts_at is None:
-            continue
-        if e.starts_at is not None and e.starts_at > at:
-            continue  # not published yet
-        if (e.event_ends_at or e.event_starts_at) < horizon:
-            continue
-        out.append(e)
-    return sorted(out, key=lambda e: (e.event_starts_at, e.id or 0))
+def calendar_candidates(session: Session, tree: AreaTree, area: str) -> list[Item]:
+    """Approved events seen in ``area``: what :func:`~publisher.plan.residents.in_calendar`
+    chooses the calendar's events from."""
+    return list_items(session, tree, seen_in=area, statuses=["approved"], kind="event")
 
 
 def public_item(session: Session, item_id: int, at: datetime) -> tuple[Item, str]:
@@ -175,97 +71,3 @@ def public_item(session: Session, item_id: int, at: datetime) -> tuple[Item, str
     if item.status == "expired" or (item.ends_at is not None and item.ends_at <= at):
         return item, "ended"
     return item, "live"
-
-
-# -- pure helpers ------------------------------------------------------------------------------
-
-
-def newest_first(items: Iterable[Item]) -> list[Item]:
-    return sorted(items, key=lambda i: (published_at(i), i.id or 0), reverse=True)
-
-
-def published_at(item: Item) -> datetime:
-    """When the item went public: its window's start, or its approval if that came later."""
-    times = [t for t in (item.starts_at, item.approved_at) if t is not None]
-    return max(times) if times else (item.created_at or item.updated_at or _EPOCH)
-
-
-def updated_at(item: Item) -> datetime:
-    return max(published_at(item), item.updated_at or _EPOCH)
-
-
-def is_drill(item: Item) -> bool:
-    """A drill or test: always marked 訓練 on every channel, never a real alert."""
-    return item.drill or (item.alert is not None and item.alert.cap_status in CAP_DRILL_STATUSES)
-
-
-MARKS = {
-    "drill": {"ja": "【訓練】", "ja-x-easy": "【訓練】", "en": "[DRILL]"},
-    "emergency": {"ja": "【緊急】", "ja-x-easy": "【緊急】", "en": "[EMERGENCY]"},
-    "alert": {"ja": "【警報】", "ja-x-easy": "【警報】", "en": "[ALERT]"},
-}
-
-
-def mark(item: Item, lang: str = "ja") -> str:
-    """The title mark of a drill (訓練) or an alert (緊急 for an emergency, else 警報)."""
-    if is_drill(item):
-        kind = "drill"
-    elif item.kind == "alert":
-        kind = "emergency" if item.is_emergency else "alert"
-    else:
-        return ""
-    marks = MARKS[kind]
-    return marks.get(lang, marks["en"] if not lang.startswith("ja") else marks["ja"])
-
-
-def marked_title(item: Item, lang: str = "ja") -> str:
-    """The title with its mark in front, unless the author already put it there."""
-    title = item.text(lang).title
-    m = mark(item, lang)
-    if not m or m.lower() in title.lower():
-        return title
-    return f"{m}{title}"
-
-
-WEEKDAYS_JA = "月火水木金土日"
-
-
-def day_text(value: datetime) -> str:
-    """``2026年12月3日（木）`` in the ward's time."""
-    d = value.astimezone(JST)
-    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS_JA[d.weekday()]}）"
-
-
-def when_text(item: Item) -> str:
-    """When an event happens, as residents read it: ``2026年12月3日（木）9:30〜12:00``."""
-    start, end = item.event_starts_at, item.event_ends_at
-    if start is None:
-        return ""
-    s = start.astimezone(JST)
-    if item.all_day:
-        last = (end - timedelta(seconds=1)) if end else start
-        if last.astimezone(JST).date() > s.date():
-            return f"{day_text(start)}〜{day_text(last)}（終日）"
-        return f"{day_text(start)}（終日）"
-    text = f"{day_text(start)}{s.hour}:{s.minute:02d}"
-    if end is not None:
-        e = end.astimezone(JST)
-        if e.date() == s.date():
-            return f"{text}〜{e.hour}:{e.minute:02d}"
-        return f"{text}〜{day_text(end)}{e.hour}:{e.minute:02d}"
-    return text
-
-
-def versions_etag(*parts: object) -> str:
-    """A strong ETag from what decides the bytes (paths, ids, times, the render version)."""
-    digest = hashlib.sha256(repr((RENDER_VERSION, *parts)).encode()).hexdigest()
-    return digest[:32]
-
-
-def last_modified(versions: Sequence[tuple[int, datetime, datetime | None]]) -> datetime | None:
-    """The latest change or window opening among the feed's items (``None`` when empty)."""
-    times = [t for _, u, s in versions for t in (u, s) if t is not None]
-    return max(times) if times else None
-
-
-_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)

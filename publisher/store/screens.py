@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.items import iso
-from publisher.models import DeliveryRow, ScreenRow
-from publisher.store import screen_rows
+from publisher.store.content import screen_rows
+from publisher.store.models import DeliveryRow, ScreenRow
 
 
 def screen_status(row: ScreenRow, now: datetime, offline_after_s: float) -> str:

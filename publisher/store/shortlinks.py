@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from publisher.errors import NotFound
 from publisher.items import JST
-from publisher.models import QrScanRow
+from publisher.store.models import QrScanRow
 
 FEED_KINDS = ("rss", "atom", "ics")
 _ITEM = re.compile(r"^/items/(\d+)$")

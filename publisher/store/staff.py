@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
 from publisher.errors import Conflict, Forbidden, PublisherError, did_you_mean
-from publisher.models import TokenRow, UserRow, now
-from publisher.store import audit
+from publisher.store.content import audit
+from publisher.store.models import TokenRow, UserRow, now
 
 ROLES = ("editor", "approver", "admin")
 TOKEN_PREFIX = "pub_"

@@ -17,10 +17,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
-from publisher.auth import Principal
 from publisher.errors import Conflict, PublisherError
-from publisher.items import Item, parse_item
-from publisher.store import create_item, get_item, update_item
+from publisher.item_input import parse_item
+from publisher.items import Item
+from publisher.store.content import create_item, get_item, update_item
+from publisher.store.staff import Principal
 
 # action -> (statuses it starts from, status it ends in, role it needs)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {

@@ -1,7 +1,13 @@
 """The web app: one Flask app, one blueprint per audience.
 
-- ``api``: machines (JSON, bearer tokens) — this module's siblings add ``public`` (residents),
-  ``player`` (lobby screens) and ``admin`` (staff) as they are built.
+- ``api``: machines (JSON, bearer tokens); ``public``: residents (pages, feeds, QR);
+  ``player``: lobby screens (the page, SSE push, heartbeats); ``admin``: staff.
+- :mod:`publisher.web.site` writes what the app answers as static files (``publisher build``).
+
+Contract: :func:`create_app` builds the app from a :class:`~publisher.runtime.Runtime`; views
+translate requests into calls on the stages and their errors into answers, holding no rules.
+
+May import: the basics, ``runtime``, ``store``, ``plan``, ``render``, ``collect``, ``deliver``.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The machine API: JSON over HTTP with bearer tokens.
 
 A token acts as its user, with the same role and scope checks as the admin pages
-(:mod:`publisher.workflow`). Reading what is public needs no token.
+(:mod:`publisher.store.workflow`). Reading what is public needs no token.
 """
 
 from __future__ import annotations
@@ -12,11 +12,12 @@ from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
-from publisher import workflow
-from publisher.auth import Principal, principal_for_token
 from publisher.errors import Forbidden, NotFound, PublisherError
-from publisher.items import STATUSES, parse_time, utcnow
-from publisher.store import get_item, list_items, visible_items
+from publisher.item_input import parse_time
+from publisher.items import STATUSES, utcnow
+from publisher.store import workflow
+from publisher.store.content import get_item, list_items, visible_items
+from publisher.store.staff import Principal, principal_for_token
 from publisher.web import runtime
 
 bp = Blueprint("api", __name__, url_prefix="/api")

@@ -24,17 +24,17 @@ from flask import (
 )
 from sqlalchemy import select
 
-from publisher.deliver.push import start_listening
-from publisher.errors import PublisherError
-from publisher.items import utcnow
-from publisher.models import HeartbeatRow, ScreenRow
-from publisher.playlists import (
+from publisher.deliver.playlists import (
     ScreenPlaylist,
     cache_for,
     render_first_then_rest,
     render_planned,
     slides_dir,
 )
+from publisher.deliver.push import start_listening
+from publisher.errors import PublisherError
+from publisher.items import utcnow
+from publisher.store.models import HeartbeatRow, ScreenRow
 from publisher.web import runtime
 
 bp = Blueprint("player", __name__)

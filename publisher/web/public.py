@@ -22,27 +22,26 @@ from flask import Blueprint, Response, current_app, redirect, render_template, r
 from publisher.areas import LANGUAGES, Area
 from publisher.errors import NotFound, PublisherError
 from publisher.items import CATEGORIES, Item, local_day_start, utcnow
-from publisher.render.feeds import feed_mimetype, render_feed
-from publisher.render.ical import render_calendar
-from publisher.render.qr import qr_png, qr_svg
-from publisher.residents import (
-    calendar_events,
+from publisher.plan.residents import (
     day_text,
-    feed_items,
-    feed_versions,
+    feed_areas,
+    in_calendar,
     is_drill,
     last_modified,
     mark,
     marked_title,
     newest_first,
-    public_item,
     published_at,
     resolve_feed,
     versions_etag,
     when_text,
 )
-from publisher.shortlinks import code_for, count_scan, path_for
-from publisher.store import visible_items
+from publisher.render.feeds import feed_mimetype, render_feed
+from publisher.render.ical import render_calendar
+from publisher.render.qr import qr_png, qr_svg
+from publisher.store.content import visible_items
+from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
+from publisher.store.shortlinks import code_for, count_scan, path_for
 from publisher.web import runtime
 from publisher.web.caching import (
     QR_MAX_AGE_S,
@@ -80,7 +79,7 @@ def clock() -> datetime:
 
 
 def exporting() -> bool:
-    """True while :func:`publisher.site.build_site` renders the static export."""
+    """True while :func:`publisher.web.site.build_site` renders the static export."""
     return bool(current_app.config.get("PUBLISHER_STATIC_EXPORT"))
 
 
@@ -196,7 +195,7 @@ def feed(stem: str, fmt: str) -> Response:
     if fmt == "ics":
         place = rt.tree.get(stem)
         with rt.session() as session:
-            events = calendar_events(session, rt.tree, stem, at)
+            events = in_calendar(calendar_candidates(session, rt.tree, stem), at)
         etag = versions_etag("ics", stem, base, [(e.id, e.updated_at, e.revision) for e in events])
         if not_modified(etag):
             _renew(etag)
@@ -206,13 +205,14 @@ def feed(stem: str, fmt: str) -> Response:
         return cached(Response(body, mimetype="text/calendar"), etag)
     spec = resolve_feed(rt.tree, stem)
     with rt.session() as session:
-        versions = feed_versions(session, rt.tree, spec, at)
+        areas = feed_areas(rt.tree, spec)
+        versions = feed_versions(session, areas, spec.category, at)
         etag = versions_etag(fmt, spec.stem, base, versions)
         changed = last_modified(versions)
         if not_modified(etag, changed):
             _renew(etag)
             return answer_304(etag, changed)
-        items = feed_items(session, rt.tree, spec, at)
+        items = newest_first(feed_items(session, areas, spec.category, at))
     body = render_feed(items, spec, base, fmt)
     _hold(etag, changed, body, feed_mimetype(fmt))
     return cached(Response(body, mimetype=feed_mimetype(fmt)), etag, changed)

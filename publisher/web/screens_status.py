@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, g, jsonify
 
 from publisher.items import utcnow
-from publisher.screen_status import screen_report
+from publisher.store.screens import screen_report
 from publisher.timetable import load_schedule
 from publisher.web import runtime
 from publisher.web.api import token_required

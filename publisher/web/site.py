@@ -27,26 +27,28 @@ import shutil
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from publisher.areas import AreaTree
 from publisher.files import write_atomic
 from publisher.items import Item
-from publisher.render.feeds import render_feed
-from publisher.render.ical import render_calendar
-from publisher.residents import (
+from publisher.plan.residents import (
     FEED_FORMATS,
     FeedSpec,
     all_feeds,
-    calendar_events,
-    feed_items,
+    feed_areas,
     in_calendar,
+    newest_first,
 )
+from publisher.render.feeds import render_feed
+from publisher.render.ical import render_calendar
 from publisher.runtime import Runtime
-from publisher.store import list_items, live_items
+from publisher.store.content import list_items, live_items
+from publisher.store.public import calendar_candidates, feed_items
 from publisher.web.links import export_file
 
 OWNED_FOLDERS = ("areas", "items", "feeds", "qr")
-STATIC_FOLDER = Path(__file__).parent / "static" / "public"
+STATIC_FOLDER = Path(__file__).parent.parent / "static" / "public"
 
 
 def site_urls(tree: AreaTree, items: Iterable[Item]) -> list[str]:
@@ -103,14 +105,14 @@ def build_site(rt: Runtime, out_dir: Path | str, at: datetime) -> dict[str, int]
     calendars: dict[str, list[Item]] = {}
     with rt.session() as session:
         for area in rt.tree:
-            own = feed_items(session, rt.tree, FeedSpec(area), at)
+            own = _feed(session, rt.tree, FeedSpec(area), at)
             carried[(area.code, False)] = own
             carried[(area.code, True)] = (
-                feed_items(session, rt.tree, FeedSpec(area, aggregate=True), at)
+                _feed(session, rt.tree, FeedSpec(area, aggregate=True), at)
                 if area.children
                 else own
             )
-            calendars[area.code] = calendar_events(session, rt.tree, area.code, at)
+            calendars[area.code] = in_calendar(calendar_candidates(session, rt.tree, area.code), at)
     for url, data in feed_files(rt.tree, base, carried):
         written.add(_write(out / export_file(url), data))
         counts["feeds"] += 1
@@ -150,3 +152,7 @@ def _remove_stale(out: Path, written: set[Path]) -> None:
                 path.unlink()
             elif path.is_dir() and not any(path.iterdir()):
                 shutil.rmtree(path)
+
+
+def _feed(session: Any, tree: AreaTree, spec: FeedSpec, at: datetime) -> list[Item]:
+    return newest_first(feed_items(session, feed_areas(tree, spec), spec.category, at))

@@ -2,10 +2,10 @@
 
 from alembic import context
 
-from publisher.models import Base
+from publisher.store.models import Base
 
 connection = context.config.attributes.get("connection")
-if connection is None:  # `alembic` run by hand: publisher/db.py is the supported way
+if connection is None:  # `alembic` run by hand: publisher/store/db.py is the supported way
     raise SystemExit("run migrations with `publisher init`")
 
 context.configure(

@@ -25,13 +25,21 @@ from flask_login import UserMixin, login_user, logout_user
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from publisher import auth
 from publisher.errors import Forbidden, PublisherError
 from publisher.items import iso
-from publisher.models import LoginAttemptRow, UserRow
-from publisher.store import audit
+from publisher.store import staff
+from publisher.store.content import audit
+from publisher.store.models import LoginAttemptRow, UserRow
 from publisher.web import runtime
-from publisher.web.admin import bp, clock, error_text, field_key, login_manager, render_page, who
+from publisher.web.admin.base import (
+    bp,
+    clock,
+    error_text,
+    field_key,
+    login_manager,
+    render_page,
+    who,
+)
 from publisher.web.admin.messages import M
 
 log = logging.getLogger(__name__)
@@ -53,7 +61,7 @@ class StaffUser(UserMixin):
         self.scope = row.scope
         tree = runtime().tree
         self.scope_name = tree.get(row.scope).display_name if row.scope in tree else row.scope
-        self.principal = auth.principal_of(row)
+        self.principal = staff.principal_of(row)
 
 
 @login_manager.user_loader
@@ -73,7 +81,7 @@ def _load_user(session_id: str) -> StaffUser | None:
 
 @cache
 def _decoy_hash() -> str:
-    return auth.hash_password("decoy password for unknown accounts")
+    return staff.hash_password("decoy password for unknown accounts")
 
 
 def attempt_login(
@@ -89,15 +97,15 @@ def attempt_login(
     )
     if (recent or 0) >= ADDRESS_MAX_FAILURES:
         return None, "address"
-    row = auth.user_by_name(s, name.strip())
+    row = staff.user_by_name(s, name.strip())
     if row is None or not row.active:
-        auth.check_password(UserRow(password_hash=_decoy_hash()), password)  # same time taken
+        staff.check_password(UserRow(password_hash=_decoy_hash()), password)  # same time taken
         _failed(s, address, at)
         return None, "refused"
     if row.locked_until is not None and row.locked_until > at:
         _failed(s, address, at)
         return None, "refused"
-    if not auth.check_password(row, password):
+    if not staff.check_password(row, password):
         row.failed_logins = (row.failed_logins or 0) + 1
         if row.failed_logins >= LOCK_AFTER_FAILURES:
             row.failed_logins = 0
@@ -172,12 +180,12 @@ def users() -> Any:
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("name", "role", "scope")}
         try:
-            if form["role"] in auth.ROLES and not me.at_least(form["role"]):
+            if form["role"] in staff.ROLES and not me.at_least(form["role"]):
                 raise Forbidden("a new account's role cannot be above yours", field="role")
             if form["scope"] not in rt.tree or not rt.tree.within(form["scope"], me.scope):
                 raise Forbidden("the new account's scope must be within yours", field="scope")
             with rt.session() as s:
-                auth.create_user(
+                staff.create_user(
                     s,
                     rt.tree,
                     form["name"],
@@ -205,7 +213,7 @@ def users() -> Any:
             if r.scope in rt.tree and rt.tree.within(r.scope, me.scope)
         ]
     scopes = [rt.tree.get(c) for c in rt.tree.audience(me.scope)]
-    roles = [r for r in auth.ROLES if me.at_least(r)]
+    roles = [r for r in staff.ROLES if me.at_least(r)]
     return render_page(
         "users.html", status, users=listed, scopes=scopes, roles=roles, form=form, errors=errors
     )

@@ -1,4 +1,4 @@
-"""The item form as plain data: form fields → API-shaped input for :mod:`publisher.workflow`,
+"""The item form as plain data: form fields → API-shaped input for :mod:`publisher.store.workflow`,
 and an :class:`~publisher.items.Item` → the values the form shows. No Flask, no database.
 
 Bodies are plain text: the form neither accepts nor produces HTML, templates escape them, and

@@ -1,5 +1,5 @@
 """Items in the admin: the list, the form with its live preview, the workflow buttons, the
-approvals queue and the emergency page. Every change goes through :mod:`publisher.workflow`."""
+approvals queue and the emergency page. Every change goes through :mod:`publisher.store.workflow`."""
 
 from __future__ import annotations
 
@@ -9,18 +9,19 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, send_from_directory, url_for
 
-from publisher import workflow
 from publisher.areas import LANGUAGES, Area
-from publisher.auth import Principal
 from publisher.errors import Forbidden, NotFound, PublisherError
-from publisher.items import CATEGORIES, JST, KINDS, PRIORITIES, STATUSES, WEEKDAYS, Item, parse_item
-from publisher.models import ItemRow
+from publisher.item_input import parse_item
+from publisher.items import CATEGORIES, JST, KINDS, PRIORITIES, STATUSES, WEEKDAYS, Item
+from publisher.plan.residents import marked_title
 from publisher.render.feeds import summary as feed_summary
 from publisher.render.slides import SlideSpec, render_slide
-from publisher.residents import marked_title
-from publisher.store import get_item, list_items
+from publisher.store import workflow
+from publisher.store.content import get_item, list_items
+from publisher.store.models import ItemRow
+from publisher.store.staff import Principal
 from publisher.web import runtime
-from publisher.web.admin import bp, clock, error_text, field_key, render_page, who
+from publisher.web.admin.base import bp, clock, error_text, field_key, render_page, who
 from publisher.web.admin.images import ImageRejected, is_stored_name, store_image
 from publisher.web.admin.itemform import (
     FORM_LANGUAGES,

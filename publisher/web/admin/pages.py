@@ -8,10 +8,10 @@ from typing import Any
 from flask import request
 from sqlalchemy import func, select
 
-from publisher.models import AuditRow, DeliveryRow
-from publisher.store import screen_rows
+from publisher.store.content import screen_rows
+from publisher.store.models import AuditRow, DeliveryRow
 from publisher.web import runtime
-from publisher.web.admin import bp, clock, render_page, who
+from publisher.web.admin.base import bp, clock, render_page, who
 
 ONLINE_WITHIN_S = 3 * 60
 AUDIT_PAGE_SIZE = 50

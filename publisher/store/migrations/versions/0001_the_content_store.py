@@ -7,7 +7,7 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
-import publisher.models
+import publisher.store.models
 
 revision = "0001"
 down_revision = None
@@ -28,7 +28,7 @@ def upgrade() -> None:
     op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("at", publisher.models.UTCDateTime(), nullable=False),
+        sa.Column("at", publisher.store.models.UTCDateTime(), nullable=False),
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("entity", sa.String(length=50), nullable=False),
@@ -46,8 +46,8 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.Column("kind", sa.String(length=30), nullable=False),
-        sa.Column("started_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("started_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("ok", sa.Boolean(), nullable=False),
         sa.Column("created", sa.Integer(), nullable=False),
         sa.Column("updated", sa.Integer(), nullable=False),
@@ -79,12 +79,12 @@ def upgrade() -> None:
         sa.Column("folder", sa.String(length=1000), nullable=True),
         sa.Column("token", sa.String(length=100), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("last_heartbeat_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("last_heartbeat_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("last_item_id", sa.Integer(), nullable=True),
         sa.Column("last_slide", sa.String(length=300), nullable=True),
         sa.Column("version_on_screen", sa.String(length=100), nullable=True),
         sa.Column("latest_version", sa.String(length=100), nullable=True),
-        sa.Column("flagged_offline_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("flagged_offline_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["area_code"], ["areas.code"], name=op.f("fk_screens_area_code_areas")
         ),
@@ -102,8 +102,8 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=300), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
-        sa.Column("locked_until", publisher.models.UTCDateTime(), nullable=True),
-        sa.Column("created_at", publisher.models.UTCDateTime(), nullable=False),
+        sa.Column("locked_until", publisher.store.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", publisher.store.models.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(["scope"], ["areas.code"], name=op.f("fk_users_scope_areas")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint("name", name=op.f("uq_users_name")),
@@ -114,9 +114,9 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("token_hash", sa.String(length=64), nullable=False),
         sa.Column("label", sa.String(length=100), nullable=False),
-        sa.Column("created_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("last_used_at", publisher.models.UTCDateTime(), nullable=True),
-        sa.Column("revoked_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("last_used_at", publisher.store.models.UTCDateTime(), nullable=True),
+        sa.Column("revoked_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["user_id"], ["users.id"], name=op.f("fk_api_tokens_user_id_users")
         ),
@@ -135,9 +135,9 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("next_attempt_at", publisher.models.UTCDateTime(), nullable=True),
-        sa.Column("created_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("delivered_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("next_attempt_at", publisher.store.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("delivered_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["screen_id"], ["screens.id"], name=op.f("fk_deliveries_screen_id_screens")
         ),
@@ -151,7 +151,7 @@ def upgrade() -> None:
         "heartbeats",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("screen_id", sa.String(length=100), nullable=False),
-        sa.Column("at", publisher.models.UTCDateTime(), nullable=False),
+        sa.Column("at", publisher.store.models.UTCDateTime(), nullable=False),
         sa.Column("item_id", sa.Integer(), nullable=True),
         sa.Column("slide", sa.String(length=300), nullable=True),
         sa.Column("version", sa.String(length=100), nullable=True),
@@ -170,11 +170,11 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("priority", sa.String(length=20), nullable=False),
         sa.Column("category", sa.String(length=50), nullable=True),
-        sa.Column("starts_at", publisher.models.UTCDateTime(), nullable=True),
-        sa.Column("ends_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("starts_at", publisher.store.models.UTCDateTime(), nullable=True),
+        sa.Column("ends_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("dayparts", sa.JSON(), nullable=False),
-        sa.Column("event_starts_at", publisher.models.UTCDateTime(), nullable=True),
-        sa.Column("event_ends_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("event_starts_at", publisher.store.models.UTCDateTime(), nullable=True),
+        sa.Column("event_ends_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("all_day", sa.Boolean(), nullable=False),
         sa.Column("place_name", sa.String(length=200), nullable=True),
         sa.Column("place_address", sa.String(length=300), nullable=True),
@@ -187,7 +187,7 @@ def upgrade() -> None:
         sa.Column("cap_msg_type", sa.String(length=20), nullable=True),
         sa.Column("cap_identifier", sa.String(length=300), nullable=True),
         sa.Column("cap_sender", sa.String(length=300), nullable=True),
-        sa.Column("cap_sent", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("cap_sent", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("cap_references", sa.Text(), nullable=True),
         sa.Column("severity", sa.String(length=20), nullable=True),
         sa.Column("urgency", sa.String(length=20), nullable=True),
@@ -201,9 +201,9 @@ def upgrade() -> None:
         sa.Column("review_comment", sa.Text(), nullable=True),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.Column("approved_by", sa.Integer(), nullable=True),
-        sa.Column("created_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("updated_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("approved_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("approved_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["approved_by"], ["users.id"], name=op.f("fk_items_approved_by_users")
         ),
@@ -266,11 +266,11 @@ def upgrade() -> None:
         sa.Column("state", sa.String(length=20), nullable=False),
         sa.Column("remote_id", sa.String(length=300), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("not_before", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("not_before", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("sent_at", publisher.models.UTCDateTime(), nullable=True),
-        sa.Column("deleted_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("created_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("sent_at", publisher.store.models.UTCDateTime(), nullable=True),
+        sa.Column("deleted_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.ForeignKeyConstraint(["item_id"], ["items.id"], name=op.f("fk_sns_posts_item_id_items")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sns_posts")),
         sa.UniqueConstraint("idempotency_key", name=op.f("uq_sns_posts_idempotency_key")),

@@ -9,7 +9,7 @@ Each issue owns one slot in this chain so work in parallel never forks Alembic's
 import sqlalchemy as sa
 from alembic import op
 
-import publisher.models
+import publisher.store.models
 
 revision = "0005"
 down_revision = "0004"
@@ -22,10 +22,10 @@ def upgrade() -> None:
         "job_runs",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("job", sa.String(length=200), nullable=False),
-        sa.Column("due_at", publisher.models.UTCDateTime(), nullable=False),
+        sa.Column("due_at", publisher.store.models.UTCDateTime(), nullable=False),
         sa.Column("leader", sa.String(length=200), nullable=False),
-        sa.Column("started_at", publisher.models.UTCDateTime(), nullable=False),
-        sa.Column("finished_at", publisher.models.UTCDateTime(), nullable=True),
+        sa.Column("started_at", publisher.store.models.UTCDateTime(), nullable=False),
+        sa.Column("finished_at", publisher.store.models.UTCDateTime(), nullable=True),
         sa.Column("ok", sa.Boolean(), nullable=True),
         sa.Column("error", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_job_runs")),

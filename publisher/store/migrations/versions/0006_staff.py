@@ -9,7 +9,7 @@ Each issue owns one slot in this chain so work in parallel never forks Alembic's
 import sqlalchemy as sa
 from alembic import op
 
-import publisher.models
+import publisher.store.models
 
 revision = "0006"
 down_revision = "0005"
@@ -22,7 +22,7 @@ def upgrade() -> None:
         "login_attempts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("address", sa.String(length=100), nullable=False),
-        sa.Column("at", publisher.models.UTCDateTime(), nullable=False),
+        sa.Column("at", publisher.store.models.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     op.create_index("ix_login_attempts_address_at", "login_attempts", ["address", "at"])

@@ -10,7 +10,7 @@ An empty upgrade is a no-op.
 import sqlalchemy as sa
 from alembic import op
 
-import publisher.models
+import publisher.store.models
 
 revision = "0007"
 down_revision = "0006"
@@ -20,9 +20,11 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("sns_posts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("intent_at", publisher.models.UTCDateTime(), nullable=True))
         batch_op.add_column(
-            sa.Column("withdraw_requested_at", publisher.models.UTCDateTime(), nullable=True)
+            sa.Column("intent_at", publisher.store.models.UTCDateTime(), nullable=True)
+        )
+        batch_op.add_column(
+            sa.Column("withdraw_requested_at", publisher.store.models.UTCDateTime(), nullable=True)
         )
         batch_op.create_index("ix_sns_posts_due", ["state", "not_before"], unique=False)
 

@@ -1,0 +1,326 @@
+"""Untrusted input into items: what the API, the admin, the command line, demo files and
+importers submit, checked field by field.
+
+:func:`parse_item` turns JSON-like input into an :class:`~publisher.items.Item` or raises
+:class:`~publisher.errors.PublisherError` naming the field at fault (``translations.en.title``,
+``dayparts[2].from``), so every route answers bad input with where and why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from publisher.areas import LANGUAGES, AreaTree
+from publisher.errors import PublisherError, did_you_mean
+from publisher.items import (
+    BODY_MAX_CHARS,
+    CATEGORIES,
+    JST,
+    KINDS,
+    PRIORITIES,
+    TITLE_MAX_CHARS,
+    WEEKDAYS,
+    AlertInfo,
+    Daypart,
+    Item,
+    Place,
+    Translation,
+)
+
+
+def parse_time(value: Any, field_name: str, tz: ZoneInfo = JST) -> datetime | None:
+    """An ISO date or date-time; naive values are the ward's local time. ``None``/"" pass."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time())
+    elif isinstance(value, str):
+        try:
+            # "+09:00" typed into a URL arrives as " 09:00": restore the sign
+            text = re.sub(r"(T[\d:.]+) (\d{2}:?\d{2})$", r"\1+\2", value.strip())
+            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise PublisherError(
+                f"{value!r} is not a date-time (use ISO 8601, e.g. 2026-12-01T09:00 or "
+                "2026-12-01T09:00+09:00)",
+                field=field_name,
+            ) from None
+    else:
+        raise PublisherError(
+            f"must be an ISO 8601 date-time string, not {type(value).__name__}", field=field_name
+        )
+    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
+
+
+def parse_dayparts(value: Any) -> tuple[Daypart, ...]:
+    """``[{"start": "07:00", "end": "10:00", "weekdays": ["mon", ...]}, ...]`` or ``"07:00-10:00"``."""
+    if not value:
+        return ()
+    if not isinstance(value, list):
+        value = [value]
+    out = []
+    for i, raw in enumerate(value):
+        where = f"dayparts[{i}]"
+        if isinstance(raw, str):
+            m = re.fullmatch(r"\s*(\d{1,2}:\d{2})\s*[-–〜~]\s*(\d{1,2}:\d{2})\s*", raw)
+            if not m:
+                raise PublisherError(f'{raw!r} is not a time range like "07:00-10:00"', field=where)
+            raw = {"start": m[1], "end": m[2]}
+        if not isinstance(raw, dict):
+            raise PublisherError('must be {"start": "HH:MM", "end": "HH:MM"}', field=where)
+        try:
+            start = time.fromisoformat(str(raw.get("start", "")).zfill(5))
+            end = time.fromisoformat(str(raw.get("end", "")).zfill(5))
+        except ValueError:
+            raise PublisherError("start and end must be HH:MM times", field=where) from None
+        if start == end:
+            raise PublisherError("start and end are the same time", field=where)
+        days = raw.get("weekdays") or list(WEEKDAYS)
+        bad = [d for d in days if d not in WEEKDAYS]
+        if bad:
+            raise PublisherError(
+                f"unknown weekday {bad[0]!r} (use {', '.join(WEEKDAYS)})", field=where
+            )
+        out.append(Daypart(start, end, frozenset(WEEKDAYS.index(d) for d in days)))
+    return tuple(out)
+
+
+def _choice(
+    value: Any,
+    choices: tuple[str, ...] | Mapping[str, str],
+    field_name: str,
+    default: str | None = None,
+) -> str | None:
+    if value in (None, ""):
+        return default
+    if value not in choices:
+        raise PublisherError(
+            f"{value!r} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}",
+            field=field_name,
+        )
+    return str(value)
+
+
+def parse_translations(title: Any, body: Any = None) -> tuple[Translation, ...]:
+    """``title``/``body`` as ``{"ja": ..., "en": ...}`` (or a plain string for Japanese)."""
+    if isinstance(title, str):
+        title = {"ja": title}
+    if body is None:
+        body = {}
+    if isinstance(body, str):
+        body = {"ja": body}
+    if not isinstance(title, dict):
+        raise PublisherError('must be {"ja": "..."} with Japanese required', field="title")
+    if not isinstance(body, dict):
+        raise PublisherError('must be {"ja": "...", "en": "..."}', field="body")
+    for lang in (*title, *body):
+        if lang not in LANGUAGES:
+            raise PublisherError(
+                f"unknown language {lang!r} (use {', '.join(LANGUAGES)})"
+                f"{did_you_mean(str(lang), LANGUAGES)}",
+                field=f"title.{lang}",
+            )
+    if not isinstance(title.get("ja"), str) or not title["ja"].strip():
+        raise PublisherError("a Japanese title is required (title.ja)", field="title.ja")
+    out = []
+    for lang in LANGUAGES:  # canonical order: ja first
+        t, b = title.get(lang), body.get(lang, "")
+        if t is None and b:
+            raise PublisherError(
+                f"has a body in {lang} but no title in {lang}", field=f"title.{lang}"
+            )
+        if t is None:
+            continue
+        if not isinstance(t, str) or not isinstance(b, str):
+            raise PublisherError("must be text", field=f"title.{lang}")
+        t, b = t.strip(), b.strip()
+        if not t:
+            raise PublisherError("is empty", field=f"title.{lang}")
+        if len(t) > TITLE_MAX_CHARS:
+            raise PublisherError(
+                f"is {len(t)} characters; at most {TITLE_MAX_CHARS}", field=f"title.{lang}"
+            )
+        if len(b) > BODY_MAX_CHARS:
+            raise PublisherError(
+                f"is {len(b)} characters; at most {BODY_MAX_CHARS}", field=f"body.{lang}"
+            )
+        out.append(Translation(lang, t, b))
+    return tuple(out)
+
+
+def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = None) -> Item:
+    """Validate API-shaped input into an :class:`Item`.
+
+    With ``base``, ``data`` is a partial update (PATCH): fields it leaves out keep their value.
+    Raises :class:`PublisherError` with ``field`` set to the first field at fault.
+    """
+    if not isinstance(data, Mapping):
+        raise PublisherError("the item must be a JSON object")
+    known = {
+        "kind",
+        "title",
+        "body",
+        "targets",
+        "starts_at",
+        "ends_at",
+        "dayparts",
+        "priority",
+        "category",
+        "event",
+        "place",
+        "detail_url",
+        "drill",
+        "status",
+        "image",
+        "warning_level",
+    }
+    for key in data:
+        if key not in known:
+            raise PublisherError(f"unknown field{did_you_mean(key, known)}", field=key)
+    b = base
+    kind = _choice(data.get("kind", b.kind if b else None), KINDS, "kind")
+    if kind is None:
+        raise PublisherError(f"kind is required ({', '.join(KINDS)})", field="kind")
+
+    if "title" in data or "body" in data or b is None:
+        old_title = {t.lang: t.title for t in b.translations} if b else None
+        old_body = {t.lang: t.body for t in b.translations} if b else None
+        translations = parse_translations(data.get("title", old_title), data.get("body", old_body))
+    else:
+        translations = b.translations
+
+    raw_targets = data.get("targets", list(b.targets) if b else None)
+    if isinstance(raw_targets, str):
+        raw_targets = [raw_targets]
+    if not raw_targets or not isinstance(raw_targets, list):
+        raise PublisherError(
+            "at least one target area code is required, e.g. " f'["{tree.ward_code}"]',
+            field="targets",
+        )
+    for code in raw_targets:
+        if code not in tree:
+            raise PublisherError(
+                f"unknown area '{code}'{did_you_mean(str(code), tree.areas)}", field="targets"
+            )
+    targets = tuple(dict.fromkeys(raw_targets))
+
+    def pick(name: str, current: Any) -> Any:
+        return data.get(name, current)
+
+    starts_at = parse_time(pick("starts_at", b.starts_at if b else None), "starts_at")
+    ends_at = parse_time(pick("ends_at", b.ends_at if b else None), "ends_at")
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise PublisherError(
+            "ends before it starts (ends_at must be after starts_at)", field="ends_at"
+        )
+    dayparts = parse_dayparts(data["dayparts"]) if "dayparts" in data else (b.dayparts if b else ())
+
+    priority = _choice(
+        pick("priority", b.priority if b else None), PRIORITIES, "priority", "normal"
+    )
+    if priority == "emergency" and kind != "alert":
+        raise PublisherError("only an alert can have emergency priority", field="priority")
+    category = _choice(pick("category", b.category if b else None), CATEGORIES, "category")
+
+    event_start = b.event_starts_at if b else None
+    event_end = b.event_ends_at if b else None
+    all_day = b.all_day if b else False
+    if "event" in data:
+        ev = data["event"] or {}
+        if not isinstance(ev, Mapping):
+            raise PublisherError('must be {"starts_at": ..., "ends_at": ...}', field="event")
+        event_start = parse_time(ev.get("starts_at"), "event.starts_at")
+        event_end = parse_time(ev.get("ends_at"), "event.ends_at")
+        all_day = bool(ev.get("all_day", False))
+    if kind == "event" and event_start is None:
+        raise PublisherError("an event needs event.starts_at", field="event.starts_at")
+    if event_start and event_end and event_end < event_start:
+        raise PublisherError("the event ends before it starts", field="event.ends_at")
+
+    place = b.place if b else None
+    if "place" in data:
+        place = _parse_place(data["place"])
+
+    detail_url = pick("detail_url", b.detail_url if b else None) or None
+    if detail_url is not None and not (
+        isinstance(detail_url, str) and detail_url.startswith(("https://", "http://"))
+    ):
+        raise PublisherError("must be an http(s) URL", field="detail_url")
+    drill = pick("drill", b.drill if b else False)
+    if not isinstance(drill, bool):
+        raise PublisherError("must be true or false", field="drill")
+    image = pick("image", b.image if b else None)
+
+    alert = b.alert if b else None
+    if kind == "alert":
+        level = data.get("warning_level", alert.warning_level if alert else None)
+        if level is not None and (
+            not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5
+        ):
+            raise PublisherError("警戒レベル is a whole number from 1 to 5", field="warning_level")
+        alert = alert or AlertInfo(
+            severity="Severe" if priority == "emergency" else "Moderate",
+            urgency="Immediate" if priority == "emergency" else "Expected",
+        )
+        # A staff-issued drill is a CAP Exercise, so every channel marks it 訓練.
+        if alert.cap_status in ("Actual", "Exercise"):
+            alert = replace(alert, cap_status="Exercise" if drill else "Actual")
+        alert = replace(alert, warning_level=level)
+    elif "warning_level" in data:
+        raise PublisherError("only an alert has a 警戒レベル", field="warning_level")
+    else:
+        alert = None
+
+    base_item = b or Item(kind=kind, translations=translations, targets=targets)
+    return base_item.with_changes(
+        kind=kind,
+        translations=translations,
+        targets=targets,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        dayparts=dayparts,
+        priority=priority,
+        category=category,
+        event_starts_at=event_start,
+        event_ends_at=event_end,
+        all_day=all_day,
+        place=place,
+        detail_url=detail_url,
+        drill=drill,
+        image=image,
+        alert=alert,
+    )
+
+
+def _parse_place(raw: Any) -> Place | None:
+    if not raw:
+        return None
+    if isinstance(raw, str):
+        return Place(raw.strip())
+    if not isinstance(raw, Mapping) or not str(raw.get("name", "")).strip():
+        raise PublisherError(
+            'must be {"name": ..., "address": ..., "lat": ..., "lon": ...}', field="place"
+        )
+    coords: list[float | None] = []
+    for key, limit in (("lat", 90), ("lon", 180)):
+        v: Any = raw.get(key)
+        if v in (None, ""):
+            coords.append(None)
+            continue
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            raise PublisherError("must be a number", field=f"place.{key}") from None
+        if not -limit <= f <= limit:
+            raise PublisherError(f"must be between -{limit} and {limit}", field=f"place.{key}")
+        coords.append(f)
+    return Place(
+        str(raw["name"]).strip(), str(raw.get("address", "")).strip(), coords[0], coords[1]
+    )
