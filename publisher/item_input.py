@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from publisher.areas import LANGUAGES, AreaTree
 from publisher.errors import PublisherError, did_you_mean
 from publisher.items import (
+    ALERT_KINDS,
     BODY_MAX_CHARS,
     CATEGORIES,
     JST,
@@ -180,6 +181,7 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         "status",
         "image",
         "warning_level",
+        "alert_kind",
     }
     for key in data:
         if key not in known:
@@ -273,8 +275,12 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         if alert.cap_status in ("Actual", "Exercise"):
             alert = replace(alert, cap_status="Exercise" if drill else "Actual")
         alert = replace(alert, warning_level=level)
+        if "alert_kind" in data:
+            alert = replace(alert, kind=_choice(data["alert_kind"], ALERT_KINDS, "alert_kind"))
     elif "warning_level" in data:
         raise PublisherError("only an alert has a 警戒レベル", field="warning_level")
+    elif data.get("alert_kind"):
+        raise PublisherError("only an alert has an alert_kind", field="alert_kind")
     else:
         alert = None
 

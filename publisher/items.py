@@ -33,6 +33,19 @@ CATEGORIES = {
 # CAP statuses whose messages never reach the public (OASIS CAP 1.2 §3.2.1).
 CAP_PRIVATE_STATUSES = ("System", "Draft")
 CAP_DRILL_STATUSES = ("Exercise", "Test")
+# What an alert is, said in words on every channel (render/labels.py has the six languages).
+ALERT_KINDS = (
+    "warning",  # 警報
+    "advisory",  # 注意報
+    "early_warning",  # 早期注意情報
+    "elderly_evacuation",  # 高齢者等避難 (警戒レベル3)
+    "evacuation_order",  # 避難指示 (警戒レベル4)
+    "emergency_safety",  # 緊急安全確保 (警戒レベル5)
+    "shelter_open",  # 避難所開設
+    "earthquake",  # 地震情報
+    "heavy_rain",  # 大雨情報
+    "power_outage",  # 停電情報
+)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TITLE_MAX_CHARS = 120
 BODY_MAX_CHARS = 5000
@@ -87,6 +100,7 @@ class AlertInfo:
     sent: datetime | None = None
     references: str | None = None
     warning_level: int | None = None  # 警戒レベル 1–5
+    kind: str | None = None  # what it is in words (ALERT_KINDS): 避難指示, 地震情報 …
     needs_review: bool = False  # its area could not be mapped: staff should check
 
 

@@ -208,17 +208,18 @@ def test_contrast_ratio_is_wcags() -> None:
 
 
 @pytest.mark.parametrize("level", [1, 2, 3, 4, 5])
-def test_an_emergency_wears_its_warning_level_colour_and_prints_the_level(
+def test_an_emergency_wears_its_warning_level_colour_and_prints_the_level_and_its_meaning(
     tree: AreaTree, level: int
 ) -> None:
     item = alert_item(level=level)
     assert theme_for(item).frame == WARNING_LEVEL_COLOURS[level]
     done = compose_slide(spec(tree, item, width=1080, height=1920))
-    assert done.role("label")[0].block.texts == [f"警戒レベル{level}"]
+    meaning = {5: "緊急安全確保", 4: "避難指示", 3: "高齢者等避難", 2: "注意報", 1: "早期注意情報"}
+    assert "".join(done.role("label")[0].block.texts) == f"警戒レベル{level} {meaning[level]}"
     frame = WARNING_LEVEL_COLOURS[level].lstrip("#")
     assert done.image.getpixel((5, 960)) == tuple(int(frame[i : i + 2], 16) for i in (0, 2, 4))
     en = compose_slide(spec(tree, item, lang="en"))
-    assert en.role("label")[0].block.texts == [f"Alert Level {level}"]
+    assert " ".join(en.role("label")[0].block.texts).startswith(f"Alert Level {level} ")
 
 
 def _stripes_across(img: Image.Image, y: int) -> int:

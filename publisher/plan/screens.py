@@ -23,6 +23,10 @@ The rules, in order:
    B-ja, B-en``), so a foreign resident standing in the lobby sees the same notice in their
    language seconds later instead of waiting a whole cycle. An item with none of the screen's
    languages is shown in Japanese (Japanese is always present), so nothing targeted is lost.
+7. **Emergencies speak every language they have**: while an emergency (or drill) pre-empts a
+   screen, each of its translations is shown (ja, やさしい日本語, en, zh-Hans, zh-Hant, ko),
+   whatever the screen's ``languages``, and a whole cycle lasts at most
+   ``EMERGENCY_CYCLE_MAX_S``: a resident of any language sees it within a minute.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -48,6 +52,10 @@ GLANCE_S = 2.0  # time to notice a new slide before reading starts
 READ_CHARS_CAP = 220
 READ_WORDS_CAP = 70
 CJK_LANGS = ("ja", "ja-x-easy", "zh-Hans", "zh-Hant")
+# Every language an emergency is shown in, in this order (Japanese first), on every screen.
+EMERGENCY_LANGS = ("ja", "ja-x-easy", "en", "zh-Hans", "zh-Hant", "ko")
+EMERGENCY_CYCLE_MAX_S = 60
+EMERGENCY_SLIDE_MIN_S = 5  # below this a slide cannot be read even once
 
 ROLE_OVERRIDE = "emergency"
 ROLE_ALERT = "alert"
@@ -173,9 +181,12 @@ def reading_time_s(item: Item, lang: str) -> int:
     return int(min(SLIDE_MAX_DURATION_S, max(SLIDE_MIN_DURATION_S, round(seconds))))
 
 
-def languages_for(item: Item, screen: Screen) -> list[str]:
-    """The screen's languages this item has, in the screen's order (Japanese if none)."""
+def languages_for(item: Item, screen: Screen, *, override: bool = False) -> list[str]:
+    """The screen's languages this item has, in the screen's order (Japanese if none);
+    during an emergency override every language the item has, Japanese first."""
     have = set(item.languages)
+    if override:
+        return [lang for lang in EMERGENCY_LANGS if lang in have] or ["ja"]
     langs = [lang for lang in screen.languages if lang in have]
     return langs or ["ja"]
 
@@ -252,8 +263,10 @@ def playlist(
             item=item,
         )
         for item in chosen
-        for lang in languages_for(item, screen)
+        for lang in languages_for(item, screen, override=override)
     )
+    if override:
+        entries = fit_cycle(entries, EMERGENCY_CYCLE_MAX_S)
     plan = Playlist(
         screen.id,
         screen.width,
@@ -263,6 +276,16 @@ def playlist(
         _version(screen, entries, override),
     )
     return plan, _next_change(screen, mine, now, tree, tz, [i.id for i in chosen])
+
+
+def fit_cycle(entries: tuple[Entry, ...], cycle_max_s: int) -> tuple[Entry, ...]:
+    """Shorten the slides evenly so the whole loop lasts at most ``cycle_max_s`` (never below
+    ``EMERGENCY_SLIDE_MIN_S`` a slide: with very many alerts the cycle grows instead)."""
+    total = sum(e.duration_s for e in entries)
+    if not entries or total <= cycle_max_s:
+        return entries
+    cap = max(EMERGENCY_SLIDE_MIN_S, cycle_max_s // len(entries))
+    return tuple(replace(e, duration_s=min(e.duration_s, cap)) for e in entries)
 
 
 def _next_change(
@@ -335,6 +358,8 @@ def item_digest(item: Item) -> str:
 
 
 __all__ = [
+    "EMERGENCY_CYCLE_MAX_S",
+    "EMERGENCY_LANGS",
     "SLIDE_MAX_DURATION_S",
     "SLIDE_MIN_DURATION_S",
     "Entry",

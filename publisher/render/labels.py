@@ -1,6 +1,6 @@
 """The words a slide prints besides the item's own text, in each language a screen shows.
 
-Kind and category labels, captions, the warning-level badge, the drill marker, and event dates
+Kind and category labels, what an alert is in words (警報, 避難指示 …), captions, the warning-level badge, the drill marker, and event dates
 (「12月6日（土）10:00〜12:00」, "Sat 6 December, 10:00–12:00"), always in the ward's time.
 やさしい日本語 uses the Japanese words; an unknown language falls back to Japanese.
 """
@@ -113,6 +113,82 @@ WORDS = {
         "drill_note": "실제 상황이 아닙니다",
     },
 }
+# What an alert is, in words (never by colour alone): the kinds of items.ALERT_KINDS.
+ALERT_KIND = {
+    "ja": {
+        "warning": "警報",
+        "advisory": "注意報",
+        "early_warning": "早期注意情報",
+        "elderly_evacuation": "高齢者等避難",
+        "evacuation_order": "避難指示",
+        "emergency_safety": "緊急安全確保",
+        "shelter_open": "避難所開設",
+        "earthquake": "地震情報",
+        "heavy_rain": "大雨情報",
+        "power_outage": "停電情報",
+        "cleared": "解除",
+    },
+    "en": {
+        "warning": "Warning",
+        "advisory": "Advisory",
+        "early_warning": "Early warning",
+        "elderly_evacuation": "Elderly and others evacuate",
+        "evacuation_order": "Evacuation order",
+        "emergency_safety": "Emergency: secure your safety",
+        "shelter_open": "Shelter open",
+        "earthquake": "Earthquake",
+        "heavy_rain": "Heavy rain",
+        "power_outage": "Power outage",
+        "cleared": "Lifted",
+    },
+    "zh-Hans": {
+        "warning": "警报",
+        "advisory": "注意报",
+        "early_warning": "早期注意信息",
+        "elderly_evacuation": "老年人等避难",
+        "evacuation_order": "避难指示",
+        "emergency_safety": "紧急确保安全",
+        "shelter_open": "避难所开设",
+        "earthquake": "地震信息",
+        "heavy_rain": "暴雨信息",
+        "power_outage": "停电信息",
+        "cleared": "解除",
+    },
+    "zh-Hant": {
+        "warning": "警報",
+        "advisory": "注意報",
+        "early_warning": "早期注意資訊",
+        "elderly_evacuation": "高齡者等避難",
+        "evacuation_order": "避難指示",
+        "emergency_safety": "緊急確保安全",
+        "shelter_open": "避難所開設",
+        "earthquake": "地震資訊",
+        "heavy_rain": "豪雨資訊",
+        "power_outage": "停電資訊",
+        "cleared": "解除",
+    },
+    "ko": {
+        "warning": "경보",
+        "advisory": "주의보",
+        "early_warning": "조기 주의 정보",
+        "elderly_evacuation": "고령자 등 피난",
+        "evacuation_order": "피난 지시",
+        "emergency_safety": "긴급 안전 확보",
+        "shelter_open": "대피소 개설",
+        "earthquake": "지진 정보",
+        "heavy_rain": "호우 정보",
+        "power_outage": "정전 정보",
+        "cleared": "해제",
+    },
+}
+# 警戒レベル → the evacuation information or warning it stands for (内閣府 guideline).
+LEVEL_KIND = {
+    5: "emergency_safety",
+    4: "evacuation_order",
+    3: "elderly_evacuation",
+    2: "advisory",
+    1: "early_warning",
+}
 WEEKDAY = {
     "ja": "月火水木金土日",
     "zh-Hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
@@ -140,6 +216,27 @@ def kind_label(item: Item, lang: str) -> str:
     if item.category and item.category in CATEGORY[lw]:
         return CATEGORY[lw][item.category]
     return KIND[lw].get(item.kind, item.kind)
+
+
+def alert_kind(item: Item) -> str | None:
+    """What an alert is: as issued, else by its 警戒レベル, else by its CAP severity
+    (Minor is an advisory, anything else a warning). ``None`` for notices and events."""
+    if item.kind != "alert":
+        return None
+    if item.alert and item.alert.kind:
+        return item.alert.kind
+    level = item.alert.warning_level if item.alert else None
+    if level in LEVEL_KIND:
+        return LEVEL_KIND[level]
+    if item.alert and item.alert.severity == "Minor":
+        return "advisory"
+    return "warning"
+
+
+def alert_word(item: Item, lang: str) -> str | None:
+    """The alert's kind in words in ``lang`` (警報, 避難指示, Evacuation order …)."""
+    kind = alert_kind(item)
+    return ALERT_KIND[words_lang(lang)][kind] if kind else None
 
 
 def issuer_name(area: Area, lang: str) -> str:

@@ -35,7 +35,7 @@ from publisher.render.fonts import find_fonts
 from publisher.render.layout import Composition, SlideContent, compose
 from publisher.render.theme import is_drill, theme_for
 
-RENDERER_VERSION = "3"
+RENDERER_VERSION = "4"
 PNG_COMPRESS_LEVEL = 1  # flat colours compress well at once: higher levels cost time for ~3 %
 
 
@@ -59,14 +59,7 @@ def slide_content(spec: SlideSpec) -> SlideContent:
     lang = shown_lang(item, spec.lang)
     text = item.text(lang)
     theme = theme_for(item)
-    if theme.frame is not None:
-        label = (
-            labels.word(lang, "level", n=theme.level)
-            if theme.level
-            else labels.word(lang, "emergency")
-        )
-    else:
-        label = labels.kind_label(item, lang)
+    label = alert_label(item, lang, theme.level) or labels.kind_label(item, lang)
     drill = is_drill(item)
     return SlideContent(
         lang=lang,
@@ -85,6 +78,19 @@ def slide_content(spec: SlideSpec) -> SlideContent:
         where_label=labels.word(lang, "where"),
         qr_url=spec.qr_url,
     )
+
+
+def alert_label(item: Item, lang: str, level: int | None) -> str | None:
+    """An alert says what it is in words, never by colour alone: 「警戒レベル4 避難指示」,
+    「緊急 地震情報」, 「警報」."""
+    word = labels.alert_word(item, lang)
+    if word is None:
+        return None
+    if level:
+        return f"{labels.word(lang, 'level', n=level)} {word}"
+    if item.is_emergency:
+        return f"{labels.word(lang, 'emergency')} {word}"
+    return word
 
 
 def slide_key(spec: SlideSpec) -> str:

@@ -53,6 +53,7 @@ def to_item(row: ItemRow) -> Item:
             sent=row.cap_sent,
             references=row.cap_references,
             warning_level=row.warning_level,
+            kind=row.alert_kind,
             needs_review=row.needs_review,
         )
     place = None
@@ -114,6 +115,7 @@ def _fill(row: ItemRow, item: Item) -> None:
     row.cap_sent = a.sent if a else None
     row.cap_references = a.references if a else None
     row.warning_level = a.warning_level if a else None
+    row.alert_kind = a.kind if a else None
     row.needs_review = a.needs_review if a else False
     row.external_id = item.external_id
     row.content_hash = content_hash(item)

@@ -102,6 +102,7 @@ class ItemRow(Base):
     urgency: Mapped[str | None] = mapped_column(String(20))
     certainty: Mapped[str | None] = mapped_column(String(20))
     warning_level: Mapped[int | None] = mapped_column(Integer)
+    alert_kind: Mapped[str | None] = mapped_column(String(40))
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # provenance, for idempotent upserts from collectors
     source: Mapped[str] = mapped_column(String(100), default="staff")

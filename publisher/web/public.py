@@ -39,6 +39,7 @@ from publisher.plan.residents import (
 from publisher.render.feeds import feed_mimetype, render_feed
 from publisher.render.ical import render_calendar
 from publisher.render.qr import qr_png, qr_svg
+from publisher.render.slides import alert_label
 from publisher.store.content import visible_items
 from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
 from publisher.store.shortlinks import code_for, count_scan, path_for
@@ -324,6 +325,9 @@ def _helpers() -> dict[str, Any]:
         ),
         "qr_src": lambda path: href(f"/qr{path}.png"),
         "marked_title": marked_title,
+        "alert_label": lambda i, lang="ja": alert_label(
+            i, lang, i.alert.warning_level if i.alert else None
+        ),
         "mark": mark,
         "is_drill": is_drill,
         "when_text": when_text,
