@@ -50,7 +50,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("DISPLAYS_DIR", REPO_DIR / "displays", "The area tree and screens (*.toml).", _path),
     Setting(
-        "CONTENT_DIR", REPO_DIR / "content", "sources.toml, accounts.toml and demo/ items.", _path
+        "CONTENT_DIR",
+        REPO_DIR / "content",
+        "sources.toml, accounts.toml, alert-templates/ and demo/ items.",
+        _path,
     ),
     Setting(
         "SCHEDULES_DIR",

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, g, jsonify, request
 
+from publisher import alert_templates
 from publisher.errors import Forbidden, NotFound, PublisherError
 from publisher.item_input import parse_time
 from publisher.items import STATUSES, utcnow
@@ -95,11 +97,25 @@ def items() -> Any:
 @bp.post("/items")
 @token_required
 def create_item() -> Any:
-    """Create an item; an editor's is a draft, an approver's is approved unless asked otherwise."""
+    """Create an item; an editor's is a draft, an approver's is approved unless asked otherwise.
+    ``{"template": NAME, "slots": {...}, "targets": [...]}`` fills a prepared alert."""
     rt = runtime()
+    data = _json_body()
+    if "template" in data:
+        data = alert_templates.from_request(templates(), data, rt.tree)
     with rt.session() as session:
-        item = workflow.create(session, rt.tree, g.principal, _json_body())
+        item = workflow.create(session, rt.tree, g.principal, data)
     return jsonify(_public_json(item)), 201
+
+
+@bp.get("/alert-templates")
+def alert_template_list() -> Any:
+    """The prepared emergency messages, their slots and their wording in six languages."""
+    return jsonify({"templates": [t.as_json() for t in templates().ordered()]})
+
+
+def templates() -> alert_templates.Templates:
+    return alert_templates.load_templates(Path(runtime().settings["CONTENT_DIR"]))
 
 
 @bp.get("/items/<int:item_id>")
