@@ -9,7 +9,16 @@ bearer-token API and the players (:data:`CSRF_EXEMPT_PREFIXES`), and a Content-S
 without inline scripts on admin pages.
 """
 
-from publisher.web.admin import accounts, itemviews, pages  # routes register on bp
+from publisher.web.admin import accounts, emergency, itemviews, pages  # routes register on bp
 from publisher.web.admin.base import CSRF_EXEMPT_PREFIXES, bp, clock, who
 
-__all__ = ["CSRF_EXEMPT_PREFIXES", "accounts", "bp", "clock", "itemviews", "pages", "who"]
+__all__ = [
+    "CSRF_EXEMPT_PREFIXES",
+    "accounts",
+    "bp",
+    "clock",
+    "emergency",
+    "itemviews",
+    "pages",
+    "who",
+]
