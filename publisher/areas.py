@@ -74,6 +74,8 @@ class Screen:
     delivery: str = "pull"
     endpoint: str | None = None
     folder: str | None = None
+    audio: bool = True  # the screen has a speaker: emergencies chime and speak
+    volume: float = 0.8  # 0.0–1.0, of the player's output
 
     @property
     def orientation(self) -> str:
@@ -321,9 +323,17 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         "delivery",
         "endpoint",
         "folder",
+        "audio",
+        "volume",
     }
     if unknown:
         raise ConfigError(f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}")
+    audio = raw.get("audio", True)
+    if not isinstance(audio, bool):
+        raise ConfigError(f"{path}: {where} audio must be true or false (got {audio!r})")
+    volume = raw.get("volume", 0.8)
+    if isinstance(volume, bool) or not isinstance(volume, int | float) or not 0 <= volume <= 1:
+        raise ConfigError(f"{path}: {where} volume must be a number from 0 to 1 (got {volume!r})")
     return Screen(
         sid,
         area,
@@ -334,6 +344,8 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         delivery,
         raw.get("endpoint"),
         raw.get("folder"),
+        audio,
+        float(volume),
     )
 
 

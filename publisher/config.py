@@ -68,6 +68,24 @@ SETTINGS: tuple[Setting, ...] = (
         "SECRET_KEY", None, "Signs sessions. Default: generated once into DATA_DIR/secret_key."
     ),
     Setting("FONT", None, "A font file overriding discovery of Noto Sans CJK JP.", _path),
+    Setting(
+        "ANNOUNCE_EVERY_S",
+        300,
+        "Seconds between spoken announcements on screens while an emergency lasts.",
+        _int,
+    ),
+    Setting(
+        "CLEARED_SHOW_S",
+        120,
+        "Seconds screens show 「解除されました」 after an emergency ends, before normal content.",
+        _int,
+    ),
+    Setting(
+        "JTALK_VOICE",
+        None,
+        "An Open JTalk voice (.htsvoice) overriding discovery under /usr/share/hts-voice.",
+        _path,
+    ),
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
         "SCHEDULER",

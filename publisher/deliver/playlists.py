@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from publisher.areas import Screen
 from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
-from publisher.plan.screens import Entry, Playlist, playlist
+from publisher.plan.screens import EMERGENCY_LANGS, Entry, Playlist, playlist
+from publisher.render import speech
 from publisher.render.slides import SlideSpec, ensure_slide, slide_key
 from publisher.runtime import Runtime
 from publisher.store.content import live_items
@@ -63,9 +64,13 @@ class ScreenPlaylist:
     version: str  # changes when the plan or any slide's pixels change: the ETag
     generated_at: datetime
     next_change_at: datetime
+    # during an emergency on a screen with a speaker: the chime, then each language spoken
+    audio: tuple[speech.Clip, ...] = ()
+    announce_every_s: int = 0
 
-    def as_json(self, slide_url: Any = None) -> dict[str, Any]:
+    def as_json(self, slide_url: Any = None, audio_url: Any = None) -> dict[str, Any]:
         url = slide_url or (lambda key: f"/slides/{key}.png")
+        sound = audio_url or (lambda key: f"/audio/{key}.wav")
         return {
             "screen": self.screen.id,
             "location": self.screen.location,
@@ -86,6 +91,18 @@ class ScreenPlaylist:
                 }
                 for i, s in enumerate(self.slides, start=1)
             ],
+            "audio": self.audio_json(sound),
+        }
+
+    def audio_json(self, url: Any) -> dict[str, Any] | None:
+        """What the player plays when the emergency takes over, and how often it repeats."""
+        if not self.audio:
+            return None
+        return {
+            "volume": self.screen.volume,
+            "every_s": self.announce_every_s,
+            "drill": all(s.entry.drill for s in self.slides),
+            "clips": [{"lang": c.lang, "src": url(c.key), "text": c.text} for c in self.audio],
         }
 
 
@@ -112,7 +129,8 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
             rt.item_qr_url(entry.item_id),
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
-    blob = json.dumps([plan.version, [s.key for s in slides]]).encode()
+    audio = announcement(rt, screen, plan)
+    blob = json.dumps([plan.version, [s.key for s in slides], [c.key for c in audio]]).encode()
     return ScreenPlaylist(
         screen,
         plan,
@@ -120,7 +138,34 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
         hashlib.sha256(blob).hexdigest()[:20],
         at,
         next_change,
+        audio,
+        int(rt.settings["ANNOUNCE_EVERY_S"]) if audio else 0,
     )
+
+
+def voices(rt: Runtime) -> speech.Voices:
+    """The speech engines of this machine, looked up once per runtime (the reason logged)."""
+    found = rt.__dict__.get("_voices")
+    if found is None:
+        found = speech.find_voices(rt.settings.get("JTALK_VOICE"))
+        if found.missing:
+            log.warning("announcements are incomplete; missing: %s", "; ".join(found.missing))
+        rt.__dict__["_voices"] = found
+    return found
+
+
+def announcement(rt: Runtime, screen: Screen, plan: Playlist) -> tuple[speech.Clip, ...]:
+    """The chime and the spoken alert, for an emergency on a screen with a speaker."""
+    if not (plan.override and screen.audio and plan.entries):
+        return ()
+    items = list({e.item_id: e.item for e in plan.entries if e.role == "emergency"}.values())
+    if not items:
+        return ()
+    clips = tuple(speech.announcement(items, EMERGENCY_LANGS, voices(rt)))
+    with _render_locks_guard:
+        for clip in clips:
+            _planned_audio[clip.key] = clip
+    return clips
 
 
 def load_items(session: Session, at: datetime) -> list[Item]:
@@ -142,8 +187,9 @@ _render_locks: dict[str, threading.Lock] = {}
 _render_locks_guard = threading.Lock()
 # Slides this process has planned, by key, so /slides/<key>.png can render one on demand.
 _planned: dict[str, SlideSpec] = {}
+_planned_audio: dict[str, speech.Clip] = {}
 PLANNED_MAX = 20000
-_background: queue.SimpleQueue[tuple[Runtime, Slide]] = queue.SimpleQueue()
+_background: queue.SimpleQueue[tuple[Runtime, Slide | speech.Clip]] = queue.SimpleQueue()
 _background_thread: threading.Thread | None = None
 # Background rendering steps aside while a player waits for a slide (an emergency first).
 _foreground = 0
@@ -167,8 +213,36 @@ def render_slide(rt: Runtime, slide: Slide) -> Path:
 
 
 def render_slides(rt: Runtime, sp: ScreenPlaylist) -> list[Path]:
-    """Make sure every slide of ``sp`` exists (exports, the CLI)."""
+    """Make sure every slide of ``sp`` exists (exports, the CLI), and its announcement's audio."""
+    render_audio(rt, sp.audio)
     return [render_slide(rt, slide) for slide in sp.slides]
+
+
+def audio_dir(rt: Runtime) -> Path:
+    return rt.settings.data_dir / "out" / "audio"
+
+
+def render_audio(rt: Runtime, clips: tuple[speech.Clip, ...]) -> list[Path]:
+    """Make sure every clip's file exists; a clip that cannot be spoken is left out (logged)."""
+    out = []
+    for clip in clips:
+        with _render_locks_guard:
+            lock = _render_locks.setdefault(clip.key, threading.Lock())
+        with lock:
+            path = speech.ensure_clip(clip, audio_dir(rt), voices(rt))
+        if path is not None:
+            out.append(path)
+    return out
+
+
+def render_planned_audio(rt: Runtime, key: str) -> Path | None:
+    """An announcement file this process planned, made now if it is not yet; else None."""
+    with _render_locks_guard:
+        clip = _planned_audio.get(key)
+    if clip is None:
+        return None
+    paths = render_audio(rt, (clip,))
+    return paths[0] if paths else None
 
 
 def render_first_then_rest(rt: Runtime, sp: ScreenPlaylist) -> None:
@@ -177,17 +251,23 @@ def render_first_then_rest(rt: Runtime, sp: ScreenPlaylist) -> None:
     with _render_locks_guard:
         if len(_planned) > PLANNED_MAX:
             _planned.clear()
+        if len(_planned_audio) > PLANNED_MAX:
+            _planned_audio.clear()
         for slide in sp.slides:
             _planned[slide.key] = slide.spec
     if not sp.slides:
         return
     _render_now(rt, sp.slides[0])
     out = slides_dir(rt)
-    rest = [s for s in sp.slides[1:] if not (out / s.file_name).exists()]
+    # the announcement before the other slides: the chime is what turns heads
+    rest: list[Slide | speech.Clip] = [
+        c for c in sp.audio if not (audio_dir(rt) / c.file_name).exists()
+    ]
+    rest += [s for s in sp.slides[1:] if not (out / s.file_name).exists()]
     if rest:
         global _background_thread
-        for slide in rest:
-            _background.put((rt, slide))
+        for job in rest:
+            _background.put((rt, job))
         with _render_locks_guard:
             if _background_thread is None or not _background_thread.is_alive():
                 _background_thread = threading.Thread(
@@ -218,9 +298,12 @@ def _render_in_background() -> None:
         with _foreground_idle:
             _foreground_idle.wait_for(lambda: _foreground == 0, timeout=5)
         try:
-            render_slide(rt, slide)
+            if isinstance(slide, speech.Clip):
+                render_audio(rt, (slide,))
+            else:
+                render_slide(rt, slide)
         except Exception:
-            log.exception("rendering slide %s failed", slide.key)
+            log.exception("rendering %s failed", slide.key)
 
 
 def render_planned(rt: Runtime, key: str) -> Path | None:

@@ -26,9 +26,11 @@ from sqlalchemy import select
 
 from publisher.deliver.playlists import (
     ScreenPlaylist,
+    audio_dir,
     cache_for,
     render_first_then_rest,
     render_planned,
+    render_planned_audio,
     slides_dir,
 )
 from publisher.deliver.push import start_listening
@@ -45,7 +47,7 @@ SSE_HEARTBEAT_S = 15
 SSE_RETRY_MS = 2000
 SLIDE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 PLAYER_CSP = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; media-src 'self'; "
     "connect-src 'self'; worker-src 'self'; manifest-src 'self'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
@@ -112,7 +114,10 @@ def screen_playlist(screen_id: str) -> Any:
         resp = Response(status=304)
     else:
         render_first_then_rest(rt, sp)
-        data = sp.as_json(lambda key: f"/slides/{key}.png?screen={screen_id}")
+        data = sp.as_json(
+            lambda key: f"/slides/{key}.png?screen={screen_id}",
+            lambda key: f"/audio/{key}.wav?screen={screen_id}",
+        )
         fixed = _config("PLAYER_SLIDE_DURATION_S", None)  # tests: short slides
         if fixed is not None:
             for entry in data["entries"]:
@@ -205,6 +210,24 @@ def slide(key: str) -> Any:
     ):
         abort(404)
     resp = send_from_directory(slides_dir(runtime()), f"{key}.png", max_age=31536000)
+    resp.headers["Cache-Control"] = SLIDE_CACHE_CONTROL
+    return resp
+
+
+@bp.get("/audio/<key>.wav")
+def announcement_audio(key: str) -> Any:
+    """A chime or a spoken announcement; named by its content, so it never changes."""
+    screen_id = request.args.get("screen", "")
+    if screen_id:
+        _screen_token(screen_id)
+    else:
+        _any_screen_token()
+    if not key.isalnum() or len(key) > 64:
+        abort(404)
+    rt = runtime()
+    if not (audio_dir(rt) / f"{key}.wav").exists() and render_planned_audio(rt, key) is None:
+        abort(404)
+    resp = send_from_directory(audio_dir(rt), f"{key}.wav", max_age=31536000)
     resp.headers["Cache-Control"] = SLIDE_CACHE_CONTROL
     return resp
 

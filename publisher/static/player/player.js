@@ -153,6 +153,7 @@
       /* storage full or disabled: the in-memory copy still plays */
     }
     scheduleValidity(list);
+    if (window.publisherAlert) window.publisherAlert.onPlaylist(list, previous); // alert.js
     const urgent = !previous || !showing || list.override || previous.override;
     if (urgent) {
       index = -1;
