@@ -3,7 +3,9 @@
 ``<out>/<screen id>/`` holds the numbered slides (``001.png`` …, hard links to — or copies of —
 the content-addressed files under ``DATA_DIR/out/slides``), ``manifest.json`` (order, files,
 durations, item ids, languages, and ``valid_until``: rebuild by then) and ``playlist.smil``
-(SMIL 3.0). A folder is built beside its final place and renamed into it, so a player syncing
+(SMIL 3.0). During an emergency on a screen with ``audio = true`` the folder also holds the
+announcement (``audio-01-chime.wav``, ``audio-02-ja.wav`` …), listed under ``"audio"`` in the
+manifest and played by the SMIL beside the slides, again every ``every_s`` seconds. A folder is built beside its final place and renamed into it, so a player syncing
 the folder never sees half of a new playlist.
 """
 
@@ -17,9 +19,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from publisher.deliver.playlists import ScreenPlaylist, build, load_items, render_slides
+from publisher.deliver.playlists import (
+    ScreenPlaylist,
+    audio_files,
+    build,
+    load_items,
+    render_slides,
+)
 from publisher.items import iso
 from publisher.render.smil import smil_playlist
+from publisher.render.speech import Clip
 from publisher.runtime import Runtime
 
 MANIFEST = "manifest.json"
@@ -30,7 +39,11 @@ def slide_file_name(order: int) -> str:
     return f"{order:03d}.png"
 
 
-def manifest(sp: ScreenPlaylist) -> dict[str, Any]:
+def audio_file_name(order: int, lang: str) -> str:
+    return f"audio-{order:02d}-{lang}.wav"
+
+
+def manifest(sp: ScreenPlaylist, audio: list[tuple[Clip, Path]] | None = None) -> dict[str, Any]:
     """What a folder player (or the delivery step) needs to know about the folder."""
     return {
         "screen": sp.screen.id,
@@ -51,19 +64,38 @@ def manifest(sp: ScreenPlaylist) -> dict[str, Any]:
             }
             for i, s in enumerate(sp.slides, start=1)
         ],
+        "audio": (
+            {
+                "volume": sp.screen.volume,
+                "every_s": sp.announce_every_s,
+                "files": [
+                    {"file": audio_file_name(i, c.lang), "lang": c.lang, "text": c.text}
+                    for i, (c, _) in enumerate(audio, start=1)
+                ],
+            }
+            if audio
+            else None
+        ),
     }
 
 
-def smil(sp: ScreenPlaylist) -> str:
+def smil(sp: ScreenPlaylist, audio: list[tuple[Clip, Path]] | None = None) -> str:
     return smil_playlist(
         [(slide_file_name(i), s.entry.duration_s) for i, s in enumerate(sp.slides, start=1)],
         title=f"{sp.screen.id} {sp.screen.location}".strip(),
         width=sp.screen.width,
         height=sp.screen.height,
+        audio=[audio_file_name(i, c.lang) for i, (c, _) in enumerate(audio or [], start=1)],
+        audio_every_s=sp.announce_every_s,
     )
 
 
-def write_folder(sp: ScreenPlaylist, slide_paths: list[Path], out_dir: Path) -> Path:
+def write_folder(
+    sp: ScreenPlaylist,
+    slide_paths: list[Path],
+    out_dir: Path,
+    audio: list[tuple[Clip, Path]] | None = None,
+) -> Path:
     """Write ``out_dir/<screen id>/`` atomically (temp folder, then rename)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -72,10 +104,13 @@ def write_folder(sp: ScreenPlaylist, slide_paths: list[Path], out_dir: Path) -> 
     try:
         for i, src in enumerate(slide_paths, start=1):
             _link_or_copy(src, tmp / slide_file_name(i))
+        for i, (clip, src) in enumerate(audio or [], start=1):
+            _link_or_copy(src, tmp / audio_file_name(i, clip.lang))
         (tmp / MANIFEST).write_text(
-            json.dumps(manifest(sp), ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
+            json.dumps(manifest(sp, audio), ensure_ascii=False, indent=2) + "\n",
+            encoding="utf-8",
         )
-        (tmp / SMIL).write_text(smil(sp), encoding="utf-8")
+        (tmp / SMIL).write_text(smil(sp, audio), encoding="utf-8")
         os.chmod(tmp, 0o755)
         if final.exists():
             old = out_dir / f".old-{sp.screen.id}-{os.getpid()}"
@@ -103,7 +138,7 @@ def export_screen(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> P
     with rt.session() as session:
         items = load_items(session, at)
     sp = build(rt, screen, items, at)
-    return write_folder(sp, render_slides(rt, sp), out_dir)
+    return write_folder(sp, render_slides(rt, sp), out_dir, audio_files(rt, sp.audio))
 
 
 def build_screens(rt: Runtime, out_dir: Path, at: datetime) -> dict[str, int]:
@@ -114,7 +149,7 @@ def build_screens(rt: Runtime, out_dir: Path, at: datetime) -> dict[str, int]:
     distinct: set[str] = set()
     for screen in rt.tree.screens.values():
         sp = build(rt, screen, items, at)
-        write_folder(sp, render_slides(rt, sp), Path(out_dir))
+        write_folder(sp, render_slides(rt, sp), Path(out_dir), audio_files(rt, sp.audio))
         counts["screens"] += 1
         counts["slides"] += len(sp.slides)
         distinct.update(s.key for s in sp.slides)

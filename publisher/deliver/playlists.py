@@ -224,6 +224,11 @@ def audio_dir(rt: Runtime) -> Path:
 
 def render_audio(rt: Runtime, clips: tuple[speech.Clip, ...]) -> list[Path]:
     """Make sure every clip's file exists; a clip that cannot be spoken is left out (logged)."""
+    return [path for _, path in audio_files(rt, clips)]
+
+
+def audio_files(rt: Runtime, clips: tuple[speech.Clip, ...]) -> list[tuple[speech.Clip, Path]]:
+    """Each clip with its file, made if missing; clips that cannot be spoken are left out."""
     out = []
     for clip in clips:
         with _render_locks_guard:
@@ -231,7 +236,7 @@ def render_audio(rt: Runtime, clips: tuple[speech.Clip, ...]) -> list[Path]:
         with lock:
             path = speech.ensure_clip(clip, audio_dir(rt), voices(rt))
         if path is not None:
-            out.append(path)
+            out.append((clip, path))
     return out
 
 
