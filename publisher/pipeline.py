@@ -74,7 +74,7 @@ def plan_and_render(rt: Runtime, now: datetime, report: Report) -> None:
     from publisher.deliver import playlists
 
     with rt.session() as session:
-        items = playlists.load_items(session, now)
+        items = playlists.load_items(session, now, playlists.cleared_seconds(rt))
     slides = set()
     for screen in rt.tree.screens.values():
         sp = playlists.build(rt, screen, items, now)

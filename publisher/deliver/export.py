@@ -23,6 +23,7 @@ from publisher.deliver.playlists import (
     ScreenPlaylist,
     audio_files,
     build,
+    cleared_seconds,
     load_items,
     render_slides,
 )
@@ -136,7 +137,7 @@ def export_screen(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> P
     """One screen's folder at ``at``; returns its path (its manifest.json has "version")."""
     screen = rt.tree.screen(screen_id)
     with rt.session() as session:
-        items = load_items(session, at)
+        items = load_items(session, at, cleared_seconds(rt))
     sp = build(rt, screen, items, at)
     return write_folder(sp, render_slides(rt, sp), out_dir, audio_files(rt, sp.audio))
 
@@ -144,7 +145,7 @@ def export_screen(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> P
 def build_screens(rt: Runtime, out_dir: Path, at: datetime) -> dict[str, int]:
     """A build step: every screen's folder. Counts screens, slides and distinct slide files."""
     with rt.session() as session:
-        items = load_items(session, at)
+        items = load_items(session, at, cleared_seconds(rt))
     counts = {"screens": 0, "slides": 0, "slide_files": 0}
     distinct: set[str] = set()
     for screen in rt.tree.screens.values():

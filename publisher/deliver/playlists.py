@@ -29,11 +29,11 @@ from sqlalchemy.orm import Session
 from publisher.areas import Screen
 from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
-from publisher.plan.screens import EMERGENCY_LANGS, Entry, Playlist, playlist
+from publisher.plan.screens import EMERGENCY_LANGS, ROLE_CLEARED, Entry, Playlist, playlist
 from publisher.render import speech
 from publisher.render.slides import SlideSpec, ensure_slide, slide_key
 from publisher.runtime import Runtime
-from publisher.store.content import live_items
+from publisher.store.content import live_items, recently_ended_emergencies
 from publisher.store.models import ItemRow
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,9 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
 
     ``next_change_at`` is at most :data:`PLAN_HORIZON` ahead: items further out are not loaded.
     """
-    plan, next_change = playlist(screen, items, at, rt.tree, tz=rt.tz)
+    plan, next_change = playlist(
+        screen, items, at, rt.tree, tz=rt.tz, cleared_s=cleared_seconds(rt)
+    )
     limit = (at + PLAN_HORIZON).astimezone(rt.tz)
     next_change = min(next_change, limit) if next_change else limit
     slides = []
@@ -127,6 +129,7 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
             entry.lang,
             rt.tree.get(entry.issuer),
             rt.item_qr_url(entry.item_id),
+            cleared=entry.role == ROLE_CLEARED,
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
     audio = announcement(rt, screen, plan)
@@ -168,16 +171,25 @@ def announcement(rt: Runtime, screen: Screen, plan: Playlist) -> tuple[speech.Cl
     return clips
 
 
-def load_items(session: Session, at: datetime) -> list[Item]:
-    """Every approved item live at ``at`` or starting within the planning horizon."""
-    return live_items(session, at, until=at + PLAN_HORIZON)
+def cleared_seconds(rt: Runtime) -> int:
+    """How long screens show 解除 after an emergency ends (``PUBLISHER_CLEARED_SHOW_S``)."""
+    return int(rt.settings["CLEARED_SHOW_S"])
+
+
+def load_items(session: Session, at: datetime, cleared_s: int = 0) -> list[Item]:
+    """Every approved item live at ``at`` or starting within the planning horizon, and the
+    emergencies that ended within ``cleared_s`` (their 解除 slide)."""
+    items = live_items(session, at, until=at + PLAN_HORIZON)
+    seen = {i.id for i in items}
+    ended = recently_ended_emergencies(session, at, cleared_s)
+    return items + [i for i in ended if i.id not in seen]
 
 
 def screen_playlist(rt: Runtime, screen_id: str, at: datetime) -> ScreenPlaylist:
     """Plan one screen at ``at`` straight from the store (CLI, exports)."""
     screen = rt.tree.screen(screen_id)
     with rt.session() as session:
-        items = load_items(session, at)
+        items = load_items(session, at, cleared_seconds(rt))
     return build(rt, screen, items, at)
 
 
@@ -358,7 +370,7 @@ class PlaylistCache:
                     or not self._loaded_at <= at < self._loaded_at + PLAN_HORIZON / 2
                 )
             if stale:
-                items = load_items(session, at)
+                items = load_items(session, at, cleared_seconds(self.rt))
                 with self._lock:
                     self._fingerprint, self._items, self._loaded_at = fp, items, at
                     self._plans.clear()
@@ -403,7 +415,7 @@ def prune_slides(rt: Runtime, now: datetime, kept: timedelta = SLIDES_KEPT) -> i
     if not folder.is_dir():
         return 0
     with rt.session() as session:
-        items = load_items(session, now)
+        items = load_items(session, now, cleared_seconds(rt))
     in_use = {
         slide.file_name
         for screen in rt.tree.screens.values()

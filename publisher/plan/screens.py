@@ -27,6 +27,9 @@ The rules, in order:
    screen, each of its translations is shown (ja, やさしい日本語, en, zh-Hans, zh-Hant, ko),
    whatever the screen's ``languages``, and a whole cycle lasts at most
    ``EMERGENCY_CYCLE_MAX_S``: a resident of any language sees it within a minute.
+8. **All clear**: for ``cleared_s`` seconds after an emergency ends (its window closes or staff
+   withdraw it), the screens of its area show 「解除されました」 in each of its languages
+   (role ``cleared``) before normal content returns.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ ROLE_DRILL = "drill"
 ROLE_HIGH = "high"
 ROLE_EVENT = "event"
 ROLE_NOTICE = "notice"
+ROLE_CLEARED = "cleared"  # an emergency has just ended: 解除されました
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -77,7 +81,7 @@ class Entry:
     item_id: int
     lang: str
     duration_s: int
-    role: str  # emergency | alert | drill | high | event | notice
+    role: str  # emergency | alert | drill | high | event | notice | cleared
     issuer: str
     item: Item = field(compare=False, repr=False)
 
@@ -239,6 +243,33 @@ def select(
     return sorted(live, key=_order_key), False
 
 
+def ended_at(item: Item) -> datetime | None:
+    """When an emergency stopped being shown: withdrawn (its last update) or its window closed."""
+    if item.status == "withdrawn":
+        end = item.updated_at
+        was_live = end is not None and (item.starts_at is None or item.starts_at <= end)
+        if item.ends_at is not None and end is not None and item.ends_at <= end:
+            return item.ends_at  # it had ended already when it was withdrawn
+        return end if was_live else None
+    return item.ends_at
+
+
+def recently_ended(items: Iterable[Item], at: datetime, cleared_s: int) -> list[Item]:
+    """Emergencies that ended within ``cleared_s`` before ``at`` (newest first)."""
+    if cleared_s <= 0:
+        return []
+    since = at - timedelta(seconds=cleared_s)
+    ended = [
+        i
+        for i in items
+        if i.is_emergency
+        and i.status in ("approved", "withdrawn", "expired")
+        and (end := ended_at(i)) is not None
+        and since < end <= at
+    ]
+    return sorted(ended, key=lambda i: (-(ended_at(i) or at).timestamp(), i.id or 0))
+
+
 def playlist(
     screen: Screen,
     items: list[Item],
@@ -246,26 +277,35 @@ def playlist(
     tree: AreaTree,
     *,
     tz: ZoneInfo = WARD_TZ,
+    cleared_s: int = 0,
 ) -> tuple[Playlist, datetime | None]:
-    """The screen's playlist at ``now`` and the next instant its content changes (or None)."""
+    """The screen's playlist at ``now`` and the next instant its content changes (or None).
+
+    ``items`` may hold emergencies that have ended (withdrawn ones too): for ``cleared_s``
+    seconds after its end an emergency is announced as 解除 instead of normal content."""
     if now.tzinfo is None:
         raise ValueError("playlist() needs an aware datetime for now")
     lineage = set(tree.lineage(screen.area))
     mine = [i for i in items if i.id is not None and any(t in lineage for t in i.targets)]
+    ended = [] if not cleared_s else recently_ended(mine, now, cleared_s)
+    mine = [i for i in mine if i.status == "approved"]
     chosen, override = select(screen, mine, now, tree, tz)
+    cleared = not override and bool(ended)
+    if cleared:
+        chosen = ended
     entries = tuple(
         Entry(
             item_id=int(item.id or 0),
             lang=lang,
             duration_s=reading_time_s(item, lang),
-            role=_role(item),
+            role=ROLE_CLEARED if cleared else _role(item),
             issuer=tree.issuer(item.targets).code,
             item=item,
         )
         for item in chosen
-        for lang in languages_for(item, screen, override=override)
+        for lang in languages_for(item, screen, override=override or cleared)
     )
-    if override:
+    if override or cleared:
         entries = fit_cycle(entries, EMERGENCY_CYCLE_MAX_S)
     plan = Playlist(
         screen.id,
@@ -275,7 +315,11 @@ def playlist(
         override,
         _version(screen, entries, override),
     )
-    return plan, _next_change(screen, mine, now, tree, tz, [i.id for i in chosen])
+    next_change = _next_change(screen, mine, now, tree, tz, [i.id for i in chosen], cleared_s)
+    if cleared:
+        clear_done = min((ended_at(i) or now) for i in ended) + timedelta(seconds=cleared_s)
+        next_change = min(next_change, clear_done) if next_change else clear_done
+    return plan, next_change
 
 
 def fit_cycle(entries: tuple[Entry, ...], cycle_max_s: int) -> tuple[Entry, ...]:
@@ -295,8 +339,10 @@ def _next_change(
     tree: AreaTree,
     tz: ZoneInfo,
     current: list[int | None],
+    cleared_s: int = 0,
 ) -> datetime | None:
-    """The first boundary after ``now`` at which the chosen items (or their order) differ."""
+    """The first boundary after ``now`` at which the chosen items (or their order) differ;
+    an emergency's end always is one when its 解除 is shown."""
     instants: set[datetime] = set()
     for item in items:
         if item.status != "approved" or not item.is_public:
@@ -308,6 +354,8 @@ def _next_change(
                 instants.add(edge)
         instants.update(_daypart_edges(item, now, tz))
     for at in sorted(instants):
+        if cleared_s and recently_ended(items, at, cleared_s):
+            return at.astimezone(tz)
         chosen, _ = select(screen, items, at, tree, tz)
         if [i.id for i in chosen] != current:
             return at.astimezone(tz)
@@ -360,6 +408,7 @@ def item_digest(item: Item) -> str:
 __all__ = [
     "EMERGENCY_CYCLE_MAX_S",
     "EMERGENCY_LANGS",
+    "ROLE_CLEARED",
     "SLIDE_MAX_DURATION_S",
     "SLIDE_MIN_DURATION_S",
     "Entry",

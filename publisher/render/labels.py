@@ -189,6 +189,15 @@ LEVEL_KIND = {
     2: "advisory",
     1: "early_warning",
 }
+# The all-clear slide after an emergency ends (its title; the body names what ended).
+CLEARED = {
+    "ja": "解除されました",
+    "ja-x-easy": "おわりました（解除）",
+    "en": "Lifted: the emergency has ended",
+    "zh-Hans": "已解除",
+    "zh-Hant": "已解除",
+    "ko": "해제되었습니다",
+}
 WEEKDAY = {
     "ja": "月火水木金土日",
     "zh-Hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),

@@ -33,9 +33,10 @@ from publisher.items import Item
 from publisher.render import labels
 from publisher.render.fonts import find_fonts
 from publisher.render.layout import Composition, SlideContent, compose
-from publisher.render.theme import is_drill, theme_for
+from publisher.render.theme import CATEGORY_THEMES, is_drill, theme_for
 
 RENDERER_VERSION = "4"
+CLEARED_THEME = CATEGORY_THEMES["community"]  # green: the all clear
 PNG_COMPRESS_LEVEL = 1  # flat colours compress well at once: higher levels cost time for ~3 %
 
 
@@ -47,6 +48,7 @@ class SlideSpec:
     lang: str
     issuer: Area
     qr_url: str
+    cleared: bool = False  # the emergency has just ended: 「解除されました」
 
 
 def shown_lang(item: Item, lang: str) -> str:
@@ -60,6 +62,11 @@ def slide_content(spec: SlideSpec) -> SlideContent:
     text = item.text(lang)
     theme = theme_for(item)
     label = alert_label(item, lang, theme.level) or labels.kind_label(item, lang)
+    title, body = text.title, text.body
+    if spec.cleared:  # calm colours, the word 解除, and what it was that ended
+        theme = CLEARED_THEME
+        label = labels.ALERT_KIND[labels.words_lang(lang)]["cleared"]
+        title, body = labels.CLEARED.get(lang, labels.CLEARED["ja"]), text.title
     drill = is_drill(item)
     return SlideContent(
         lang=lang,
@@ -67,8 +74,8 @@ def slide_content(spec: SlideSpec) -> SlideContent:
         label=label,
         issuer=labels.issuer_name(spec.issuer, lang),
         issuer_lang="en" if lang in ("en", "ko") else "ja",
-        title=text.title,
-        body=text.body,
+        title=title,
+        body=body,
         when=labels.event_when(item, lang),
         where=item.place.name if item.place else None,
         caption=labels.word(lang, "details"),

@@ -11,7 +11,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -185,6 +185,28 @@ def live_items(session: Session, at: datetime, *, until: datetime | None = None)
             or_(ItemRow.ends_at.is_(None), ItemRow.ends_at > at),
             or_(ItemRow.cap_status.is_(None), ItemRow.cap_status.not_in(("System", "Draft"))),
         )
+    return [to_item(r) for r in session.scalars(select(ItemRow).where(cond).order_by(ItemRow.id))]
+
+
+def recently_ended_emergencies(session: Session, at: datetime, within_s: int) -> list[Item]:
+    """Emergencies whose window closed, or that staff withdrew, within ``within_s`` before
+    ``at``: screens show their 解除 (all clear) for that long."""
+    if within_s <= 0:
+        return []
+    since = at - timedelta(seconds=within_s)
+    cond = and_(
+        ItemRow.kind == "alert",
+        ItemRow.priority == "emergency",
+        or_(
+            and_(
+                ItemRow.status.in_(("approved", "expired")),
+                ItemRow.ends_at > since,
+                ItemRow.ends_at <= at,
+            ),
+            and_(ItemRow.status == "withdrawn", ItemRow.updated_at > since),
+        ),
+        or_(ItemRow.cap_status.is_(None), ItemRow.cap_status.not_in(("System", "Draft"))),
+    )
     return [to_item(r) for r in session.scalars(select(ItemRow).where(cond).order_by(ItemRow.id))]
 
 
