@@ -93,7 +93,12 @@
     current = null;
     key = null;
     delete body.dataset.announcing;
-    body.classList.remove("takeover");
+    body.classList.remove("takeover", "takeover-drill");
+    clearTimeout(bandTimer);
+    if (band) {
+      band.classList.remove("shown");
+      band.hidden = true;
+    }
     if (audio) {
       audio.pause();
       audio.removeAttribute("src");
@@ -115,6 +120,5 @@
     key = newKey;
     current = list.audio || null;
     if (current) announce();
-    else stop(), body.classList.add("takeover");
   }
 })();

@@ -101,6 +101,7 @@
     await back.decode();
     back.dataset.itemId = String(entry.item_id);
     back.dataset.lang = entry.lang;
+    back.dataset.role = entry.role || "";
     back.alt = `item ${entry.item_id} (${entry.lang})`;
     // one step: the decoded slide appears as the old one goes
     back.classList.add("current");
