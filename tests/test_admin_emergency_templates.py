@@ -89,3 +89,12 @@ def test_a_missing_slot_is_shown_next_to_its_field(staff):
     r = s.post("/admin/emergency", form)
     assert r.status_code == 400
     assert 'id="err-f-slot-shelter"' in r.text and "避難先・避難所" in r.text
+
+
+def test_a_template_can_be_sent_in_one_step_without_a_preview(staff, client):
+    s = staff("kitazawa-approver")
+    form = _form("earthquake-first-actions", "actual", "publish")
+    assert s.post("/admin/emergency", form).status_code == 302
+    (item,) = client.get(f"/api/items?area={DAIZAWA}").get_json()["items"]
+    assert sorted(item["title"]) == sorted(LANGUAGES)
+    assert item["alert"]["kind"] == "earthquake" and item["priority"] == "emergency"

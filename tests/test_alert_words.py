@@ -63,3 +63,37 @@ def test_the_item_page_of_an_alert_says_what_it_is(rt, app, now):
     assert '<p class="badge alert-kind">警報</p>' in html
     html_en = frozen(app, now).test_client().get(f"/items/{item.id}?lang=en").get_data(as_text=True)
     assert '<p class="badge alert-kind">Warning</p>' in html_en
+
+
+def test_a_cap_moderate_expected_warning_posted_by_the_disaster_system_says_warning(
+    rt, app, token_for
+):
+    """The case the review found: priority high, no 警戒レベル, wore only the 防災 chip."""
+    import re
+    from datetime import datetime
+
+    from publisher.store.content import get_item
+    from tests.collect_helpers import sample
+    from tests.factories import JST
+
+    xml = sample("cap_ward_emergency.xml").decode()
+    xml = xml.replace("<urgency>Immediate</urgency>", "<urgency>Expected</urgency>")
+    xml = xml.replace("<severity>Extreme</severity>", "<severity>Moderate</severity>")
+    xml = re.sub(r"<eventCode>.*?</eventCode>", "", xml, flags=re.S)
+    during = datetime(2026, 11, 22, 10, 0, tzinfo=JST)  # inside the sample's window
+    client = frozen(app, during).test_client()
+    resp = client.post(
+        "/api/alerts",
+        data=xml.encode(),
+        headers={
+            "Authorization": f"Bearer {token_for('admin', 'setagaya')}",
+            "Content-Type": "application/xml",
+        },
+    )
+    assert resp.status_code == 201, resp.json
+    with rt.session() as session:
+        item = get_item(session, resp.json["item_id"])
+    assert item.priority == "high" and item.alert and item.alert.warning_level is None
+    assert label(rt.tree, item) == "警報"
+    html = client.get(f"/items/{item.id}").get_data(as_text=True)
+    assert '<p class="badge alert-kind">警報</p>' in html

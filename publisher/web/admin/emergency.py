@@ -148,6 +148,11 @@ def emergency() -> Any:
                     _apply_template(values, targets)
                 previews = _previews(_item_data(values, targets))
             else:
+                if values["template"] and not values["title.ja"].strip():
+                    # sent without a preview: the template's wording as it stands
+                    if values["drill"] not in ("drill", "actual"):
+                        raise PublisherError(M["drill_required"], field="drill")
+                    _apply_template(values, targets)
                 with rt.session() as s:
                     workflow.create(s, rt.tree, me, _item_data(values, targets))
         except PublisherError as e:
