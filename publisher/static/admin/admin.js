@@ -30,6 +30,8 @@
   function confirmations() {
     document.querySelectorAll("form[data-confirm]").forEach(function (form) {
       form.addEventListener("submit", function (ev) {
+        // a button marked data-no-confirm (a preview) changes nothing: no question asked
+        if (ev.submitter && ev.submitter.hasAttribute("data-no-confirm")) return;
         if (!window.confirm(form.dataset.confirm)) ev.preventDefault();
       });
     });
