@@ -42,3 +42,32 @@ def test_a_pruned_slide_that_is_needed_again_is_rendered_again(rt, now):
     (path,) = set(playlists.render_slides(rt, sp))
     path.unlink()
     assert set(playlists.render_slides(rt, sp)) == {path} and path.exists()
+
+
+def test_old_announcements_go_but_the_live_emergencys_stay(rt, now):
+    from publisher.items import AlertInfo
+
+    with rt.session() as s:
+        create_item(
+            s,
+            make_item(
+                "避難指示",
+                kind="alert",
+                priority="emergency",
+                targets=(DAIZAWA,),
+                alert=AlertInfo(warning_level=4),
+            ),
+            actor="test",
+        )
+    sp = playlists.screen_playlist(rt, "daizawa-1", now)
+    assert sp.audio, "an emergency on a screen with a speaker has an announcement"
+    folder = playlists.audio_dir(rt)
+    folder.mkdir(parents=True, exist_ok=True)
+    live = folder / sp.audio[0].file_name  # the chime: needs no speech engine
+    live.write_bytes(b"wav")
+    old = folder / ("s" + "c" * 31 + ".wav")
+    old.write_bytes(b"wav")
+    age(live, now, SLIDES_KEPT.days + 30)
+    age(old, now, SLIDES_KEPT.days + 1)
+    assert prune_slides(rt, now) == 1
+    assert live.exists() and not old.exists()
