@@ -224,3 +224,19 @@ def test_the_wards_timetable_loads():
     assert t.in_quiet_hours(datetime(2026, 11, 22, 23, 0)) and not t.in_quiet_hours(
         datetime(2026, 11, 22, 12, 0)
     )
+
+
+def test_an_ended_emergencys_all_clear_has_its_own_transition(rt, now):
+    """Screens that are not browsers get normal content back when the 解除 slide's time is up."""
+    clock = FakeClock(now)
+    sched = _scheduler(rt, clock)
+    end = now + timedelta(hours=1)
+    alert = _add(rt, kind="alert", priority="emergency", starts_at=None, ends_at=end)
+    sched.replan_all()
+    shown = int(rt.settings["CLEARED_SHOW_S"])
+    assert sched.planned() == {end: {alert}, end + timedelta(seconds=shown): {alert}}
+    with rt.session() as session:
+        row = session.get(ItemRow, alert)
+        row.status, row.updated_at = "withdrawn", now + timedelta(minutes=5)
+    sched.replan({alert})
+    assert sched.planned() == {now + timedelta(minutes=5, seconds=shown): {alert}}

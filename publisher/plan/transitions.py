@@ -38,6 +38,15 @@ def item_instants(item: Item, after: datetime, until: datetime, tz: ZoneInfo) ->
     return sorted(found)
 
 
+def cleared_until(item: Item, cleared_s: int) -> datetime | None:
+    """When an ended emergency's 解除 slide leaves screens (its end + ``cleared_s``): screens
+    that are not browsers get their normal bundle back at that instant."""
+    if cleared_s <= 0 or item.kind != "alert" or item.priority != "emergency":
+        return None
+    end = item.updated_at if item.status == "withdrawn" else item.ends_at
+    return end + timedelta(seconds=cleared_s) if end is not None else None
+
+
 def plan_transitions(
     items: Iterable[Item], after: datetime, until: datetime, tz: ZoneInfo
 ) -> dict[datetime, set[int]]:

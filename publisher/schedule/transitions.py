@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.item_input import parse_dayparts
 from publisher.items import AlertInfo, Item
-from publisher.plan.transitions import is_overdue, item_instants
+from publisher.plan.transitions import cleared_until, is_overdue, item_instants
 from publisher.runtime import Runtime
 from publisher.store.models import AuditRow, ItemRow, JobRunRow
 from publisher.timetable import Timetable
@@ -45,6 +45,8 @@ def _timing_items(session: Any, *where: Any) -> list[Item]:
         ItemRow.ends_at,
         ItemRow.dayparts,
         ItemRow.cap_status,
+        ItemRow.priority,
+        ItemRow.updated_at,
     )
     return [
         Item(
@@ -57,10 +59,20 @@ def _timing_items(session: Any, *where: Any) -> list[Item]:
             ends_at=ends_at,
             dayparts=parse_dayparts(dayparts or []),
             alert=AlertInfo(cap_status=cap_status) if cap_status else None,
+            priority=priority,
+            updated_at=updated_at,
         )
-        for item_id, kind, status, starts_at, ends_at, dayparts, cap_status in session.execute(
-            select(*cols).where(*where)
-        )
+        for (
+            item_id,
+            kind,
+            status,
+            starts_at,
+            ends_at,
+            dayparts,
+            cap_status,
+            priority,
+            updated_at,
+        ) in session.execute(select(*cols).where(*where))
     ]
 
 
@@ -243,6 +255,9 @@ class Transitions:
         instants = item_instants(item, after, until, self.rt.tz)
         if is_overdue(item, now) and item.ends_at is not None and item.ends_at not in instants:
             instants.append(item.ends_at)  # past its end but not yet expired: at once
+        cleared = cleared_until(item, int(self.rt.settings["CLEARED_SHOW_S"]))
+        if cleared is not None and after < cleared <= until and cleared not in instants:
+            instants.append(cleared)  # the 解除 slide gives way to normal content
         for instant in instants:
             plan.setdefault(instant, set()).add(item.id)
             by_item.setdefault(item.id, set()).add(instant)
