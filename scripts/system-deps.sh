@@ -7,8 +7,9 @@
 #   test needs: the same, and chromium (browser tests drive Debian's Chromium)
 # Without the speech packages the publisher still runs: emergencies show on every screen but
 # are not spoken (the log says why). The HTS voice (hts-voice-nitech-jp-atr503-m001) is in
-# Debian's non-free section; any .htsvoice under /usr/share/hts-voice/ or PUBLISHER_JTALK_VOICE
-# will do instead.
+# Debian's non-free section; where that is missing, scripts/fetch-voice.py installs the Mei voice
+# from a pinned package on PyPI. Any .htsvoice under /usr/share/hts-voice/ or
+# PUBLISHER_JTALK_VOICE will do instead.
 set -u
 need=(fonts-noto-cjk)
 speech=(open-jtalk open-jtalk-mecab-naist-jdic espeak-ng)
@@ -60,12 +61,17 @@ quiet=()
 for p in "${speech[@]}"; do have "$p" || quiet+=("$p"); done
 [ ${#quiet[@]} -gt 0 ] && { echo "Installing speech packages: ${quiet[*]}"; install "${quiet[@]}"; }
 have hts-voice || install hts-voice-nitech-jp-atr503-m001
+if ! have hts-voice && { [ "$(id -u)" -eq 0 ] || [ -n "$sudo" ]; }; then
+  # Not in every Debian mirror: the same kind of voice from a pinned package on PyPI.
+  $sudo python3 "$(dirname "$0")/fetch-voice.py" /usr/share/hts-voice/mei || true
+fi
 still=()
 for p in "${speech[@]}" hts-voice; do have "$p" || still+=("$p"); done
 if [ ${#still[@]} -gt 0 ]; then
   echo "WARNING: emergency announcements will not be spoken in every language; missing: ${still[*]}" >&2
   echo "  Install:  sudo apt-get install open-jtalk open-jtalk-mecab-naist-jdic espeak-ng" >&2
   echo "  Japanese voice: sudo apt-get install hts-voice-nitech-jp-atr503-m001 (Debian non-free)," >&2
+  echo "  or: sudo python3 scripts/fetch-voice.py /usr/share/hts-voice/mei (from PyPI)," >&2
   echo "  or put a .htsvoice file under /usr/share/hts-voice/ or in PUBLISHER_JTALK_VOICE." >&2
 fi
 exit 0

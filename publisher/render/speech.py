@@ -107,7 +107,8 @@ def find_voices(jtalk_voice: str | Path | None = None) -> Voices:
     if not voice:
         missing.append(
             "an Open JTalk voice (apt-get install hts-voice-nitech-jp-atr503-m001 from Debian "
-            "non-free, or set PUBLISHER_JTALK_VOICE to a .htsvoice file)"
+            "non-free, or scripts/fetch-voice.py /usr/share/hts-voice/mei, or set "
+            "PUBLISHER_JTALK_VOICE to a .htsvoice file)"
         )
     espeak = shutil.which("espeak-ng")
     if not espeak:
