@@ -18,6 +18,7 @@ import json
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,7 @@ from sqlalchemy.orm import Session
 from publisher.areas import Screen
 from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
-from publisher.plan.screens import Entry, Playlist, playlist
+from publisher.plan.screens import Entry, Playlist, for_screen, playlist
 from publisher.render.slides import SlideSpec, ensure_slide, slide_key
 from publisher.runtime import Runtime
 from publisher.store.content import live_items
@@ -112,14 +113,25 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
             rt.item_qr_url(entry.item_id),
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
+    return ScreenPlaylist(screen, plan, tuple(slides), _version(plan, slides), at, next_change)
+
+
+def _version(plan: Playlist, slides: Sequence[Slide]) -> str:
     blob = json.dumps([plan.version, [s.key for s in slides]]).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def shape(screen: Screen) -> tuple[Any, ...]:
+    """What a screen's playlist depends on besides its id: screens alike share one plan."""
+    return (screen.area, screen.width, screen.height, screen.languages)
+
+
+def like(sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:
+    """``sp`` (planned for a screen of the same :func:`shape`) for ``screen``: what
+    :func:`build` would answer, without planning or naming slides again."""
+    plan = for_screen(sp.plan, screen)
     return ScreenPlaylist(
-        screen,
-        plan,
-        tuple(slides),
-        hashlib.sha256(blob).hexdigest()[:20],
-        at,
-        next_change,
+        screen, plan, sp.slides, _version(plan, sp.slides), sp.generated_at, sp.next_change_at
     )
 
 
@@ -253,11 +265,13 @@ class PlaylistCache:
         self._items: list[Item] = []
         self._loaded_at: datetime | None = None
         self._plans: dict[str, ScreenPlaylist] = {}
+        self._shapes: dict[tuple[Any, ...], ScreenPlaylist] = {}
 
     def invalidate(self) -> None:
         with self._lock:
             self._fingerprint = None
             self._plans.clear()
+            self._shapes.clear()
 
     def refresh(self, at: datetime) -> None:
         """Reload the items if the store changed since (one cheap query when it did not)."""
@@ -274,6 +288,7 @@ class PlaylistCache:
                 with self._lock:
                     self._fingerprint, self._items, self._loaded_at = fp, items, at
                     self._plans.clear()
+                    self._shapes.clear()
 
     def get(self, screen_id: str, at: datetime, *, refresh: bool = True) -> ScreenPlaylist:
         """The screen's playlist at ``at``; ``refresh=False`` trusts a refresh just made."""
@@ -282,12 +297,18 @@ class PlaylistCache:
             self.refresh(at)
         with self._lock:
             cached = self._plans.get(screen_id)
+            alike = self._shapes.get(shape(screen))
             items = self._items
         if cached and cached.generated_at <= at < cached.next_change_at:
             return cached
-        fresh = build(self.rt, screen, items, at)
+        if alike and alike.generated_at <= at < alike.next_change_at:
+            fresh = like(alike, screen)
+        else:
+            fresh = build(self.rt, screen, items, at)
         with self._lock:
             self._plans[screen_id] = fresh
+            if items is self._items:
+                self._shapes[shape(screen)] = fresh
         return fresh
 
 
