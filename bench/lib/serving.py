@@ -201,8 +201,7 @@ class Streams:
             s.bind((source_address(self.opened), 0))
             s.connect(("127.0.0.1", port))
             s.sendall(
-                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n"
-                .encode()
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n\r\n".encode()
             )
             s.setblocking(False)
             self.sel.register(s, selectors.EVENT_READ)

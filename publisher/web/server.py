@@ -104,6 +104,7 @@ class Server:
         self.shed = 0  # public requests answered 503 because the lane was full
         self._public_free: asyncio.Condition | None = None
         self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -124,6 +125,10 @@ class Server:
         if self._server is not None:
             self._server.close()
         await self.streams.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.sleep(0)  # let the transports finish closing
         self.public_pool.shutdown(wait=False, cancel_futures=True)
         self.priority_pool.shutdown(wait=False, cancel_futures=True)
 
@@ -140,6 +145,9 @@ class Server:
             return
         self.connections += 1
         self.per_address[address] += 1
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
         try:
             await self._serve(reader, writer, (address, int(peer[1])))
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -147,6 +155,7 @@ class Server:
         except Exception:
             log.exception("connection from %s failed", address)
         finally:
+            self._tasks.discard(task)
             self.connections -= 1
             self.per_address[address] -= 1
             if self.per_address[address] <= 0:
