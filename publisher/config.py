@@ -73,7 +73,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "THREADS",
-        8,
+        4,
         "Threads of `publisher serve` for pages, feeds and API reads; staff, alerts and "
         "writes get half as many of their own. Push streams need none.",
         _int,

@@ -18,6 +18,7 @@ import sys
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent.parent
 BIN = Path(sys.executable).parent
@@ -53,21 +54,29 @@ def source_address(i: int) -> str:
     return f"127.{10 + block // 250}.{block % 250}.{1 + i % 7}"
 
 
-def ward_with_screens(folder: Path, n: int) -> Path:
-    """displays/ with the ward's areas and ``n`` browser screens spread over its districts."""
-    out = folder / "displays"
-    out.mkdir(parents=True, exist_ok=True)
+def ward_areas() -> tuple[str, dict[str, str]]:
+    """The ward's areas without its screens (TOML text) and each district's region."""
     text = (REPO / "displays" / "setagaya.toml").read_text()
     text = text[: text.index("[[screens]]")]
-    districts = [
-        line.split(".", 1)[1].rstrip("]")
-        for line in text.splitlines()
-        if line.startswith("[districts.")
-    ]
     regions = {}
     for block in text.split("[districts.")[1:]:
         name = block.split("]", 1)[0]
         regions[name] = block.split('region = "', 1)[1].split('"', 1)[0]
+    return text, regions
+
+
+def area_codes() -> list[str]:
+    _, regions = ward_areas()
+    return ["setagaya", *sorted({f"setagaya/{r}" for r in regions.values()}),
+            *sorted(f"setagaya/{r}/{d}" for d, r in regions.items())]  # fmt: skip
+
+
+def ward_with_screens(folder: Path, n: int) -> Path:
+    """displays/ with the ward's areas and ``n`` browser screens spread over its districts."""
+    out = folder / "displays"
+    out.mkdir(parents=True, exist_ok=True)
+    text, regions = ward_areas()
+    districts = list(regions)
     lines = [text]
     for i in range(n):
         d = districts[i % len(districts)]
@@ -90,7 +99,7 @@ def publisher(args: list[str], env: dict[str, str], stdin: str | None = None) ->
 class Ward:
     """A temporary data folder, database and ward with ``n`` screens, ready to serve."""
 
-    def __init__(self, tmp: Path, n_screens: int, postgres: bool = False):
+    def __init__(self, tmp: Path, n_screens: int, postgres: bool = False, demo: bool = False):
         self.tmp = tmp
         self.env = dict(os.environ)
         self.db_name = ""
@@ -104,7 +113,7 @@ class Ward:
             PUBLISHER_CONTENT_DIR=str(self._content(tmp)),
             PUBLISHER_SCHEDULER="off",
         )
-        publisher(["init"], self.env)
+        publisher(["init", "--demo"] if demo else ["init"], self.env)
         publisher(["users", "create", "bench-admin", "--role", "admin", "--area", "setagaya",
                    "--password-stdin"], self.env, "correct horse battery\n")  # fmt: skip
         self.token = publisher(["tokens", "create", "bench-admin"], self.env).split()[-1]
@@ -276,3 +285,119 @@ def quantiles(ms: list[float]) -> str:
         return "no data"
     q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
     return f"p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms, max {ms[-1]:.0f} ms"
+
+
+def readers(port: int, paths: list[str], connections: int, seconds: float, out: Any) -> None:
+    """(A process) ``connections`` keep-alive clients, each asking the next of ``paths`` as
+    soon as its last answer is in, for ``seconds``; puts {status: count} and answer times."""
+    raise_files()
+    sel = selectors.DefaultSelector()
+    statuses: dict[int, int] = {}
+    times: list[float] = []
+
+    def start(i: int) -> None:
+        s = socket.socket()
+        s.bind((source_address(50000 + i), 0))
+        s.connect(("127.0.0.1", port))
+        s.setblocking(False)
+        st = {"i": i, "buf": b"", "sent": 0.0, "need": None}
+        sel.register(s, selectors.EVENT_READ, st)
+        ask(s, st)
+
+    def ask(s: socket.socket, st: dict) -> None:
+        path = paths[st["i"] % len(paths)]
+        st["i"] += connections
+        st["buf"], st["need"], st["sent"] = b"", None, time.perf_counter()
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+
+    for i in range(connections):
+        start(i)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        for key, _ in sel.select(0.05):
+            s, st = key.fileobj, key.data
+            try:
+                data = s.recv(1 << 20)
+            except BlockingIOError:
+                continue
+            except ConnectionError:
+                data = b""
+            if not data:
+                sel.unregister(s)
+                s.close()
+                statuses[0] = statuses.get(0, 0) + 1  # closed by the server
+                start(st["i"])
+                continue
+            st["buf"] += data
+            if st["need"] is None and b"\r\n\r\n" in st["buf"]:
+                head, rest = st["buf"].split(b"\r\n\r\n", 1)
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                st["need"] = len(head) + 4 + length
+                st["status"] = int(head.split(b" ", 2)[1])
+                st["close"] = b"connection: close" in head.lower()
+            if st["need"] is not None and len(st["buf"]) >= st["need"]:
+                statuses[st["status"]] = statuses.get(st["status"], 0) + 1
+                times.append((time.perf_counter() - st["sent"]) * 1000)
+                if st["close"]:
+                    sel.unregister(s)
+                    s.close()
+                    start(st["i"])
+                else:
+                    ask(s, st)
+    out.put((statuses, sorted(times)))
+
+
+def slow_clients(port: int, n: int, every_s: float, stop: Any, out: list) -> None:
+    """(A thread) ``n`` clients sending one header line every ``every_s`` seconds, forever
+    (reconnecting when dropped); counts how often the server dropped one."""
+    socks: list[socket.socket | None] = [None] * n
+    dropped = 0
+    while not stop.is_set():
+        for i in range(n):
+            s = socks[i]
+            try:
+                if s is None:
+                    s = socket.socket()
+                    s.bind((source_address(80000 + i), 0))
+                    s.connect(("127.0.0.1", port))
+                    s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                    socks[i] = s
+                elif answered(s):  # a 408, or closed: dropped
+                    dropped += 1
+                    s.close()
+                    socks[i] = None
+                else:
+                    s.sendall(f"X-Slow-{int(time.time())}: 1\r\n".encode())
+            except OSError:
+                dropped += 1
+                if s is not None:
+                    s.close()
+                socks[i] = None
+        stop.wait(every_s)
+    for s in socks:
+        if s is not None:
+            s.close()
+    out.append(dropped)
+
+
+def answered(s: socket.socket) -> bool:
+    try:
+        s.recv(1, socket.MSG_DONTWAIT | socket.MSG_PEEK)
+    except BlockingIOError:
+        return False
+    except OSError:
+        pass
+    return True
+
+
+def probe(port: int, path: str = "/healthz") -> tuple[float, int]:
+    """(ms, status) of one GET on a fresh connection."""
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as s:
+        t = time.perf_counter()
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        answer = s.recv(4096)
+        ms = (time.perf_counter() - t) * 1000
+    return ms, int(answer.split(b" ", 2)[1]) if answer else 0

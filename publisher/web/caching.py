@@ -196,13 +196,14 @@ class ReadCache:
             headers.get("accept-language", ""),
         )
 
-    def answer(self, request: Any) -> bytes | None:
-        """The held answer to this request (or a 304), or None."""
+    def answer(self, request: Any, *, stale: bool = False) -> bytes | None:
+        """The held answer to this request (or a 304), or None; ``stale``: even one past
+        :data:`READ_HOLD_S` (while a fresh one is being made), never one a change dropped."""
         key = self.key(request)
         if key is None:
             return None
         held = self._held.get(key)
-        if held is None or held[0] < time.monotonic():
+        if held is None or (held[0] < time.monotonic() and not stale):
             return None
         _, etag, head, body = held
         self.hits += 1
