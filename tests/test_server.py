@@ -327,3 +327,18 @@ def test_keep_alive_serves_several_requests_and_idle_connections_close(serve):
     second = read_until(s, b'{"ok":true}')
     assert status(first) == status(second) == 200
     assert read_all(s) == b""  # closed after the idle timeout, without an answer
+
+
+def test_serve_refuses_to_share_a_port_on_sqlite_saying_why(rt, monkeypatch):
+    """On SQLite a second process would never hear of a change made by the first."""
+    from click.testing import CliRunner
+
+    from publisher.cli.main import cli
+
+    if not rt.db.is_sqlite:
+        pytest.skip("PostgreSQL may share a port")
+    monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)
+    monkeypatch.setattr(rt, "close", lambda: None)
+    result = CliRunner().invoke(cli, ["serve", "--reuse-port"])
+    assert result.exit_code == 2
+    assert "--reuse-port needs PostgreSQL" in result.output

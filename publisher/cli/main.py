@@ -113,6 +113,11 @@ def serve(host: str, port: int, reuse_port: bool) -> None:
     from publisher.cli.serve import serve as run_server
 
     rt = _ready_runtime()
+    if reuse_port and rt.db.is_sqlite:
+        raise click.UsageError(
+            "--reuse-port needs PostgreSQL: on SQLite a change reaches the screens of the "
+            "process that made it only"
+        )
     click.echo(f"publisher on http://{host}:{port}/  (database {rt.db.safe_url})")
     run_server(rt, host, port, reuse_port=reuse_port)
 
