@@ -159,6 +159,8 @@ class Server:
             await self._serve(reader, writer, (address, int(peer[1])))
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
             pass  # the client went away, or the server is stopping
+        except TimeoutError:
+            pass  # the client did not read its answer within write_timeout_s
         except Exception:
             log.exception("connection from %s failed", address)
         finally:

@@ -123,16 +123,20 @@ class Streams:
         query = parse_qs(request.query)
         given = (query.get("token") or [""])[0] or request.headers.get("x-screen-token", "")
         loop = asyncio.get_running_loop()
-        problem, hello = await loop.run_in_executor(self._pool, self._open, screen_id, given)
+        try:
+            problem, hello = await loop.run_in_executor(self._pool, self._open, screen_id, given)
+        except Exception:  # the database is unreachable: the player retries after Retry-After
+            log.exception("push stream for %s could not start", screen_id)
+            problem, hello = (503, "the screen's playlist cannot be read now; retry shortly"), {}
         if problem is not None:
             status, why = problem
             body = json.dumps({"error": why}).encode()
-            writer.write(
-                f"HTTP/1.1 {status} {'Forbidden' if status == 403 else 'Not Found'}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
-                "Connection: close\r\n\r\n".encode()
-                + body
+            reason = {403: "Forbidden", 404: "Not Found"}.get(status, "Service Unavailable")
+            head = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
             )
+            writer.write(head.encode() + body)
             with contextlib.suppress(TimeoutError, ConnectionError):
                 await asyncio.wait_for(writer.drain(), 5)
             return
