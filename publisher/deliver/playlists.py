@@ -113,12 +113,23 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
             rt.item_qr_url(entry.item_id),
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
-    return ScreenPlaylist(screen, plan, tuple(slides), _version(plan, slides), at, next_change)
+    named = tuple(slides)
+    return ScreenPlaylist(screen, plan, named, _version(plan, named), at, next_change)
 
 
 def _version(plan: Playlist, slides: Sequence[Slide]) -> str:
-    blob = json.dumps([plan.version, [s.key for s in slides]]).encode()
-    return hashlib.sha256(blob).hexdigest()[:20]
+    # json.dumps([plan.version, [keys]]); the keys' part once for all screens planned alike
+    held = _KEYS_JSON.get(id(slides))
+    if held is None or held[0] is not slides:
+        held = (slides, json.dumps([s.key for s in slides]))
+        if len(_KEYS_JSON) > PLANNED_MAX:
+            _KEYS_JSON.clear()
+        _KEYS_JSON[id(slides)] = held
+    blob = "[" + json.dumps(plan.version) + ", " + held[1] + "]"
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+_KEYS_JSON: dict[int, tuple[Sequence[Slide], str]] = {}
 
 
 def shape(screen: Screen) -> tuple[Any, ...]:

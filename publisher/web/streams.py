@@ -24,6 +24,7 @@ import hmac
 import json
 import logging
 import re
+import threading
 import time
 from concurrent.futures import Executor
 from typing import Any
@@ -98,6 +99,9 @@ class Streams:
         self._pool: Executor | None = None
         self._hub: Hub | None = None
         self._beat: asyncio.Task[None] | None = None
+        self._outbox: list[tuple[Stream, bytes]] = []
+        self._outbox_lock = threading.Lock()
+        self._flush_armed = False
 
     async def start(self, pool: Executor) -> None:
         self._pool = pool
@@ -156,8 +160,7 @@ class Streams:
         hub = self._hub or hub_for(self.rt)
 
         def deliver(message: dict) -> None:  # the hub's thread
-            data = sse("playlist", message)
-            loop.call_soon_threadsafe(stream.send, data)
+            self._hand_over(loop, stream, sse("playlist", message))
 
         sub = hub.subscribe(screen_id, hello["version"], deliver)
         try:
@@ -171,6 +174,23 @@ class Streams:
             stream.end()
             if self.by_screen.get(screen_id) is stream:
                 del self.by_screen[screen_id]
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop, stream: Stream, data: bytes) -> None:
+        """From the hub's thread: queue the event; the loop is woken once per batch, not once
+        per screen (ten thousand wake-ups would cost more than the writes)."""
+        with self._outbox_lock:
+            self._outbox.append((stream, data))
+            if self._flush_armed:
+                return
+            self._flush_armed = True
+        loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        with self._outbox_lock:
+            batch, self._outbox = self._outbox, []
+            self._flush_armed = False
+        for stream, data in batch:
+            stream.send(data)
 
     def _open(self, screen_id: str, given: str) -> tuple[tuple[int, str] | None, dict]:
         """In a thread: the token check, then the screen's current version for ``hello``."""
