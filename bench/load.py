@@ -18,6 +18,8 @@ the alert.
     .venv/bin/python bench/load.py          # N = 1,000 screens
     .venv/bin/python bench/load.py 300
 
+First, 300 streams are opened at once with one screen's token: one stays open.
+
 Goals (issue 20): /healthz < 100 ms, the POST < 500 ms, every stream < 1 s, no answer >= 500
 (the cache-defeating phase excepted, where 503 is the point).
 """
@@ -122,6 +124,18 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     )
 
 
+def one_token(ward: Ward, port: int, n: int = 300) -> None:
+    """``n`` streams opened at once with one screen's token: how many stay open."""
+    streams = Streams()
+    streams.open(port, [ward.paths[0]] * n)
+    streams.pump("hello", 60)
+    streams.pump("none", 1.0)
+    replaced = sum(b"event: replaced" in st["buf"] for st in streams.state.values())
+    print(f"-- {n} streams with one screen's token: {streams.connected()} open, "
+          f"{replaced} told they were replaced")  # fmt: skip
+    streams.close()
+
+
 def main() -> None:
     n = int(sys.argv[1]) if sys.argv[1:] else 1000
     raise_files()
@@ -130,6 +144,7 @@ def main() -> None:
         try:
             port = free_port()
             server = ward.serve(port)
+            one_token(ward, port)
             phase(ward, port, n, False, server.pid)
             ward.close()
             ward.servers.clear()
