@@ -342,3 +342,39 @@ def test_serve_refuses_to_share_a_port_on_sqlite_saying_why(rt, monkeypatch):
     result = CliRunner().invoke(cli, ["serve", "--reuse-port"])
     assert result.exit_code == 2
     assert "--reuse-port needs PostgreSQL" in result.output
+
+
+def test_a_change_made_by_another_process_drops_held_reads_at_once(rt, serve, token_for):
+    """PostgreSQL: a reader of this process sees an item another web process just approved."""
+    from publisher.runtime import Runtime
+    from publisher.web import create_app
+
+    if rt.db.is_sqlite:
+        pytest.skip("one process on SQLite")
+    srv = serve()
+    srv.server.reads.hold_s = 600  # only the change may drop it
+    path = "/api/items?area=setagaya/kitazawa/daizawa"
+    assert status(srv.get(path)) == 200
+    other = Runtime(rt.settings)
+    other.__dict__["tree"] = rt.tree
+    try:
+        created = (
+            create_app(other, {"TESTING": True})
+            .test_client()
+            .post(
+                "/api/items",
+                json=api_item(starts_at=None, ends_at=None),
+                headers={"Authorization": f"Bearer {token_for('admin', 'setagaya')}"},
+            )
+        )
+        assert created.status_code == 201
+        item_id = created.get_json()["id"]
+        seen: list[int] = []
+        for _ in range(100):  # the NOTIFY arrives within milliseconds
+            seen = [i["id"] for i in json.loads(body(srv.get(path)))["items"]]
+            if item_id in seen:
+                break
+            time.sleep(0.05)
+        assert item_id in seen
+    finally:
+        other.close()

@@ -74,6 +74,9 @@ class Hub:
         self.closed = threading.Event()
         self.listening = threading.Event()
         self._listener: threading.Thread | None = None
+        # Called on every change this hub hears, from any process (the web server drops the
+        # public reads it holds, so a change made elsewhere shows at once there too).
+        self.on_change: list[Callable[[], None]] = []
 
     # -- subscribers --------------------------------------------------------------------------
 
@@ -122,6 +125,11 @@ class Hub:
         from publisher.deliver.playlists import cache_for
 
         cache_for(self.rt).invalidate()
+        for hook in list(self.on_change):
+            try:
+                hook()
+            except Exception:
+                log.exception("push: change hook %r failed", hook)
         if self.subscribers() == 0:
             return
         self._ensure_dispatcher()

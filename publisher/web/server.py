@@ -36,6 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from publisher.deliver.push import hub_for
 from publisher.runtime import Runtime
 from publisher.web import streams
 from publisher.web.caching import ReadCache, read_cache
@@ -127,10 +128,15 @@ class Server:
         )
         self.port = self._server.sockets[0].getsockname()[1]
         await self.streams.start(self.priority_pool)
+        hub = hub_for(self.rt)
+        if not self.rt.db.is_sqlite:  # another process's change: drop held reads at once
+            hub.on_change.append(self.reads.clear)
 
     async def close(self) -> None:
         if self._server is not None:
             self._server.close()
+        with contextlib.suppress(ValueError):
+            hub_for(self.rt).on_change.remove(self.reads.clear)
         await self.streams.close()
         for task in list(self._tasks):
             task.cancel()
