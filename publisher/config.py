@@ -94,8 +94,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "THREADS",
-        256,
-        "Threads of `publisher serve` (each connected screen holds one for SSE).",
+        4,
+        "Threads of `publisher serve` for pages, feeds and API reads; staff, alerts and "
+        "writes get half as many of their own. Push streams need none.",
+        _int,
+    ),
+    Setting(
+        "MAX_CONNECTIONS",
+        15000,
+        "Open connections one `publisher serve` process holds at most (screens' streams "
+        "included); more are answered 503.",
+        _int,
+    ),
+    Setting(
+        "MAX_PER_ADDRESS",
+        500,
+        "Open connections from one IP address at most (a lobby's or an office's NAT).",
         _int,
     ),
 )

@@ -41,9 +41,16 @@ class Runtime:
 
     @cached_property
     def db(self) -> Database:
-        db = Database(self.settings.database_url)
+        db = Database(self.settings.database_url, pool_size=self.pool_size)
         db.on_items_changed = self.items_changed
         return db
+
+    @property
+    def pool_size(self) -> int:
+        """Database connections: one per web thread of both lanes, and some for the push hub,
+        the scheduler and the LISTEN connection, so no request waits for a connection."""
+        threads = int(self.settings["THREADS"])
+        return threads + max(2, threads // 2) + 6
 
     @cached_property
     def listeners(self) -> list[Callable[[Runtime, set[int]], None]]:

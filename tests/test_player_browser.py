@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -9,12 +10,12 @@ from typing import Any
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from publisher.deliver import push
 from publisher.store.content import create_item
 from publisher.store.models import ScreenRow
 from publisher.web import create_app
+from publisher.web.server import Server as LoopServer
 from tests.browser import launch
 from tests.factories import make_item
 
@@ -31,22 +32,27 @@ FAST = {
 
 
 class Server:
-    """The app on a free loopback port, in a thread, until stopped."""
+    """The app under `publisher serve`'s own server (its push streams on the loop), on a free
+    loopback port, in a thread, until stopped."""
 
     def __init__(self, rt: Any):
         self.rt = rt
-        self.httpd = make_server("127.0.0.1", 0, create_app(rt, FAST), threaded=True)
-        self.url = f"http://127.0.0.1:{self.httpd.server_port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.loop = asyncio.new_event_loop()
+        self.server = LoopServer(create_app(rt, FAST), rt, "127.0.0.1", 0)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        self.url = f"http://127.0.0.1:{self.server.port}"
         self.running = True
 
     def stop(self) -> None:
         if self.running:
             self.running = False
-            push.stop(self.rt)  # ends the open event streams
-            self.httpd.shutdown()
-            self.httpd.server_close()
+            asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(10)
+            self.loop.close()
+            push.stop(self.rt)
 
 
 @pytest.fixture

@@ -103,13 +103,23 @@ def init(demo: bool) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--reuse-port",
+    is_flag=True,
+    help="Share the port with other `publisher serve` processes (PostgreSQL).",
+)
+def serve(host: str, port: int, reuse_port: bool) -> None:
     """Serve the web app (public pages, feeds, players, admin, API)."""
     from publisher.cli.serve import serve as run_server
 
     rt = _ready_runtime()
+    if reuse_port and rt.db.is_sqlite:
+        raise click.UsageError(
+            "--reuse-port needs PostgreSQL: on SQLite a change reaches the screens of the "
+            "process that made it only"
+        )
     click.echo(f"publisher on http://{host}:{port}/  (database {rt.db.safe_url})")
-    run_server(rt, host, port)
+    run_server(rt, host, port, reuse_port=reuse_port)
 
 
 @cli.command()

@@ -1,70 +1,41 @@
-"""``publisher serve``: the app under gunicorn (threads, so each screen's SSE stream holds one).
+"""``publisher serve``: the app on :mod:`publisher.web.server` (an asyncio loop for connections
+and push streams, two lanes of threads for Flask).
 
-One worker process: the single-machine default embeds the scheduler in it (started in the
-worker by gunicorn's ``post_worker_init``, never in tests), and APScheduler's job store must
-never be shared by two schedulers (see DESIGN.md and :mod:`publisher.schedule.leader`).
-``PUBLISHER_SCHEDULER=off`` leaves scheduling to ``publisher worker``.
+One process by default. The single-machine default embeds the scheduler in it (a standby when
+another process holds the lock, see :mod:`publisher.schedule.leader`);
+``PUBLISHER_SCHEDULER=off`` leaves scheduling to ``publisher worker``. On PostgreSQL several
+``publisher serve`` processes may share one port (``--reuse-port``): each holds its share of the
+screens, and LISTEN/NOTIFY tells every one of them about every change.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from gunicorn.app.base import BaseApplication
+import logging
 
 from publisher.runtime import Runtime
 from publisher.web import create_app
+from publisher.web.server import Limits
+from publisher.web.server import serve as run_server
 
 
-class _Server(BaseApplication):
-    def __init__(self, app: Any, options: dict[str, Any]):
-        self.application = app
-        self.options = options
-        super().__init__()
-
-    def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
-
-    def load(self) -> Any:
-        return self.application
+def limits_from(rt: Runtime) -> Limits:
+    threads = int(rt.settings["THREADS"])
+    return Limits(
+        public_threads=threads,
+        priority_threads=max(2, threads // 2),
+        max_connections=int(rt.settings["MAX_CONNECTIONS"]),
+        per_address=int(rt.settings["MAX_PER_ADDRESS"]),
+    )
 
 
-def _start_scheduler(rt: Runtime) -> Any:
-    """Gunicorn's post_worker_init hook: the worker process embeds the (one) scheduler."""
-
-    def hook(worker: Any) -> None:
-        import logging
-
+def serve(rt: Runtime, host: str, port: int, *, reuse_port: bool = False) -> None:
+    if not logging.getLogger().handlers:  # leader/standby and job logs
+        logging.basicConfig(
+            level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(name)s] %(message)s"
+        )
+    app = create_app(rt)
+    if str(rt.settings["SCHEDULER"]).lower() not in ("off", "0", "no", "false"):
         from publisher.schedule.service import start_in_process
 
-        if not logging.getLogger().handlers:  # leader/standby and job logs beside gunicorn's
-            logging.basicConfig(
-                level=logging.INFO, format="[%(asctime)s] [%(process)d] [%(name)s] %(message)s"
-            )
-
         start_in_process(rt)
-
-    return hook
-
-
-def serve(rt: Runtime, host: str, port: int) -> None:
-    app = create_app(rt)
-    embed = str(rt.settings["SCHEDULER"]).lower() not in ("off", "0", "no", "false")
-    _Server(
-        app,
-        {
-            "bind": f"{host}:{port}",
-            "workers": 1,
-            "worker_class": "gthread",
-            "threads": int(rt.settings["THREADS"]),
-            # gthread refuses clients beyond this; every screen keeps one open for SSE
-            "worker_connections": max(1000, int(rt.settings["THREADS"]) + 100),
-            "timeout": 0,  # SSE streams are long-lived by design
-            "graceful_timeout": 5,
-            "accesslog": "-",
-            "errorlog": "-",
-            "loglevel": "info",
-            **({"post_worker_init": _start_scheduler(rt)} if embed else {}),
-        },
-    ).run()
+    run_server(app, rt, host, port, limits_from(rt), reuse_port=reuse_port)

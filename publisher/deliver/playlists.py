@@ -18,6 +18,7 @@ import json
 import logging
 import queue
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -29,7 +30,14 @@ from sqlalchemy.orm import Session
 from publisher.areas import Screen
 from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
-from publisher.plan.screens import EMERGENCY_LANGS, ROLE_CLEARED, Entry, Playlist, playlist
+from publisher.plan.screens import (
+    EMERGENCY_LANGS,
+    ROLE_CLEARED,
+    Entry,
+    Playlist,
+    for_screen,
+    playlist,
+)
 from publisher.render import speech
 from publisher.render.slides import SlideSpec, ensure_slide, slide_key
 from publisher.runtime import Runtime
@@ -133,16 +141,54 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
     audio = announcement(rt, screen, plan)
-    blob = json.dumps([plan.version, [s.key for s in slides], [c.key for c in audio]]).encode()
+    named = tuple(slides)
     return ScreenPlaylist(
         screen,
         plan,
-        tuple(slides),
-        hashlib.sha256(blob).hexdigest()[:20],
+        named,
+        _version(plan, named, audio),
         at,
         next_change,
         audio,
         int(rt.settings["ANNOUNCE_EVERY_S"]) if audio else 0,
+    )
+
+
+def _version(plan: Playlist, slides: Sequence[Slide], audio: Sequence[speech.Clip]) -> str:
+    # json.dumps([plan.version, [slide keys], [audio keys]]); the slide keys' part once for
+    # all screens planned alike
+    held = _KEYS_JSON.get(id(slides))
+    if held is None or held[0] is not slides:
+        held = (slides, json.dumps([s.key for s in slides]))
+        if len(_KEYS_JSON) > PLANNED_MAX:
+            _KEYS_JSON.clear()
+        _KEYS_JSON[id(slides)] = held
+    sound = json.dumps([c.key for c in audio])
+    blob = "[" + json.dumps(plan.version) + ", " + held[1] + ", " + sound + "]"
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+_KEYS_JSON: dict[int, tuple[Sequence[Slide], str]] = {}
+
+
+def shape(screen: Screen) -> tuple[Any, ...]:
+    """What a screen's playlist depends on besides its id: screens alike share one plan."""
+    return (screen.area, screen.width, screen.height, screen.languages, screen.audio)
+
+
+def like(sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:
+    """``sp`` (planned for a screen of the same :func:`shape`) for ``screen``: what
+    :func:`build` would answer, without planning or naming slides again."""
+    plan = for_screen(sp.plan, screen)
+    return ScreenPlaylist(
+        screen,
+        plan,
+        sp.slides,
+        _version(plan, sp.slides, sp.audio),
+        sp.generated_at,
+        sp.next_change_at,
+        sp.audio,
+        sp.announce_every_s,
     )
 
 
@@ -353,11 +399,13 @@ class PlaylistCache:
         self._items: list[Item] = []
         self._loaded_at: datetime | None = None
         self._plans: dict[str, ScreenPlaylist] = {}
+        self._shapes: dict[tuple[Any, ...], ScreenPlaylist] = {}
 
     def invalidate(self) -> None:
         with self._lock:
             self._fingerprint = None
             self._plans.clear()
+            self._shapes.clear()
 
     def refresh(self, at: datetime) -> None:
         """Reload the items if the store changed since (one cheap query when it did not)."""
@@ -374,6 +422,7 @@ class PlaylistCache:
                 with self._lock:
                     self._fingerprint, self._items, self._loaded_at = fp, items, at
                     self._plans.clear()
+                    self._shapes.clear()
 
     def get(self, screen_id: str, at: datetime, *, refresh: bool = True) -> ScreenPlaylist:
         """The screen's playlist at ``at``; ``refresh=False`` trusts a refresh just made."""
@@ -382,12 +431,18 @@ class PlaylistCache:
             self.refresh(at)
         with self._lock:
             cached = self._plans.get(screen_id)
+            alike = self._shapes.get(shape(screen))
             items = self._items
         if cached and cached.generated_at <= at < cached.next_change_at:
             return cached
-        fresh = build(self.rt, screen, items, at)
+        if alike and alike.generated_at <= at < alike.next_change_at:
+            fresh = like(alike, screen)
+        else:
+            fresh = build(self.rt, screen, items, at)
         with self._lock:
             self._plans[screen_id] = fresh
+            if items is self._items:
+                self._shapes[shape(screen)] = fresh
         return fresh
 
 

@@ -10,8 +10,10 @@ How a change reaches a screen:
    autocommit psycopg connection) that feeds its own hub, so the process that wrote hears it too.
 3. The hub's dispatcher thread re-plans each screen that has subscribers (hinted screens first,
    then the rest, so an item moved away from an area is noticed too) and wakes the subscribers
-   of each screen whose playlist version changed. Each SSE stream waits on its own queue: no
-   busy waiting, one thread per connected screen (gunicorn gthread).
+   of each screen whose playlist version changed. Under ``publisher serve`` each stream lives
+   on the server's event loop (:mod:`publisher.web.streams`) and the hub hands it the message
+   with ``loop.call_soon_threadsafe``: no thread per screen. A WSGI stream (the Flask route,
+   tests) waits on its own queue instead.
 
 A CLI command writing to the SQLite file of a running server reaches no hub: the players see
 the change at their next playlist poll (the cache checks the store's fingerprint).
@@ -23,7 +25,7 @@ import json
 import logging
 import queue
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select, text
@@ -41,10 +43,15 @@ LISTEN_POLL_S = 1.0  # how often the listener thread checks whether it should st
 
 @dataclass(eq=False)
 class Subscription:
-    """One SSE stream's mailbox: the versions its screen moved to, in order."""
+    """One SSE stream's mailbox: the versions its screen moved to, in order.
+
+    ``deliver``, when given, is called instead (from the hub's thread) for each message: the
+    event-loop streams of :mod:`publisher.web.streams` hand it to their loop.
+    """
 
     screen_id: str
     inbox: queue.SimpleQueue[dict] = field(default_factory=queue.SimpleQueue)
+    deliver: Callable[[dict], None] | None = None
 
     def wait(self, timeout: float) -> dict | None:
         """The next message, or None after ``timeout`` seconds (time for a heartbeat)."""
@@ -67,11 +74,19 @@ class Hub:
         self.closed = threading.Event()
         self.listening = threading.Event()
         self._listener: threading.Thread | None = None
+        # Called on every change this hub hears, from any process (the web server drops the
+        # public reads it holds, so a change made elsewhere shows at once there too).
+        self.on_change: list[Callable[[], None]] = []
 
     # -- subscribers --------------------------------------------------------------------------
 
-    def subscribe(self, screen_id: str, version: str | None = None) -> Subscription:
-        sub = Subscription(screen_id)
+    def subscribe(
+        self,
+        screen_id: str,
+        version: str | None = None,
+        deliver: Callable[[dict], None] | None = None,
+    ) -> Subscription:
+        sub = Subscription(screen_id, deliver=deliver)
         with self._lock:
             self._subs.setdefault(screen_id, set()).add(sub)
             if version is not None:
@@ -97,7 +112,10 @@ class Hub:
         with self._lock:
             subs = list(self._subs.get(screen_id, ()))
         for sub in subs:
-            sub.inbox.put(message)
+            if sub.deliver is not None:
+                sub.deliver(message)
+            else:
+                sub.inbox.put(message)
         return len(subs)
 
     # -- changes ------------------------------------------------------------------------------
@@ -107,6 +125,11 @@ class Hub:
         from publisher.deliver.playlists import cache_for
 
         cache_for(self.rt).invalidate()
+        for hook in list(self.on_change):
+            try:
+                hook()
+            except Exception:
+                log.exception("push: change hook %r failed", hook)
         if self.subscribers() == 0:
             return
         self._ensure_dispatcher()

@@ -382,17 +382,29 @@ def _daypart_edges(item: Item, now: datetime, tz: ZoneInfo) -> list[datetime]:
 
 def _version(screen: Screen, entries: tuple[Entry, ...], override: bool) -> str:
     """Same content, same version: the ETag players revalidate against."""
-    data = {
-        "screen": screen.id,
-        "size": [screen.width, screen.height],
-        "override": override,
-        "entries": [
-            [e.item_id, e.lang, e.duration_s, e.role, e.issuer, item_digest(e.item)]
-            for e in entries
-        ],
-    }
-    blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(blob).hexdigest()[:20]
+    # json.dumps({"entries": …, "override": …, "screen": …, "size": …}, sort_keys=True), with
+    # the entries' part (the same for every screen planned alike) worked out once.
+    rest = json.dumps(
+        {"override": override, "screen": screen.id, "size": [screen.width, screen.height]},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+    blob = '{"entries": ' + _entries_json(entries) + ", " + rest[1:]
+    return hashlib.sha256(blob.encode()).hexdigest()[:20]
+
+
+def _entries_json(entries: tuple[Entry, ...]) -> str:
+    held = _ENTRIES_JSON.get(id(entries))
+    if held is not None and held[0] is entries:
+        return held[1]
+    text = json.dumps(
+        [[e.item_id, e.lang, e.duration_s, e.role, e.issuer, item_digest(e.item)] for e in entries],
+        ensure_ascii=False,
+    )
+    if len(_ENTRIES_JSON) >= _DIGESTS_MAX:
+        _ENTRIES_JSON.clear()
+    _ENTRIES_JSON[id(entries)] = (entries, text)
+    return text
 
 
 _NOT_CONTENT = {"id", "status", "revision", "created_at", "updated_at", "approved_at", "source"}
@@ -400,9 +412,28 @@ _NOT_CONTENT = {"id", "status", "revision", "created_at", "updated_at", "approve
 
 def item_digest(item: Item) -> str:
     """What the item says and where and when, without bookkeeping."""
+    held = _DIGESTS.get(id(item))
+    if held is not None and held[0] is item:  # the same object: items are frozen
+        return held[1]
     data = {k: v for k, v in item.as_json().items() if k not in _NOT_CONTENT}
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    digest = hashlib.sha256(blob.encode()).hexdigest()[:16]
+    if len(_DIGESTS) >= _DIGESTS_MAX:
+        _DIGESTS.clear()
+    _DIGESTS[id(item)] = (item, digest)
+    return digest
+
+
+# Thousands of screens share the same few items: each item's digest is worked out once.
+_DIGESTS: dict[int, tuple[Item, str]] = {}
+_ENTRIES_JSON: dict[int, tuple[tuple[Entry, ...], str]] = {}
+_DIGESTS_MAX = 20000
+
+
+def for_screen(plan: Playlist, screen: Screen) -> Playlist:
+    """``plan`` on another screen of the same area, size and languages (same entries, its own
+    version): thousands of screens in one district are planned once."""
+    return replace(plan, screen_id=screen.id, version=_version(screen, plan.entries, plan.override))
 
 
 __all__ = [
@@ -413,6 +444,7 @@ __all__ = [
     "SLIDE_MIN_DURATION_S",
     "Entry",
     "Playlist",
+    "for_screen",
     "in_dayparts",
     "is_drill",
     "items_for_area",

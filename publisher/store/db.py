@@ -26,17 +26,21 @@ def mark_changed(session: Session, item_id: int) -> None:
 
 
 class Database:
-    def __init__(self, url: str):
+    def __init__(self, url: str, pool_size: int = 10):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
             path = url.split("///", 1)[-1]
             if path and path != ":memory:":
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
-            self.engine: Engine = create_engine(url, connect_args={"timeout": 30})
+            self.engine: Engine = create_engine(
+                url, connect_args={"timeout": 30}, pool_size=pool_size, max_overflow=pool_size
+            )
             event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
-            self.engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+            self.engine = create_engine(
+                url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
+            )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Called with the ids of items a unit of work changed, after it committed.
         self.on_items_changed: Callable[[set[int]], None] | None = None

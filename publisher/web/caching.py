@@ -22,7 +22,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from flask import Response, request
-from werkzeug.http import http_date, parse_date, parse_etags
+from werkzeug.http import http_date, parse_date, parse_etags, unquote_etag
 
 PAGE_MAX_AGE_S = 60  # pages and feeds: a minute of CDN/browser caching, then revalidate
 QR_MAX_AGE_S = 30 * 86400  # a QR image never changes for the same target
@@ -145,10 +145,122 @@ def feed_cache(rt: Any) -> FeedCache:
 
 
 def forget_feeds(rt: Any, item_ids: set[int]) -> None:
-    """Change listener (``runtime.CHANGE_LISTENERS``): an item changed, feeds are stale."""
+    """Change listener (``runtime.CHANGE_LISTENERS``): an item changed, feeds and every held
+    public read are stale."""
     cache = _CACHES.get(rt)
     if cache is not None:
         cache.clear()
+    reads = _READS.get(rt)
+    if reads is not None:
+        reads.clear()
+
+
+# -- public reads held by the server ---------------------------------------------------------
+
+READ_HOLD_S = 2.0  # another process's change shows after this; this process's at once
+READ_CACHE_ENTRIES = 1024
+READ_CACHE_MAX_BYTES = 2 * 1024 * 1024  # one answer bigger than this is not held
+# What any reader may share: the residents' pages and feeds, QR images, the public item API.
+READ_CACHED_PREFIXES = ("/api/items", "/api/areas", "/feeds/", "/areas/", "/items/", "/qr/")
+
+
+class ReadCache:
+    """Whole HTTP answers of public GETs, by request, for :data:`READ_HOLD_S` seconds.
+
+    :class:`publisher.web.server.Server` asks before it queues a public read for a thread and
+    keeps what the app answered, so two hundred readers of the same page cost one render every
+    two seconds. Only answers that any reader may see are held: 200, no ``Set-Cookie``, no
+    ``private``/``no-store``, and requests without cookies or credentials. A reader holding
+    the answer's ETag gets a 304."""
+
+    def __init__(self, hold_s: float = READ_HOLD_S):
+        self.hold_s = hold_s
+        self._held: OrderedDict[tuple[str, ...], tuple[float, str, bytes, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+
+    @staticmethod
+    def key(request: Any) -> tuple[str, ...] | None:
+        headers = request.headers
+        if request.method not in ("GET", "HEAD") or "cookie" in headers:
+            return None
+        if "authorization" in headers or "x-screen-token" in headers:
+            return None
+        path = request.path
+        if path != "/" and not path.startswith(READ_CACHED_PREFIXES):
+            return None
+        return (
+            request.method,
+            request.target,
+            headers.get("accept", ""),
+            headers.get("accept-language", ""),
+        )
+
+    def answer(self, request: Any, *, stale: bool = False) -> bytes | None:
+        """The held answer to this request (or a 304), or None; ``stale``: even one past
+        :data:`READ_HOLD_S` (while a fresh one is being made), never one a change dropped."""
+        key = self.key(request)
+        if key is None:
+            return None
+        held = self._held.get(key)
+        if held is None or (held[0] < time.monotonic() and not stale):
+            return None
+        _, etag, head, body = held
+        self.hits += 1
+        connection = b"keep-alive" if request.keep_alive else b"close"
+        if etag and etag in parse_etags(request.headers.get("if-none-match")).as_set(True):
+            status_end = head.index(b"\r\n")
+            lines = [b"HTTP/1.1 304 Not Modified"] + [
+                line
+                for line in head[status_end + 2 :].split(b"\r\n")
+                if line.lower().startswith((b"etag:", b"cache-control:", b"last-modified:"))
+            ]
+            return b"\r\n".join([*lines, b"Connection: " + connection, b"", b""])
+        return head + b"Connection: " + connection + b"\r\n\r\n" + body
+
+    def keep(self, request: Any, answer: bytes) -> None:
+        """Hold the app's answer if any reader may share it."""
+        key = self.key(request)
+        if (
+            key is None
+            or not answer.startswith(b"HTTP/1.1 200 ")
+            or len(answer) > READ_CACHE_MAX_BYTES
+        ):
+            return
+        end = answer.index(b"\r\n\r\n")
+        head, body = answer[: end + 2], answer[end + 4 :]
+        lower = head.lower()
+        if b"\r\nset-cookie:" in lower or b"no-store" in lower or b"private" in lower:
+            return
+        kept = b"".join(
+            line + b"\r\n"
+            for line in head.split(b"\r\n")
+            if line and not line.lower().startswith(b"connection:")
+        )
+        etag = ""
+        for line in kept.split(b"\r\n"):
+            if line.lower().startswith(b"etag:"):
+                etag = unquote_etag(line.split(b":", 1)[1].strip().decode("latin-1"))[0] or ""
+        with self._lock:
+            self._held[key] = (time.monotonic() + self.hold_s, etag, kept, body)
+            self._held.move_to_end(key)
+            while len(self._held) > READ_CACHE_ENTRIES:
+                self._held.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._held.clear()
+
+
+_READS: WeakKeyDictionary[Any, ReadCache] = WeakKeyDictionary()
+
+
+def read_cache(rt: Any) -> ReadCache:
+    """The held public reads of a runtime (one per process and database)."""
+    cache = _READS.get(rt)
+    if cache is None:
+        cache = _READS.setdefault(rt, ReadCache())
+    return cache
 
 
 class FeedFastPath:

@@ -1,0 +1,215 @@
+"""Lobby screens' push streams on the server's event loop: one live stream per screen.
+
+``GET /api/screens/<id>/events?token=`` answers ``text/event-stream`` exactly as the Flask
+route in :mod:`publisher.web.player` does (``event: hello`` with the current version, then
+``event: playlist`` each time the screen's playlist changes, a comment line as keep-alive), so
+the player's JavaScript cannot tell them apart. Here a stream costs a socket and a coroutine:
+
+- The token check and the screen's current version run once, in a priority-lane thread.
+- The in-process :class:`publisher.deliver.push.Hub` (fed by commits on SQLite and by
+  LISTEN/NOTIFY on PostgreSQL) calls the stream's ``deliver`` from its thread; the message
+  crosses to the loop with ``call_soon_threadsafe`` and is written without waiting.
+- A second stream for the same screen replaces the first: the old one is told to come back
+  no sooner than :data:`REPLACED_RETRY_MS` and closed, so a screen holds one stream whatever
+  a buggy kiosk or a stolen token opens.
+- One task writes every stream's keep-alive; a stream whose client stops reading (more than
+  :data:`STREAM_BUFFER_MAX_BYTES` unsent) is dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import re
+import threading
+import time
+from concurrent.futures import Executor
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from publisher.deliver.playlists import cache_for
+from publisher.deliver.push import Hub, hub_for, start_listening
+from publisher.items import utcnow
+from publisher.runtime import Runtime
+from publisher.store.models import ScreenRow
+
+log = logging.getLogger(__name__)
+
+STREAM_PATH = re.compile(r"^/api/screens/([^/]+)/events$")
+SSE_HEARTBEAT_S = 15
+SSE_RETRY_MS = 2000
+REPLACED_RETRY_MS = 60000  # a replaced stream's player waits this long before trying again
+STREAM_BUFFER_MAX_BYTES = 256 * 1024
+
+
+def is_stream(method: str, path: str) -> bool:
+    return method == "GET" and STREAM_PATH.match(path) is not None
+
+
+def screen_token_problem(rt: Runtime, screen_id: str, given: str) -> tuple[int, str] | None:
+    """None when ``given`` is the active screen's token; else (404 or 403, why)."""
+    with rt.session() as session:
+        row = session.get(ScreenRow, screen_id)
+        if row is None or not row.active or screen_id not in rt.tree.screens:
+            return 404, f"unknown screen '{screen_id}'"
+        token = row.token
+    if not given or not hmac.compare_digest(given.encode(), token.encode()):
+        return 403, "this screen's token is missing or wrong"
+    return None
+
+
+def sse(event: str, data: dict[str, Any]) -> bytes:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+class Stream:
+    """One screen's open stream."""
+
+    def __init__(self, screen_id: str, writer: asyncio.StreamWriter):
+        self.screen_id = screen_id
+        self.writer = writer
+        self.done = asyncio.Event()
+
+    def send(self, data: bytes) -> None:
+        if self.done.is_set():
+            return
+        transport = self.writer.transport
+        if transport.is_closing() or transport.get_write_buffer_size() > STREAM_BUFFER_MAX_BYTES:
+            self.end()
+            return
+        self.writer.write(data)
+
+    def end(self) -> None:
+        if not self.done.is_set():
+            self.done.set()
+            self.writer.close()
+
+
+class Streams:
+    """Every push stream of this process, at most one per screen."""
+
+    def __init__(self, rt: Runtime, app: Any):
+        self.rt = rt
+        self.heartbeat_s = float(app.config.get("PLAYER_SSE_HEARTBEAT_S", SSE_HEARTBEAT_S))
+        self.by_screen: dict[str, Stream] = {}
+        self.replaced = 0
+        self._pool: Executor | None = None
+        self._hub: Hub | None = None
+        self._beat: asyncio.Task[None] | None = None
+        self._outbox: list[tuple[Stream, bytes]] = []
+        self._outbox_lock = threading.Lock()
+        self._flush_armed = False
+
+    async def start(self, pool: Executor) -> None:
+        self._pool = pool
+        loop = asyncio.get_running_loop()
+        self._hub = await loop.run_in_executor(pool, start_listening, self.rt)
+        self._beat = asyncio.create_task(self._heartbeats())
+
+    async def close(self) -> None:
+        if self._beat is not None:
+            self._beat.cancel()
+        for stream in list(self.by_screen.values()):
+            stream.end()
+
+    def __len__(self) -> int:
+        return len(self.by_screen)
+
+    async def serve(
+        self, request: Any, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        match = STREAM_PATH.match(request.path)
+        assert match is not None
+        screen_id = unquote(match.group(1))
+        query = parse_qs(request.query)
+        given = (query.get("token") or [""])[0] or request.headers.get("x-screen-token", "")
+        loop = asyncio.get_running_loop()
+        try:
+            problem, hello = await loop.run_in_executor(self._pool, self._open, screen_id, given)
+        except Exception:  # the database is unreachable: the player retries after Retry-After
+            log.exception("push stream for %s could not start", screen_id)
+            problem, hello = (503, "the screen's playlist cannot be read now; retry shortly"), {}
+        if problem is not None:
+            status, why = problem
+            body = json.dumps({"error": why}).encode()
+            reason = {403: "Forbidden", 404: "Not Found"}.get(status, "Service Unavailable")
+            head = (
+                f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
+                f"Content-Length: {len(body)}\r\nRetry-After: 5\r\nConnection: close\r\n\r\n"
+            )
+            writer.write(head.encode() + body)
+            with contextlib.suppress(TimeoutError, ConnectionError):
+                await asyncio.wait_for(writer.drain(), 5)
+            return
+        stream = Stream(screen_id, writer)
+        old = self.by_screen.get(screen_id)
+        if old is not None:
+            self.replaced += 1
+            old.send(f"retry: {REPLACED_RETRY_MS}\n".encode() + sse("replaced", {}))
+            old.end()
+        self.by_screen[screen_id] = stream
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+            b"Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: keep-alive\r\n\r\n"
+            + f"retry: {SSE_RETRY_MS}\n".encode()
+            + sse("hello", hello)
+        )
+        hub = self._hub or hub_for(self.rt)
+
+        def deliver(message: dict) -> None:  # the hub's thread
+            self._hand_over(loop, stream, sse("playlist", message))
+
+        sub = hub.subscribe(screen_id, hello["version"], deliver)
+        try:
+            closed = asyncio.ensure_future(self._until_closed(reader))
+            done = asyncio.ensure_future(stream.done.wait())
+            await asyncio.wait({closed, done}, return_when=asyncio.FIRST_COMPLETED)
+            closed.cancel()
+            done.cancel()
+        finally:
+            hub.unsubscribe(sub)
+            stream.end()
+            if self.by_screen.get(screen_id) is stream:
+                del self.by_screen[screen_id]
+
+    def _hand_over(self, loop: asyncio.AbstractEventLoop, stream: Stream, data: bytes) -> None:
+        """From the hub's thread: queue the event; the loop is woken once per batch, not once
+        per screen (ten thousand wake-ups would cost more than the writes)."""
+        with self._outbox_lock:
+            self._outbox.append((stream, data))
+            if self._flush_armed:
+                return
+            self._flush_armed = True
+        loop.call_soon_threadsafe(self._flush)
+
+    def _flush(self) -> None:
+        with self._outbox_lock:
+            batch, self._outbox = self._outbox, []
+            self._flush_armed = False
+        for stream, data in batch:
+            stream.send(data)
+
+    def _open(self, screen_id: str, given: str) -> tuple[tuple[int, str] | None, dict]:
+        """In a thread: the token check, then the screen's current version for ``hello``."""
+        problem = screen_token_problem(self.rt, screen_id, given)
+        if problem is not None:
+            return problem, {}
+        sp = cache_for(self.rt).get(screen_id, utcnow())
+        return None, {"version": sp.version, "override": sp.plan.override}
+
+    @staticmethod
+    async def _until_closed(reader: asyncio.StreamReader) -> None:
+        """A stream's client sends nothing more; anything it sends is read and dropped."""
+        with contextlib.suppress(ConnectionError):
+            while await reader.read(4096):
+                pass
+
+    async def _heartbeats(self) -> None:
+        while True:
+            await asyncio.sleep(self.heartbeat_s)
+            line = f": keep-alive {int(time.time())}\n\n".encode()
+            for stream in list(self.by_screen.values()):
+                stream.send(line)

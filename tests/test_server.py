@@ -1,0 +1,380 @@
+"""`publisher serve`'s HTTP server under clients that misbehave, with small limits.
+
+The server runs on a free loopback port in a thread of the test; clients are raw sockets, so
+every byte a slow or hostile client would send is under the test's control.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import selectors
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from publisher.deliver import push
+from publisher.store.models import ScreenRow
+from publisher.web.server import Limits, Server
+from tests.factories import api_item
+
+SOCKET_TIMEOUT_S = 10  # only a guard against a hung test; no decision waits on it
+
+
+class Running:
+    """A :class:`Server` on its own loop in a thread."""
+
+    def __init__(self, app: Any, rt: Any, limits: Limits):
+        self.loop = asyncio.new_event_loop()
+        self.server = Server(app, rt, "127.0.0.1", 0, limits)
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        self.port = self.server.port
+        self.sockets: list[socket.socket] = []
+
+    def connect(self) -> socket.socket:
+        s = socket.create_connection(("127.0.0.1", self.port), timeout=SOCKET_TIMEOUT_S)
+        self.sockets.append(s)
+        return s
+
+    def request(self, raw: bytes) -> bytes:
+        """Send ``raw`` on a new connection; the whole answer (the server closes)."""
+        s = self.connect()
+        s.sendall(raw)
+        return read_all(s)
+
+    def get(self, path: str, headers: str = "") -> bytes:
+        return self.request(
+            f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n{headers}\r\n".encode()
+        )
+
+    def post(self, path: str, body: dict, token: str) -> bytes:
+        data = json.dumps(body).encode()
+        return self.request(
+            f"POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            f"Authorization: Bearer {token}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(data)}\r\n\r\n".encode()
+            + data
+        )
+
+    def close(self) -> None:
+        for s in self.sockets:
+            s.close()
+        asyncio.run_coroutine_threadsafe(self.server.close(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+def read_all(s: socket.socket) -> bytes:
+    out = b""
+    while chunk := s.recv(65536):
+        out += chunk
+    return out
+
+
+def read_until(s: socket.socket, marker: bytes) -> bytes:
+    out = b""
+    while marker not in out:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        out += chunk
+    return out
+
+
+def status(answer: bytes) -> int:
+    return int(answer.split(b" ", 2)[1])
+
+
+def body(answer: bytes) -> bytes:
+    return answer.split(b"\r\n\r\n", 1)[1]
+
+
+class Blocking:
+    """The app, except that ``GET /slow/...`` waits until released: a read that takes long."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.config = app.config
+        self.release = threading.Event()
+        self.started = threading.Semaphore(0)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        if environ["PATH_INFO"].startswith("/slow/"):
+            self.started.release()
+            self.release.wait(SOCKET_TIMEOUT_S)
+            start_response("200 OK", [("Content-Type", "text/plain")])
+            return [b"done"]
+        return self.app(environ, start_response)
+
+
+@pytest.fixture
+def serve(rt, app) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    running: list[Running] = []
+
+    def start(limits: Limits | None = None, wsgi: Any = None) -> Running:
+        r = Running(wsgi or app, rt, limits or Limits())
+        running.append(r)
+        return r
+
+    yield start
+    for r in running:
+        r.close()
+    push.stop(rt)
+
+
+def screen_token(rt: Any, screen_id: str = "daizawa-1") -> str:
+    with rt.session() as session:
+        return session.get(ScreenRow, screen_id).token
+
+
+def open_stream(srv: Running, token: str, screen: str = "daizawa-1") -> socket.socket:
+    s = srv.connect()
+    s.sendall(
+        f"GET /api/screens/{screen}/events?token={token} HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+    )
+    return s
+
+
+def test_a_screen_keeps_one_stream_however_many_its_token_opens(rt, serve):
+    """300 streams with one screen's token, here 30: exactly one stays open, the newest."""
+    srv = serve()
+    token = screen_token(rt)
+    streams = [open_stream(srv, token) for _ in range(30)]
+    sel = selectors.DefaultSelector()
+    for s in streams:
+        sel.register(s, selectors.EVENT_READ, {"buf": b"", "eof": False})
+    deadline = time.monotonic() + SOCKET_TIMEOUT_S
+    while sum(k.data["eof"] for k in sel.get_map().values()) < 29 and time.monotonic() < deadline:
+        for key, _ in sel.select(0.1):
+            chunk = key.fileobj.recv(65536)  # type: ignore[union-attr]
+            key.data["buf"] += chunk
+            key.data["eof"] = not chunk
+            if not chunk:
+                sel.unregister(key.fileobj)
+    survivors = [k.data for k in sel.get_map().values()]
+    assert len(survivors) == 1
+    assert srv.server.streams.by_screen.keys() == {"daizawa-1"}
+    assert len(srv.server.streams) == 1
+    sel.close()
+    # The replaced ones were told to come back only after a minute, not to fight for it.
+    assert b"event: hello" in survivors[0]["buf"] or b"event: hello" in read_until(
+        streams[-1], b"event: hello"
+    )
+
+
+def test_an_emergency_reaches_the_stream_with_the_version_the_playlist_then_has(
+    rt, serve, token_for
+):
+    srv = serve()
+    token = screen_token(rt)
+    stream = open_stream(srv, token)
+    hello = read_until(stream, b"event: hello")
+    assert b"HTTP/1.1 200 OK" in hello
+    assert b"text/event-stream" in hello
+    admin = token_for("admin", "setagaya")
+    created = srv.post(
+        "/api/items", api_item(kind="alert", priority="emergency", starts_at=None, ends_at=None),
+        admin,
+    )  # fmt: skip
+    assert status(created) == 201, created
+    event = read_until(stream, b"event: playlist")
+    while not event.endswith(b"}\n\n"):
+        event += stream.recv(65536)
+    message = json.loads(event.split(b"event: playlist\ndata: ", 1)[1].split(b"\n", 1)[0])
+    assert message["override"] is True
+    playlist = srv.get(f"/api/screens/daizawa-1/playlist?token={token}")
+    assert json.loads(body(playlist))["version"] == message["version"]
+
+
+def test_a_wrong_screen_token_gets_403_and_no_stream(rt, serve):
+    srv = serve()
+    answer = srv.get("/api/screens/daizawa-1/events?token=wrong")
+    assert status(answer) == 403
+    assert b"token is missing or wrong" in answer
+    assert status(srv.get("/api/screens/nowhere-9/events?token=x")) == 404
+    assert len(srv.server.streams) == 0
+
+
+def test_clients_dribbling_headers_hold_no_thread_and_are_dropped(serve):
+    """Slow clients: /healthz answers while they dribble; then each gets 408 and is closed."""
+    srv = serve(Limits(header_timeout_s=0.5, public_threads=1, priority_threads=1))
+    slow = [srv.connect() for _ in range(20)]
+    for s in slow:
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+    assert status(srv.get("/healthz")) == 200
+    assert status(srv.get("/api/items")) == 200
+    for s in slow:
+        answer = read_all(s)
+        assert status(answer) == 408
+        assert b"did not arrive in time" in answer
+
+
+def test_a_stalled_body_is_answered_408(serve):
+    srv = serve(Limits(body_timeout_s=0.3))
+    s = srv.connect()
+    s.sendall(b"POST /api/items HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    answer = read_all(s)
+    assert status(answer) == 408
+    assert b"body did not arrive in time" in answer
+
+
+def test_connections_from_one_address_are_capped_with_a_reason(serve):
+    srv = serve(Limits(per_address=3))
+    held = [srv.connect() for _ in range(3)]
+    for s in held:  # each is in (a request started), so each counts
+        s.sendall(b"GET")
+    refused = srv.get("/healthz")
+    assert status(refused) == 503
+    assert b"too many connections from your address" in refused
+    assert b"Retry-After: 5" in refused
+    held[0].close()
+    srv.sockets.remove(held[0])
+    assert status(srv_get_when_free(srv)) == 200
+
+
+def srv_get_when_free(srv: Running) -> bytes:
+    """The server counts a closed connection once it has read its end: retry a few times."""
+    answer = b""
+    for _ in range(50):
+        answer = srv.get("/healthz")
+        if status(answer) == 200:
+            break
+        time.sleep(0.05)
+    return answer
+
+
+@pytest.mark.parametrize(
+    ("raw", "code", "why"),
+    [
+        (b"GET / HTTP/1.1\r\nX-Big: " + b"a" * 5000 + b"\r\n\r\n", 431, b"request head is over"),
+        (
+            b"POST /api/items HTTP/1.1\r\nContent-Length: 999999999\r\n\r\n",
+            413,
+            b"request body is over",
+        ),
+        (
+            b"POST /api/items HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            411,
+            b"with a Content-Length",
+        ),
+        (b"HELLO\r\n\r\n", 400, b"malformed request line"),
+        (b"GET / HTTP/1.1\r\nno colon here\r\n\r\n", 400, b"malformed header line"),
+        (b"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400, b"whole number"),
+    ],
+)
+def test_bad_requests_are_refused_saying_why(serve, raw, code, why):
+    srv = serve(Limits(max_head_bytes=4096, max_body_bytes=1000))
+    srv.server.limits.max_body_bytes = 1000
+    answer = srv.request(raw)
+    assert status(answer) == code
+    assert why in answer
+
+
+def test_a_busy_server_sheds_public_reads_but_answers_staff_and_health(rt, app, serve, token_for):
+    wsgi = Blocking(app)
+    srv = serve(Limits(public_threads=1, priority_threads=1, public_queue=1), wsgi)
+    running = srv.connect()
+    running.sendall(b"GET /slow/1 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert wsgi.started.acquire(timeout=SOCKET_TIMEOUT_S)
+    queued = srv.connect()
+    queued.sendall(b"GET /slow/2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    shed = b""
+    for _ in range(50):  # until the queued one is counted
+        shed = srv.get("/areas/setagaya")
+        if status(shed) == 503:
+            break
+        time.sleep(0.02)
+    assert status(shed) == 503
+    assert b"Retry-After: 5" in shed
+    assert status(srv.get("/healthz")) == 200
+    created = srv.post("/api/items", api_item(starts_at=None, ends_at=None), token_for("admin", "setagaya"))  # fmt: skip
+    assert status(created) == 201
+    wsgi.release.set()
+    assert body(read_all(running)) == b"done"
+    assert body(read_all(queued)) == b"done"
+    assert srv.server.shed >= 1
+
+
+def test_public_reads_are_held_briefly_and_dropped_when_an_item_changes(rt, serve, token_for):
+    srv = serve()
+    first = srv.get("/api/items?area=setagaya/kitazawa/daizawa")
+    assert status(first) == 200
+    again = srv.get("/api/items?area=setagaya/kitazawa/daizawa")
+    assert body(again) == body(first)
+    assert srv.server.reads.hits == 1
+    created = srv.post("/api/items", api_item(starts_at=None, ends_at=None), token_for("admin", "setagaya"))  # fmt: skip
+    assert status(created) == 201
+    item_id = json.loads(body(created))["id"]
+    # An approved item shows at once to the next reader of this process.
+    after = srv.get("/api/items?area=setagaya/kitazawa/daizawa")
+    assert item_id in [i["id"] for i in json.loads(body(after))["items"]]
+    assert srv.server.reads.hits == 1
+
+
+def test_keep_alive_serves_several_requests_and_idle_connections_close(serve):
+    srv = serve(Limits(idle_timeout_s=0.3))
+    s = srv.connect()
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    first = read_until(s, b'{"ok":true}')
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+    second = read_until(s, b'{"ok":true}')
+    assert status(first) == status(second) == 200
+    assert read_all(s) == b""  # closed after the idle timeout, without an answer
+
+
+def test_serve_refuses_to_share_a_port_on_sqlite_saying_why(rt, monkeypatch):
+    """On SQLite a second process would never hear of a change made by the first."""
+    from click.testing import CliRunner
+
+    from publisher.cli.main import cli
+
+    if not rt.db.is_sqlite:
+        pytest.skip("PostgreSQL may share a port")
+    monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)
+    monkeypatch.setattr(rt, "close", lambda: None)
+    result = CliRunner().invoke(cli, ["serve", "--reuse-port"])
+    assert result.exit_code == 2
+    assert "--reuse-port needs PostgreSQL" in result.output
+
+
+def test_a_change_made_by_another_process_drops_held_reads_at_once(rt, serve, token_for):
+    """PostgreSQL: a reader of this process sees an item another web process just approved."""
+    from publisher.runtime import Runtime
+    from publisher.web import create_app
+
+    if rt.db.is_sqlite:
+        pytest.skip("one process on SQLite")
+    srv = serve()
+    srv.server.reads.hold_s = 600  # only the change may drop it
+    path = "/api/items?area=setagaya/kitazawa/daizawa"
+    assert status(srv.get(path)) == 200
+    other = Runtime(rt.settings)
+    other.__dict__["tree"] = rt.tree
+    try:
+        created = (
+            create_app(other, {"TESTING": True})
+            .test_client()
+            .post(
+                "/api/items",
+                json=api_item(starts_at=None, ends_at=None),
+                headers={"Authorization": f"Bearer {token_for('admin', 'setagaya')}"},
+            )
+        )
+        assert created.status_code == 201
+        item_id = created.get_json()["id"]
+        seen: list[int] = []
+        for _ in range(100):  # the NOTIFY arrives within milliseconds
+            seen = [i["id"] for i in json.loads(body(srv.get(path)))["items"]]
+            if item_id in seen:
+                break
+            time.sleep(0.05)
+        assert item_id in seen
+    finally:
+        other.close()
