@@ -102,6 +102,11 @@ class Entry:
     cancel: bool = False
     # the item's source when it is not the configured source's name ("cap:<sender>")
     source: str | None = None
+    # JMA: "the same kind of information for the same area" (``warnings:1311200``): a later
+    # entry of a series replaces the current item (a new revision), a cancel withdraws it
+    series: str | None = None
+    # no part of it continues an earlier message: it may start a new item after a withdrawal
+    fresh: bool = False
 
 
 @dataclass(frozen=True)
