@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -255,11 +255,17 @@ def store_series(
     current = to_item(row) if row is not None else None
     sent = entry.alert.sent if entry.alert else None
     last = current.alert.sent if current is not None and current.alert else None
-    if current is not None and last is not None and sent is not None and sent < last:
+    withdrawn = current is not None and current.status == "withdrawn"
+    if last is not None and sent is not None and (sent < last or (withdrawn and sent == last)):
         result.unchanged += 1  # an older message read late: the newer one stands
         result.item_ids.append(current.id)  # type: ignore[arg-type]
         return
     if entry.cancel:
+        if current is not None and current.alert is not None and sent is not None:
+            # the item remembers the lifting message: older ones read later cannot revive it
+            current = current.with_changes(
+                alert=replace(current.alert, sent=sent, msg_type="Cancel")
+            )
         if current is not None and _withdraw(session, current, now, actor, "jma-lift"):
             result.updated += 1
             result.item_ids.append(current.id)  # type: ignore[arg-type]
