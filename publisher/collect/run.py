@@ -256,7 +256,12 @@ def store_series(
     sent = entry.alert.sent if entry.alert else None
     last = current.alert.sent if current is not None and current.alert else None
     withdrawn = current is not None and current.status == "withdrawn"
-    if last is not None and sent is not None and (sent < last or (withdrawn and sent == last)):
+    if (
+        current is not None
+        and last is not None
+        and sent is not None
+        and (sent < last or (withdrawn and sent == last))
+    ):
         result.unchanged += 1  # an older message read late: the newer one stands
         result.item_ids.append(current.id)  # type: ignore[arg-type]
         return
