@@ -366,16 +366,14 @@ def _texts(
             title = words.phrase("river_title", lang, place=place, kinds=joined)
         else:
             title = words.phrase("title", lang, kinds=joined, ward=ward_name)
-        lines = []
-        if lang == "ja" and headline:
-            lines.append(tidy(headline))
+        lines = []  # what it means for the ward first; the agency's own headline after
         if level:
             lines.append(words.phrase("level", lang, level=str(level)))
         if finding.area_only:
             lines.append(words.phrase("quake_area_note", lang))
         action = finding.action or (str(level) if level and level >= 2 else "other")
         lines.append(words.action(action, lang))
-        if lang != "ja" and headline:
+        if headline:
             lines.append(words.phrase("original", lang, headline=tidy(headline)))
         lines.append(f"{words.phrase('by_agency', lang)} {reported.astimezone(JST):%Y-%m-%d %H:%M}")
         titles[lang] = clip(title, TITLE_MAX_CHARS)
