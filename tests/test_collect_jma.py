@@ -292,3 +292,43 @@ def test_a_source_of_kind_jma_is_configured_like_any_other(rt: Runtime, now: dat
     source = Source(name="jma-file", kind="jma", path=Path("/nonexistent/x_VPWW54.xml"))
     result = collect(rt, source, now=now)
     assert not result.ok and "cannot read" in (result.failure or "")
+
+
+def record_rain(at: datetime, code: str = "1311200") -> bytes:
+    """A 記録的短時間大雨情報 (VPOA50) shaped as the agency's format (no official sample)."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<Report xmlns="http://xml.kishou.go.jp/jmaxml1/" xmlns:jmx="http://xml.kishou.go.jp/jmaxml1/">
+<Control><Title>記録的短時間大雨情報</Title><DateTime>{at.isoformat()}</DateTime>
+<Status>通常</Status><EditorialOffice>気象庁本庁</EditorialOffice>
+<PublishingOffice>気象庁</PublishingOffice></Control>
+<Head xmlns="http://xml.kishou.go.jp/jmaxml1/informationBasis1/">
+<Title>東京都記録的短時間大雨情報</Title><ReportDateTime>{at.isoformat()}</ReportDateTime>
+<TargetDateTime>{at.isoformat()}</TargetDateTime><EventID/><InfoType>発表</InfoType><Serial>1</Serial>
+<InfoKind>記録的短時間大雨情報</InfoKind><InfoKindVersion>1.0_0</InfoKindVersion>
+<Headline><Text>世田谷区付近で約１１０ミリ</Text>
+<Information type="記録的短時間大雨情報"><Item><Kind><Name>記録的短時間大雨情報</Name></Kind>
+<Areas codeType="気象・地震・火山情報／市町村等"><Area><Name>世田谷区</Name><Code>{code}</Code></Area>
+</Areas></Item></Information></Headline></Head>
+<Body xmlns="http://xml.kishou.go.jp/jmaxml1/body/meteorology1/"/></Report>""".encode()
+
+
+def test_record_short_term_rain_over_the_ward_shows_for_an_hour(rt: Runtime, now: datetime) -> None:
+    read(rt, record_rain(now), now, name="rain_VPOA50.xml")
+    [item] = jma_items(rt)
+    assert item.title == "記録的短時間大雨情報　世田谷区" and item.priority == "high"
+    assert item.ends_at == now + timedelta(hours=1)
+    assert "世田谷区付近で約１１０ミリ" in item.text("ja").body
+    assert read(rt, record_rain(now, "1311300"), now, name="r_VPOA50.xml").created == 0
+
+
+def test_a_detailed_report_listing_the_23_wards_but_not_setagaya_withdraws_the_flash(
+    rt: Runtime, now: datetime
+) -> None:
+    read(rt, moved(FLASH, now), now, name=FLASH)
+    later = now + timedelta(minutes=3)
+    detail = moved(QUAKE_WEAK, later, **{
+        "<EventID>20080614084350</EventID>": "<EventID>20090811050711</EventID>",
+        "<Code>1311200</Code>": "<Code>1399999</Code>",
+    })  # fmt: skip
+    read(rt, detail, later, name=QUAKE_WEAK)
+    assert [i.status for i in jma_items(rt)] == ["withdrawn"]

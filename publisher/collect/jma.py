@@ -266,6 +266,10 @@ def _quake(
         for city in _all(observation, "City"):
             if ward.municipality and _text(city, "Code") == ward.municipality:
                 intensity = _text(city, "MaxInt")
+        if intensity is None and any(
+            _text(a, "Code") in ward.seismic_areas for a in _all(observation, "Area")
+        ):
+            intensity = "1"  # the ward's region is listed but not the ward: it felt less than 1
     else:
         for area in _all(observation, "Area"):
             if _text(area, "Code") in ward.seismic_areas:

@@ -120,6 +120,7 @@ def collect(
     actor = actor or f"collect:{source.name}"
     outcomes: list[Entry | Skipped] = []
     own_http = http is None
+    collector: Any = None
     try:
         collector = collector_for(source.kind)
         if data is None:
@@ -134,7 +135,7 @@ def collect(
     finally:
         if own_http and http is not None:
             http.close()
-    after_run = getattr(collector, "after_run", None) if "collector" in locals() else None
+    after_run = getattr(collector, "after_run", None)
 
     def finish(session: Session) -> None:
         result.finished_at = started + timedelta(seconds=time.monotonic() - clock)
