@@ -3,6 +3,7 @@ staff typing: warnings, earthquakes, tornadoes, landslides, rivers, in six langu
 
 from __future__ import annotations
 
+import html
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -332,3 +333,39 @@ def test_a_detailed_report_listing_the_23_wards_but_not_setagaya_withdraws_the_f
     })  # fmt: skip
     read(rt, detail, later, name=QUAKE_WEAK)
     assert [i.status for i in jma_items(rt)] == ["withdrawn"]
+
+
+@pytest.mark.parametrize(
+    ("sample", "title_ja", "title_en", "level", "priority"),
+    [
+        (ADVISORIES, "大雨注意報・洪水注意報・雷注意報　世田谷区",
+         "Heavy Rain Advisory, Flood Advisory, Thunderstorm Advisory — Setagaya", 2, "normal"),
+        (STORM, "暴風警報　世田谷区", "Storm Warning — Setagaya", None, "high"),
+        (TORNADO, "竜巻注意情報　世田谷区", "Tornado Advisory — Setagaya", None, "high"),
+        (FLASH, "地震　東京23区で震度4", "Earthquake: seismic intensity 4 in Tokyo's 23 wards",
+         None, "high"),
+        (QUAKE_2011, "地震　世田谷区で震度5弱", "Earthquake: seismic intensity 5 lower in Setagaya",
+         None, "emergency"),
+    ],
+)  # fmt: skip
+def test_every_sample_naming_setagaya_reaches_screens_feeds_pages_and_sns(
+    rt: Runtime, now: datetime, sample: str, title_ja: str, title_en: str, level: int | None,
+    priority: str,
+) -> None:  # fmt: skip
+    read(rt, moved(sample, now), now, name=sample)
+    [item] = jma_items(rt)
+    assert (item.text("ja").title, item.text("en").title) == (title_ja, title_en)
+    assert set(item.languages) == set(LANGS) and all(item.text(lang).body for lang in LANGS)
+    assert item.alert is not None and item.alert.warning_level == level
+    assert item.priority == priority
+    at = now + timedelta(minutes=1)
+    assert all(
+        item.id in {e.item_id for e in pl.entries} for pl in screens_showing(rt, at).values()
+    )
+    public = frozen(rt_app(rt), at).test_client()
+    assert title_ja in public.get("/feeds/setagaya/kinuta/seijo.rss").get_data(as_text=True)
+    page = html.unescape(public.get(f"/items/{item.id}?lang=en").get_data(as_text=True))
+    assert title_en in page
+    with rt.session() as s:
+        langs = set(s.scalars(select(SnsPostRow.lang).where(SnsPostRow.item_id == item.id)))
+    assert "ja" in langs
