@@ -369,3 +369,18 @@ def test_every_sample_naming_setagaya_reaches_screens_feeds_pages_and_sns(
     with rt.session() as s:
         langs = set(s.scalars(select(SnsPostRow.lang).where(SnsPostRow.item_id == item.id)))
     assert "ja" in langs
+
+
+def test_a_correction_at_the_same_report_time_replaces_the_alert(
+    rt: Runtime, now: datetime
+) -> None:
+    read(rt, moved(STORM, now), now)
+    corrected = moved(STORM, now, **{
+        "<InfoType>発表</InfoType>": "<InfoType>訂正</InfoType>",
+        "<Name>暴風警報</Name>\n<Code>05</Code>\n<Status>発表</Status>\n</Kind>\n<Area>\n<Name>世田谷区</Name>":
+        "<Name>強風注意報</Name>\n<Code>15</Code>\n<Status>発表</Status>\n</Kind>\n<Area>\n<Name>世田谷区</Name>",
+    })  # fmt: skip
+    assert read(rt, corrected, now + timedelta(minutes=1)).updated == 1
+    [item] = jma_items(rt)
+    assert item.revision == 2 and item.title == "強風注意報　世田谷区" and item.priority == "normal"
+    assert item.alert is not None and item.alert.msg_type == "Update"
