@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from publisher.deliver.log import Deliverer
 from publisher.items import utcnow
 from publisher.schedule import service as schedule
 from publisher.schedule.scheduler import Scheduler
-from publisher.store.models import ScreenRow
+from publisher.store.models import CollectRunRow, ScreenRow
 from publisher.timetable import Timetable
 from tests.browser import launch
 from tests.jma_helpers import Agency, moved
@@ -82,10 +83,10 @@ def test_a_new_feed_entry_reaches_a_chromium_player_within_the_poll_interval_plu
     monkeypatch.setattr(schedule, "_ACTIVE", sched)
     server = Server(rt)
     with rt.session() as session:
-        token = session.get(ScreenRow, "seijo-1").token
+        token = session.get(ScreenRow, "daizawa-1").token
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     try:
-        page.goto(f"{server.url}/play/seijo-1?token={token}")
+        page.goto(f"{server.url}/play/daizawa-1?token={token}")
         page.wait_for_load_state("domcontentloaded")
         sched.start()
         deadline = time.monotonic() + 4 * POLL_S
@@ -103,11 +104,19 @@ def test_a_new_feed_entry_reaches_a_chromium_player_within_the_poll_interval_plu
             ]
         )
         published = time.perf_counter()
-        page.wait_for_function(
-            "() => !!document.querySelector('img.current')?.dataset.itemId",
-            polling="raf",
-            timeout=(POLL_S + 5) * 1000,
-        )
+        try:
+            page.wait_for_function(
+                "() => !!document.querySelector('img.current')?.dataset.itemId",
+                polling="raf",
+                timeout=(POLL_S + 5) * 1000,
+            )
+        except Exception:
+            with rt.session() as session:
+                runs = session.scalars(select(CollectRunRow)).all()
+                raise AssertionError(
+                    f"not on screen; polls {agency.log}; runs "
+                    f"{[(r.started_at, r.ok, r.created, r.failure) for r in runs]}"
+                ) from None
         latency = time.perf_counter() - published
         print(f"\nJMA entry on screen {latency * 1000:.0f} ms after it was published")
         assert latency < POLL_S + 1.0
