@@ -164,9 +164,10 @@ def test_http_refuses_what_is_not_http(upstream):
 
 def test_the_shipped_sources_toml_is_valid(rt):
     sources = {s.name: s for s in load_sources(rt)}
-    assert {s.kind for s in sources.values()} == {"rss", "events-csv", "ical", "cap"}
+    assert {s.kind for s in sources.values()} == {"rss", "events-csv", "ical", "cap", "jma"}
     assert sources["daizawa-association"].targets == (DAIZAWA,)
     assert sources["disaster-cap"].interval == timedelta(minutes=1)
+    assert sources["jma-extra"].interval == sources["jma-eqvol"].interval == timedelta(minutes=1)
 
 
 def _with_sources(rt, tmp_path, text: str):
@@ -238,7 +239,7 @@ def test_sources_without_internet_just_record_failed_runs(rt, now):
         result = collect(rt, blocked, now=now, http=http)
         assert not result.ok and "cannot connect" in result.failure
     with rt.session() as s:
-        assert len(last_runs(s)) == 4
+        assert len(last_runs(s)) == 6
 
 
 # -- CAP through the store ----------------------------------------------------------------------------

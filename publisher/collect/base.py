@@ -15,12 +15,15 @@ A **kind** is a :class:`Collector`, an object with two methods:
   entries. It touches no database and no clock (``now`` is given). A document that cannot be
   read at all raises :class:`~publisher.errors.PublisherError`; one bad entry yields a
   :class:`Skipped` (which entry, why) and the others still come.
+- optionally ``after_run(source, ok)``: told whether the run stored its entries, so a kind that
+  remembers what it fetched (the JMA feed's validators and fetched messages) keeps it only then.
 
 An :class:`Entry` carries :func:`publisher.item_input.parse_item`-shaped ``fields`` plus a stable
 ``external_id``; :func:`entry_item` turns it into an approved :class:`~publisher.items.Item`
 whose ``source`` is the source's name, so :func:`publisher.store.content.upsert_item` keeps one item
 per upstream entry however often it is collected. CAP entries also carry their
-:class:`~publisher.items.AlertInfo` and the earlier messages they update or cancel.
+:class:`~publisher.items.AlertInfo` and the earlier messages they update or cancel; JMA entries
+carry a ``series`` whose current item they replace or withdraw.
 
 Kinds are listed in :mod:`publisher.collect.registry`; the built-in ones register exactly as a
 third party's would. Running a source (fetch, parse, upsert, record the run) is
@@ -102,6 +105,11 @@ class Entry:
     cancel: bool = False
     # the item's source when it is not the configured source's name ("cap:<sender>")
     source: str | None = None
+    # JMA: "the same kind of information for the same area" (``warnings:1311200``): a later
+    # entry of a series replaces the current item (a new revision), a cancel withdraws it
+    series: str | None = None
+    # no part of it continues an earlier message: it may start a new item after a withdrawal
+    fresh: bool = False
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ KINDS: dict[str, str] = {
     "events-csv": "publisher.collect.events_csv:collector",
     "ical": "publisher.collect.ical:collector",
     "cap": "publisher.collect.cap:collector",
+    "jma": "publisher.collect.jma:collector",
 }
 
 

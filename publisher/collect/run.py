@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,7 @@ from publisher.errors import NotFound, PublisherError, did_you_mean
 from publisher.items import Item, iso, utcnow
 from publisher.runtime import Runtime
 from publisher.store.content import content_hash, to_item, update_item, upsert_item
-from publisher.store.models import CollectRunRow, ItemRow
+from publisher.store.models import AuditRow, CollectRunRow, ItemRow
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,7 @@ def collect(
     actor = actor or f"collect:{source.name}"
     outcomes: list[Entry | Skipped] = []
     own_http = http is None
+    collector: Any = None
     try:
         collector = collector_for(source.kind)
         if data is None:
@@ -134,6 +135,7 @@ def collect(
     finally:
         if own_http and http is not None:
             http.close()
+    after_run = getattr(collector, "after_run", None)
 
     def finish(session: Session) -> None:
         result.finished_at = started + timedelta(seconds=time.monotonic() - clock)
@@ -173,6 +175,8 @@ def collect(
         log.warning("source %s (%s) failed: %s", source.name, source.location, result.failure)
         with rt.session() as session:
             finish(session)
+    if after_run is not None:  # a kind that remembers what it fetched keeps it only now
+        after_run(source, result.failure is None)
     return result
 
 
@@ -186,6 +190,9 @@ def store_entry(
     result: RunResult,
 ) -> None:
     """Upsert one entry (or, for a CAP Cancel, withdraw what it names) and count it."""
+    if entry.series is not None:
+        store_series(session, tree, source, entry, now, actor, result)
+        return
     if entry.cancel:
         found = referenced_items(session, entry)
         if not found:
@@ -221,6 +228,93 @@ def store_entry(
     setattr(result, outcome, getattr(result, outcome) + 1)
     result.item_ids.append(stored.id)  # type: ignore[arg-type]
     _replace_referenced(session, entry, stored.id, now, actor, result)  # type: ignore[arg-type]
+
+
+def store_series(
+    session: Session,
+    tree: AreaTree,
+    source: Source,
+    entry: Entry,
+    now: datetime,
+    actor: str,
+    result: RunResult,
+) -> None:
+    """A JMA entry: it replaces the current item of its series (one alert, a new revision) or
+    withdraws it (解除, 取消). A message older than the stored one changes nothing; an item
+    staff withdrew stays withdrawn until the agency starts a new episode (``entry.fresh``)."""
+    series = entry.series or ""
+    item_source = entry.source or source.name
+    row = session.scalars(
+        select(ItemRow)
+        .where(
+            ItemRow.source == item_source,
+            ItemRow.external_id.startswith(series + "#", autoescape=True),
+        )
+        .order_by(ItemRow.id.desc())
+        .limit(1)
+    ).first()
+    current = to_item(row) if row is not None else None
+    sent = entry.alert.sent if entry.alert else None
+    last = current.alert.sent if current is not None and current.alert else None
+    withdrawn = current is not None and current.status == "withdrawn"
+    if (
+        current is not None
+        and last is not None
+        and sent is not None
+        and (sent < last or (withdrawn and sent == last))
+    ):
+        result.unchanged += 1  # an older message read late: the newer one stands
+        result.item_ids.append(current.id)  # type: ignore[arg-type]
+        return
+    if entry.cancel:
+        if current is not None and current.alert is not None and sent is not None:
+            # the item remembers the lifting message: older ones read later cannot revive it
+            current = current.with_changes(
+                alert=replace(current.alert, sent=sent, msg_type="Cancel")
+            )
+        if current is not None and _withdraw(session, current, now, actor, "jma-lift"):
+            result.updated += 1
+            result.item_ids.append(current.id)  # type: ignore[arg-type]
+        else:
+            result.unchanged += 1
+        return
+    try:
+        item = entry_item(entry, source, tree)
+    except PublisherError as e:
+        reason = f"{e.field}: {e.message}" if e.field else e.message
+        result.skipped.append(Skipped(entry.label, reason))
+        return
+    ended = current is not None and (
+        (current.ends_at is not None and current.ends_at <= now)
+        or (current.status == "withdrawn" and (entry.fresh or _lifted(session, current)))
+    )
+    if current is None or ended:
+        stored, outcome = upsert_item(session, item, actor=actor)
+    else:
+        # the same alert, revised: it keeps its id, external id and the time it first showed
+        item = item.with_changes(
+            external_id=current.external_id, starts_at=current.starts_at or item.starts_at
+        )
+        if current.status == "withdrawn" or content_hash(item) == row.content_hash:  # type: ignore[union-attr]
+            result.unchanged += 1
+            result.item_ids.append(current.id)  # type: ignore[arg-type]
+            return
+        stored = update_item(session, item.with_changes(id=current.id), actor=actor,
+                             action="jma-update")  # fmt: skip
+        outcome = "updated"
+    setattr(result, outcome, getattr(result, outcome) + 1)
+    result.item_ids.append(stored.id)  # type: ignore[arg-type]
+
+
+def _lifted(session: Session, item: Item) -> bool:
+    """Was ``item`` withdrawn by the agency (解除, 取消) rather than by staff?"""
+    action = session.scalars(
+        select(AuditRow.action)
+        .where(AuditRow.entity == "item", AuditRow.entity_id == str(item.id))
+        .order_by(AuditRow.id.desc())
+        .limit(1)
+    ).first()
+    return action == "jma-lift"
 
 
 def _replace_referenced(

@@ -1,7 +1,7 @@
 """``content/sources.toml``: the sources to collect, validated with file/key errors.
 
 [sources.ward-news]
-kind = "rss"                          # rss | events-csv | ical | cap
+kind = "rss"                          # rss | events-csv | ical | cap | jma
 url = "https://www.city.setagaya.lg.jp/..."    # or path = "samples/events.csv" (under content/)
 targets = ["setagaya"]                # area codes; default the whole ward
 category = "general"                  # optional; one of items.CATEGORIES
