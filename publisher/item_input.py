@@ -30,6 +30,7 @@ from publisher.items import (
     Item,
     Place,
     Translation,
+    clean_json,
 )
 
 
@@ -163,6 +164,7 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
     """
     if not isinstance(data, Mapping):
         raise PublisherError("the item must be a JSON object")
+    data = clean_json(data)  # the one place text enters the store: no character XML forbids
     known = {
         "kind",
         "title",

@@ -3,6 +3,7 @@
 import pytest
 
 from tests.factories import DAIZAWA, KITAZAWA, SEIJO, UMEGAOKA, WARD, api_item
+from tests.residents_helpers import frozen
 
 
 def bearer(token):
@@ -19,15 +20,16 @@ def test_areas_lists_the_tree(client):
     assert sum(len(r["children"]) for r in tree["children"]) == 28
 
 
-def test_an_approvers_item_is_published_at_once_and_seen_below_it(client, token_for):
+def test_an_approvers_item_is_published_at_once_and_seen_below_it(app, now, token_for):
+    client = frozen(app, now).test_client()
     token = token_for("approver", KITAZAWA)
     r = client.post("/api/items", json=api_item(targets=[KITAZAWA]), headers=bearer(token))
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["status"] == "approved"
-    listed = client.get(f"/api/items?area={DAIZAWA}&at=2026-11-25T12:00:00+09:00").get_json()
+    listed = client.get(f"/api/items?area={DAIZAWA}&at=2026-11-21T12:00:00+09:00").get_json()
     assert [i["id"] for i in listed["items"]] == [r.get_json()["id"]]
     assert (
-        client.get(f"/api/items?area={SEIJO}&at=2026-11-25T12:00:00+09:00").get_json()["items"]
+        client.get(f"/api/items?area={SEIJO}&at=2026-11-21T12:00:00+09:00").get_json()["items"]
         == []
     )
 

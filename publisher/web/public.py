@@ -272,6 +272,8 @@ def _check_target(path: str) -> None:
     rt = runtime()
     kind, _, rest = path.lstrip("/").partition("/")
     if kind == "items":
+        if not (rest.isascii() and rest.isdigit()):
+            raise NotFound(f"no item {rest}")
         with rt.session() as session:
             public_item(session, int(rest), clock())
     elif kind == "areas":

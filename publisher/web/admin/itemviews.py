@@ -172,15 +172,15 @@ def items() -> Any:
     q = request.args.get("q", "").strip()
     day_text = request.args.get("date", "")
     with rt.session() as s:
-        found = list_items(
+        found = workflow.items_in_scope(
             s,
             rt.tree,
+            me,
             area=area,
             statuses=[status] if status in STATUSES else None,
             kind=kind if kind in KINDS else None,
             limit=LIST_LIMIT,
         )
-    found = [i for i in found if me.covers(rt.tree, i.targets)]
     if q:
         needle = q.casefold()
         found = [i for i in found if any(needle in t.title.casefold() for t in i.translations)]
