@@ -84,6 +84,12 @@ class Source:
         return value
 
 
+# A run stores at most this many entries and reads for at most this long (a source may set
+# options.max_items / options.max_seconds): nothing collected can flood the store.
+MAX_ENTRIES_PER_RUN = 2000
+RUN_DEADLINE_S = 120
+
+
 @dataclass(frozen=True)
 class Entry:
     """One upstream entry, ready to become an item.
