@@ -54,7 +54,9 @@ def test_every_kind_over_http_twice_is_a_no_op(rt, now, upstream):
 
 
 def test_imported_items_are_approved_and_visible_in_their_target_area(rt, now):
-    result = import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"), (DAIZAWA,))
+    result = import_document(
+        rt, "events-csv", str(SAMPLES / "events_cp932.csv"), (DAIZAWA,), now=now
+    )
     assert counts(result) == (3, 0, 0, 2)
     with rt.session() as s:
         items = list_items(s, rt.tree, area=DAIZAWA)
@@ -135,7 +137,7 @@ def test_a_failing_source_keeps_its_last_good_items_and_records_why(
 
 
 def test_a_bad_entry_is_skipped_while_the_good_ones_are_stored(rt, now):
-    result = import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"))
+    result = import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"), now=now)
     assert [(s.entry, s.reason.split(":")[0]) for s in result.skipped] == [
         ("row 4", "開始日"),
         ("row 5", "イベント名"),

@@ -20,6 +20,7 @@ from werkzeug.exceptions import HTTPException
 
 from publisher.errors import PublisherError
 from publisher.runtime import Runtime
+from publisher.web import trouble
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +58,7 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         module, attr = spec.split(":")
         app.register_blueprint(getattr(importlib.import_module(module), attr))
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        """Liveness and database reachability, for load balancers and monitors."""
-        try:
-            rt.db.is_migrated()
-        except PublisherError as e:
-            return jsonify({"ok": False, "error": str(e)}), 503
-        return jsonify({"ok": True})
+    trouble.init_app(app, rt)  # 503s for database trouble, /healthz
 
     @app.errorhandler(PublisherError)
     def publisher_error(e: PublisherError) -> Any:
