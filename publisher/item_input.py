@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,9 @@ from publisher.items import (
     Translation,
     clean_json,
 )
+
+# Dates a notice can sensibly carry; far years also overflow when converted between zones.
+YEAR_MIN, YEAR_MAX = 1970, 2200
 
 
 def parse_time(value: Any, field_name: str, tz: ZoneInfo = JST) -> datetime | None:
@@ -57,7 +60,16 @@ def parse_time(value: Any, field_name: str, tz: ZoneInfo = JST) -> datetime | No
         raise PublisherError(
             f"must be an ISO 8601 date-time string, not {type(value).__name__}", field=field_name
         )
-    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
+    dt = dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
+    try:
+        year = dt.astimezone(UTC).year
+    except (OverflowError, ValueError):
+        year = 0
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise PublisherError(
+            f"{value!s} is out of range (years {YEAR_MIN}–{YEAR_MAX})", field=field_name
+        )
+    return dt
 
 
 def parse_dayparts(value: Any) -> tuple[Daypart, ...]:
@@ -101,6 +113,10 @@ def _choice(
 ) -> str | None:
     if value in (None, ""):
         return default
+    if not isinstance(value, str):
+        raise PublisherError(
+            f"must be one of {', '.join(choices)}, not {type(value).__name__}", field=field_name
+        )
     if value not in choices:
         raise PublisherError(
             f"{value!r} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}",

@@ -173,8 +173,9 @@ def test_collect_runs_the_configured_sources_and_shows_their_status(run, rt, tmp
     content.mkdir()
     (content / "sources.toml").write_text(
         f'[sources.news]\nkind = "rss"\nurl = "{upstream.serve_sample("ward_news.rss")}"\n'
-        f'interval = "1h"\n[sources.down]\nkind = "cap"\nurl = "{upstream.url("/error")}"\n'
-        'interval = "1m"\n[sources.later]\nkind = "ical"\npath = "none.ics"\n',
+        'interval = "1h"\noptions = { allow_private_addresses = true }\n'
+        f'[sources.down]\nkind = "cap"\nurl = "{upstream.url("/error")}"\n'
+        'interval = "1m"\noptions = { allow_private_addresses = true }\n[sources.later]\nkind = "ical"\npath = "none.ics"\n',
         encoding="utf-8",
     )
     rt.settings["CONTENT_DIR"] = content

@@ -5,10 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
+import pytest
+
 from publisher.collect.base import Entry, Skipped, Source
+from publisher.collect.http import FetchError, Http, refuse_non_public, resolve_host
 from publisher.collect.registry import collector_for
 from publisher.collect.run import collect, read_bounded
 from publisher.store.content import visible_items
+from tests.collect_helpers import upstream_server  # noqa: F401  (the fixture)
 from tests.factories import DAIZAWA, JST
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=JST)
@@ -72,3 +76,32 @@ def test_a_run_that_reads_too_long_stops_and_keeps_what_it_read():
     out = read_bounded(parsed, source, clock=lambda: next(ticks))
     assert len([o for o in out if isinstance(o, Entry)]) == 4  # read at 10, 20, 30, 40 s
     assert isinstance(out[-1], Skipped) and "over 30 s" in out[-1].reason
+
+
+# -- whom the collector may fetch from -----------------------------------------------------------
+
+
+def test_a_source_on_a_loopback_or_private_address_is_refused_unless_allowed(rt, upstream):
+    url = upstream.serve_sample("ward_news.rss")
+    refused = collect(rt, Source(name="inside", kind="rss", url=url), now=NOW)
+    assert not refused.ok and "loopback, link-local or private" in refused.failure
+    assert "allow_private_addresses" in refused.failure
+    allowed = Source(name="inside", kind="rss", url=url, options={"allow_private_addresses": True})
+    assert collect(rt, allowed, now=NOW).ok
+
+
+def test_a_redirect_to_loopback_is_refused_even_from_a_public_host(rt, upstream):
+    upstream.serve("/admin-only", b"<rss>internal</rss>")
+    port = upstream.server.server_address[1]
+    upstream.serve("/go", f"http://localhost:{port}/admin-only".encode(), status=302)
+
+    def resolve(host: str) -> list[str]:  # 127.0.0.1 plays a public server here
+        return ["93.184.216.34"] if host == "127.0.0.1" else resolve_host(host)
+
+    http = Http(resolve=resolve)
+    with pytest.raises(FetchError, match="localhost is at 127.0.0.1"):
+        http.get(upstream.url("/go"))
+    assert [p for p, _ in upstream.requests] == ["/go"]  # never reached /admin-only
+    for address in ("169.254.169.254", "10.0.0.8", "192.168.1.1", "::1", "fd00::1", "0.0.0.0"):
+        with pytest.raises(FetchError, match="private address"):
+            refuse_non_public(f"http://{address}/", lambda host, a=address: [a])

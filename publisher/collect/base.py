@@ -134,7 +134,13 @@ class Collector(Protocol):
 def fetch_bytes(source: Source, http: Http) -> bytes:
     """The usual ``fetch``: the URL through ``http``, or the file at ``path``."""
     if source.url:
-        return http.get(source.url)
+        allow = source.options.get("allow_private_addresses", False)
+        if not isinstance(allow, bool):
+            raise PublisherError(
+                f"must be true or false, not {allow!r}",
+                where=f"sources.{source.name}.options.allow_private_addresses",
+            )
+        return http.get(source.url, allow_private=allow)
     if source.path is None:
         raise PublisherError("has neither url nor path", where=f"sources.{source.name}")
     return http.read_file(source.path)

@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from publisher.areas import AreaTree
 from publisher.errors import Conflict, PublisherError
 from publisher.item_input import parse_item
-from publisher.items import Item
+from publisher.items import Item, clean_text
 from publisher.store.content import create_item, get_item, list_items, update_item
 from publisher.store.staff import Principal
+
+COMMENT_MAX_CHARS = 2000
 
 # action -> (statuses it starts from, status it ends in, role it needs)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -89,6 +91,8 @@ def transition(
             f"item {item_id} is {item.status}; it cannot be {action}ed "
             f"(only from {' or '.join(sources)})"
         )
+    if comment is not None:
+        comment = clean_text(comment)[:COMMENT_MAX_CHARS]
     if action == "return" and not (comment or "").strip():
         raise PublisherError("say why the item goes back to its author", field="comment")
     return update_item(

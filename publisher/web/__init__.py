@@ -16,6 +16,7 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from publisher.errors import PublisherError
@@ -47,7 +48,8 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=rt.settings.base_url.startswith("https://"),
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = _BoundedJSON(app)
+    app.json.ensure_ascii = False
     if test_config:
         app.config.update(test_config)
     app.extensions["publisher"] = rt
@@ -78,6 +80,17 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         return jsonify({"error": "internal error; it has been logged"}), 500
 
     return app
+
+
+class _BoundedJSON(DefaultJSONProvider):
+    """JSON whose reading of hostile input fails as bad input (400), never as a crash: nesting
+    deeper than Python's stack is a ValueError like any other malformed body."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def runtime() -> Runtime:

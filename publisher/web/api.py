@@ -53,12 +53,27 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _json_body() -> dict[str, Any]:
+JSON_MAX_DEPTH = 16
+
+
+def _json_body(required: bool = True) -> dict[str, Any]:
+    """The request's JSON object; a body that is not one (or nests deeper than
+    :data:`JSON_MAX_DEPTH`) is a 400 saying so."""
     data = request.get_json(silent=True)
+    if data is None and not required and not request.get_data():
+        return {}
     if not isinstance(data, dict):
         raise PublisherError(
             "the request body must be a JSON object (Content-Type: application/json)"
         )
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > JSON_MAX_DEPTH:
+            raise PublisherError(f"the request body nests deeper than {JSON_MAX_DEPTH} levels")
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack.extend((v, depth + 1) for v in children)
     return data
 
 
@@ -158,8 +173,9 @@ def patch_item(item_id: int) -> Any:
 def transition(item_id: int, action: str) -> Any:
     """The workflow: submit, approve, return (with a comment) or withdraw."""
     rt = runtime()
-    data = request.get_json(silent=True) or {}
-    comment = data.get("comment") if isinstance(data, dict) else None
+    comment = _json_body(required=False).get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise PublisherError("must be text", field="comment")
     with rt.session() as session:
         item = workflow.transition(session, rt.tree, g.principal, item_id, action, comment)
     return jsonify(_public_json(item))
