@@ -20,6 +20,7 @@ from publisher.errors import PublisherError, did_you_mean
 from publisher.items import (
     BODY_MAX_CHARS,
     CATEGORIES,
+    IMAGE_NAME,
     JST,
     KINDS,
     PRIORITIES,
@@ -274,7 +275,11 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
     drill = pick("drill", b.drill if b else False)
     if not isinstance(drill, bool):
         raise PublisherError("must be true or false", field="drill")
-    image = pick("image", b.image if b else None)
+    image = pick("image", b.image if b else None) or None
+    if image is not None and not (isinstance(image, str) and IMAGE_NAME.match(image)):
+        raise PublisherError(
+            "must be the name of an image uploaded in the admin (e.g. 3f…a9.jpg)", field="image"
+        )
 
     alert = b.alert if b else None
     if kind == "alert":

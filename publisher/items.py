@@ -35,6 +35,8 @@ CATEGORIES = {
 CAP_PRIVATE_STATUSES = ("System", "Draft")
 CAP_DRILL_STATUSES = ("Exercise", "Test")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# An uploaded image as the admin stores it: named by its content's SHA-256 (web/admin/images.py)
+IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png)$")
 TITLE_MAX_CHARS = 120
 BODY_MAX_CHARS = 5000
 JST = ZoneInfo("Asia/Tokyo")
@@ -173,6 +175,7 @@ class Item:
             "category": self.category,
             "drill": self.drill,
             "detail_url": self.detail_url,
+            **({"image": self.image} if self.image else {}),
             "source": self.source,
             "revision": self.revision,
             "created_at": iso(self.created_at),

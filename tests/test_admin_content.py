@@ -20,7 +20,7 @@ from tests.admin_helpers import (
     notice_form,
     staff_accounts,
 )
-from tests.factories import DAIZAWA, KITAZAWA
+from tests.factories import DAIZAWA, KITAZAWA, api_item
 
 
 @pytest.fixture
@@ -143,6 +143,28 @@ def test_a_file_that_is_not_an_image_is_refused_next_to_the_image_field(staff, r
     assert r.status_code == 400
     assert 'id="err-f-image"' in r.text and "画像として読み込めません" in r.text
     assert "落ち葉清掃" in r.text  # what was typed is kept
+
+
+def test_a_photo_sent_with_a_refused_form_is_not_kept(staff, rt):
+    s = staff("daizawa-editor")
+    r = _upload(s, _jpeg_with_exif(), "leaves.jpg", **{"title.ja": ""})
+    assert r.status_code == 400
+    uploads = rt.settings.data_dir / "uploads"
+    assert not uploads.exists() or list(uploads.iterdir()) == []
+
+
+def test_changing_only_the_image_is_saved_and_only_uploaded_images_are_accepted(
+    rt, client, token_for
+):
+    token = {"Authorization": f"Bearer {token_for('approver', DAIZAWA)}"}
+    item = client.post("/api/items", json=api_item(), headers=token).get_json()
+    name = "0123456789abcdef0123456789abcdef.jpg"
+    r = client.patch(f"/api/items/{item['id']}", json={"image": name}, headers=token)
+    assert r.status_code == 200 and r.get_json()["image"] == name
+    assert r.get_json()["revision"] == item["revision"] + 1
+    for bad in ("../../etc/passwd", "https://evil.example/x.jpg", 12, ["a.jpg"]):
+        r = client.patch(f"/api/items/{item['id']}", json={"image": bad}, headers=token)
+        assert r.status_code == 400 and r.get_json()["field"] == "image", bad
 
 
 def test_an_oversized_image_is_refused(staff):

@@ -159,3 +159,24 @@ def test_one_address_guessing_many_accounts_is_throttled_first(rt, app, monkeypa
     owner = Staff(app.test_client())
     owner.client.environ_base["REMOTE_ADDR"] = "198.51.100.7"
     assert owner.login("daizawa-editor").status_code == 302
+
+
+def test_a_login_next_with_a_line_break_goes_to_the_item_list(rt, app, monkeypatch):
+    cheap_hashes(monkeypatch)
+    make_user(rt, "daizawa-editor", "editor", DAIZAWA)
+    desk = Staff(app.test_client())
+    page = desk.client.get("/admin/login?next=/admin/items%0d%0aSet-Cookie:%20x=1")
+    assert page.status_code == 200
+    from tests.admin_helpers import csrf_from
+
+    r = desk.client.post(
+        "/admin/login",
+        data={
+            "name": "daizawa-editor",
+            "password": PASSWORD,
+            "next": "/admin/items\r\nSet-Cookie: x=1",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    assert r.status_code == 302 and r.headers["Location"] == "/admin/items"
+    assert "x=1" not in r.headers.get("Set-Cookie", "")

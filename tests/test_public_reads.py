@@ -102,3 +102,14 @@ def test_the_api_lists_drafts_only_when_every_target_is_in_the_callers_scope(rt,
         f"/api/items?status=draft&area={KITAZAWA}", headers=bearer(token_for("editor", KITAZAWA))
     )
     assert {i["id"] for i in region.get_json()["items"]} == {own.id, shared.id}
+
+
+def test_public_pages_and_feeds_forbid_sniffing_and_foreign_code(rt, public):
+    (item,) = store(rt, make_item())
+    for url in ("/", f"/areas/{DAIZAWA}", f"/items/{item.id}", "/items/99999"):
+        r = public.get(url)
+        assert r.headers["X-Content-Type-Options"] == "nosniff", url
+        csp = r.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "script-src" not in csp, url
+    for url in (f"/feeds/{DAIZAWA}.rss", f"/qr/items/{item.id}.png"):
+        assert public.get(url).headers["X-Content-Type-Options"] == "nosniff", url

@@ -339,6 +339,23 @@ def _helpers() -> dict[str, Any]:
     }
 
 
+# Residents' pages are plain HTML and CSS from this site: nothing else may load or run, even if
+# text ever slipped through unescaped.
+PUBLIC_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == HTML:
+        response.headers.setdefault("Content-Security-Policy", PUBLIC_CSP)
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
+
+
 def _page(template: str, *, status: int = 200, **context: Any) -> Response:
     """Render, then answer 200 or 304 by the hash of the bytes (pages are small)."""
     body = render_template(template, **context, **_helpers()).encode()

@@ -139,7 +139,7 @@ def _failed(s: Session, address: str, at: datetime) -> None:
 
 def _safe_next(target: str | None) -> str:
     """Only a path inside the admin: never an open redirect."""
-    if target:
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and parts.path.startswith("/admin/"):
             return target
