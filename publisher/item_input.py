@@ -34,6 +34,11 @@ from publisher.items import (
     clean_json,
 )
 
+# What the store's columns hold (longer text is refused here, with the field, not by the database)
+URL_MAX_CHARS = 1000
+PLACE_NAME_MAX_CHARS = 200
+ADDRESS_MAX_CHARS = 300
+
 # Dates a notice can sensibly carry; far years also overflow when converted between zones.
 YEAR_MIN, YEAR_MAX = 1970, 2200
 
@@ -97,7 +102,9 @@ def parse_dayparts(value: Any) -> tuple[Daypart, ...]:
         if start == end:
             raise PublisherError("start and end are the same time", field=where)
         days = raw.get("weekdays") or list(WEEKDAYS)
-        bad = [d for d in days if d not in WEEKDAYS]
+        if not isinstance(days, list):
+            raise PublisherError('weekdays is a list like ["mon", "tue"]', field=where)
+        bad = [d for d in days if not isinstance(d, str) or d not in WEEKDAYS]
         if bad:
             raise PublisherError(
                 f"unknown weekday {bad[0]!r} (use {', '.join(WEEKDAYS)})", field=where
@@ -224,6 +231,8 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
             field="targets",
         )
     for code in raw_targets:
+        if not isinstance(code, str):
+            raise PublisherError(f"area codes are text, not {type(code).__name__}", field="targets")
         if code not in tree:
             raise PublisherError(
                 f"unknown area '{code}'{did_you_mean(str(code), tree.areas)}", field="targets"
@@ -272,6 +281,8 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         isinstance(detail_url, str) and detail_url.startswith(("https://", "http://"))
     ):
         raise PublisherError("must be an http(s) URL", field="detail_url")
+    if detail_url is not None and len(detail_url) > URL_MAX_CHARS:
+        raise PublisherError(f"is longer than {URL_MAX_CHARS} characters", field="detail_url")
     drill = pick("drill", b.drill if b else False)
     if not isinstance(drill, bool):
         raise PublisherError("must be true or false", field="drill")
@@ -326,6 +337,8 @@ def _parse_place(raw: Any) -> Place | None:
     if not raw:
         return None
     if isinstance(raw, str):
+        if len(raw.strip()) > PLACE_NAME_MAX_CHARS:
+            raise PublisherError(f"is longer than {PLACE_NAME_MAX_CHARS} characters", field="place")
         return Place(raw.strip())
     if not isinstance(raw, Mapping) or not str(raw.get("name", "")).strip():
         raise PublisherError(
@@ -344,6 +357,13 @@ def _parse_place(raw: Any) -> Place | None:
         if not -limit <= f <= limit:
             raise PublisherError(f"must be between -{limit} and {limit}", field=f"place.{key}")
         coords.append(f)
-    return Place(
-        str(raw["name"]).strip(), str(raw.get("address", "")).strip(), coords[0], coords[1]
-    )
+    name, address = raw["name"], raw.get("address") or ""
+    if not isinstance(name, str) or not isinstance(address, str):
+        raise PublisherError("name and address are text", field="place")
+    if len(name.strip()) > PLACE_NAME_MAX_CHARS or len(address.strip()) > ADDRESS_MAX_CHARS:
+        raise PublisherError(
+            f"name at most {PLACE_NAME_MAX_CHARS} characters, address at most "
+            f"{ADDRESS_MAX_CHARS}",
+            field="place",
+        )
+    return Place(name.strip(), address.strip(), coords[0], coords[1])
