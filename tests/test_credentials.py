@@ -180,3 +180,35 @@ def test_a_login_next_with_a_line_break_goes_to_the_item_list(rt, app, monkeypat
     )
     assert r.status_code == 302 and r.headers["Location"] == "/admin/items"
     assert "x=1" not in r.headers.get("Set-Cookie", "")
+
+
+def test_the_access_log_never_carries_a_screen_token():
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger
+
+    from publisher.cli.serve import ACCESS_LOG_FORMAT
+
+    config = Config()
+    config.set("access_log_format", ACCESS_LOG_FORMAT)
+
+    class Response:
+        status, response_length, headers, sent = "200 OK", 10, [], 10
+
+    class Request:
+        headers = ()
+        method, path, query, version = "GET", "/play/daizawa-1", "token=SECRET", (1, 1)
+        uri = "/play/daizawa-1?token=SECRET"
+
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": Request.uri,
+        "PATH_INFO": Request.path,
+        "QUERY_STRING": Request.query,
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "HTTP_REFERER": "https://signage.example.jp/play/daizawa-1?token=SECRET",
+    }
+    line = ACCESS_LOG_FORMAT % Logger(config).atoms(
+        Response(), Request(), environ, timedelta(seconds=0.01)
+    )
+    assert '"GET /play/daizawa-1 HTTP/1.1" 200' in line and "SECRET" not in line

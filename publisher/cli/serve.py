@@ -15,6 +15,10 @@ from gunicorn.app.base import BaseApplication
 from publisher.runtime import Runtime
 from publisher.web import create_app
 
+# Gunicorn's access line with the path but never the query string (%(U)s, not %(r)s): a
+# screen's token or a search never reaches a log file.
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "-" "%(a)s"'
+
 
 class _Server(BaseApplication):
     def __init__(self, app: Any, options: dict[str, Any]):
@@ -63,6 +67,7 @@ def serve(rt: Runtime, host: str, port: int) -> None:
             "timeout": 0,  # SSE streams are long-lived by design
             "graceful_timeout": 5,
             "accesslog": "-",
+            "access_log_format": ACCESS_LOG_FORMAT,
             "errorlog": "-",
             "loglevel": "info",
             **({"post_worker_init": _start_scheduler(rt)} if embed else {}),
