@@ -212,3 +212,37 @@ def test_the_access_log_never_carries_a_screen_token():
         Response(), Request(), environ, timedelta(seconds=0.01)
     )
     assert '"GET /play/daizawa-1 HTTP/1.1" 200' in line and "SECRET" not in line
+
+
+def test_an_admin_disables_resets_and_revokes_within_scope_in_the_admin(rt, app, monkeypatch):
+    cheap_hashes(monkeypatch)
+    from tests.admin_helpers import staff_accounts
+
+    login = staff_accounts(rt, app)
+    make_user(rt, "kitazawa-admin", "admin", "setagaya/kitazawa")
+    with rt.session() as session:
+        editor = staff.user_by_name(session, "daizawa-editor")
+        token = staff.create_token(session, editor, label="signage script", actor="test")
+    editor_desk = login("daizawa-editor")
+    admin = Staff(app.test_client())
+    admin.login("kitazawa-admin")
+    page = admin.get("/admin/users").text
+    assert "signage script" in page and "kinuta-approver" not in page
+    assert admin.post("/admin/users/daizawa-editor/disable").status_code == 302
+    assert editor_desk.get("/admin/items").status_code == 302
+    client = app.test_client()
+    assert client.get("/api/items?status=draft", headers=bearer(token)).status_code == 401
+    assert admin.post("/admin/users/daizawa-editor/enable").status_code == 302
+    weak = admin.post("/admin/users/daizawa-editor/password", {"password": "password123"})
+    assert weak.status_code == 400
+    reset = admin.post("/admin/users/daizawa-editor/password", {"password": "a fresh kettle"})
+    assert reset.status_code == 302
+    assert Staff(app.test_client()).login("daizawa-editor", "a fresh kettle").status_code == 302
+    with rt.session() as session:
+        ((row, _),) = staff.list_tokens(session, staff.user_by_name(session, "daizawa-editor"))
+    assert admin.post(f"/admin/tokens/{row.id}/revoke").status_code == 302
+    assert client.get("/api/items?status=draft", headers=bearer(token)).status_code == 401
+    # outside the admin's scope: the ward's own accounts and the admin itself
+    assert admin.post("/admin/users/kinuta-approver/disable").status_code == 403
+    assert admin.post("/admin/users/ward-admin/password", {"password": "x" * 12}).status_code == 403
+    assert admin.post("/admin/users/kitazawa-admin/disable").status_code == 403

@@ -218,8 +218,13 @@ def users() -> Any:
         except PublisherError as e:
             errors[field_key(e.field) or "name"] = error_text(e)
             status = e.status
+    return _users_page(form, errors, status)
+
+
+def _users_page(form: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    me, rt = who(), runtime()
     with rt.session() as s:
-        rows = list(s.scalars(select(UserRow).order_by(UserRow.name)))
+        rows = staff.list_users(s, rt.tree, within=me.scope)
         listed = [
             {
                 "name": r.name,
@@ -227,12 +232,67 @@ def users() -> Any:
                 "scope": rt.tree.get(r.scope).display_name,
                 "active": r.active,
                 "locked": bool(r.locked_until and r.locked_until > clock()),
+                "me": r.id == me.user_id,
             }
             for r in rows
-            if r.scope in rt.tree and rt.tree.within(r.scope, me.scope)
+        ]
+        names = {r.name for r in rows}
+        tokens = [
+            {
+                "id": t.id,
+                "user": name,
+                "label": t.label,
+                "last_used_at": t.last_used_at,
+                "revoked": t.revoked_at is not None,
+            }
+            for t, name in staff.list_tokens(s)
+            if name in names
         ]
     scopes = [rt.tree.get(c) for c in rt.tree.audience(me.scope)]
     roles = [r for r in staff.ROLES if me.at_least(r)]
     return render_page(
-        "users.html", status, users=listed, scopes=scopes, roles=roles, form=form, errors=errors
+        "users.html",
+        status,
+        users=listed,
+        tokens=tokens,
+        scopes=scopes,
+        roles=roles,
+        form=form,
+        errors=errors,
     )
+
+
+@bp.post("/users/<name>/<any(disable, enable, password):action>")
+def user_action(name: str, action: str) -> Any:
+    """Admins disable, enable or set the password of an account within their scope."""
+    me, rt = who(), runtime()
+    me.require_role("admin", "managing staff accounts")
+    try:
+        with rt.session() as s:
+            row = staff.require_user(s, name)
+            if row.scope not in rt.tree or not rt.tree.within(row.scope, me.scope):
+                raise Forbidden(f"{name} is outside your scope", field="name")
+            if action in ("disable", "password") and row.id == me.user_id:
+                raise Forbidden("use another admin account to change your own", field="name")
+            if action == "password":
+                staff.set_password(s, row, request.form.get("password", ""), actor=me.name)
+            else:
+                staff.set_active(s, row, action == "enable", actor=me.name)
+    except PublisherError as e:
+        if isinstance(e, Forbidden):
+            raise
+        return _users_page({}, {field_key(e.field) or "name": error_text(e)}, e.status)
+    done = {"disable": "user_disabled_done", "enable": "user_enabled_done"}
+    flash(M[done.get(action, "user_password_done")])
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> Any:
+    """Admins revoke an API token of an account within their scope."""
+    me, rt = who(), runtime()
+    me.require_role("admin", "managing staff accounts")
+    with rt.session() as s:
+        staff.revoke_token(s, token_id, actor=me.name, within=me.scope, tree=rt.tree)
+    flash(M["token_revoked_done"])
+    return redirect(url_for("admin.users"))
