@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
 from publisher.errors import Conflict, Forbidden, NotFound, PublisherError, did_you_mean
+from publisher.items import clean_text
 from publisher.store.content import audit
 from publisher.store.models import TokenRow, UserRow, now
 
@@ -192,6 +193,9 @@ def _digest(token: str) -> str:
 
 def create_token(session: Session, user: UserRow, *, label: str = "", actor: str) -> str:
     """A new bearer token for ``user``; the caller shows it once, only its hash is kept."""
+    label = clean_text(label).strip()
+    if len(label) > 100:
+        raise PublisherError("a token's label is at most 100 characters", field="label")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     session.add(TokenRow(user_id=user.id, token_hash=_digest(token), label=label))
     audit(session, actor, "create", "token", user.name, None, {"user": user.name, "label": label})
