@@ -246,3 +246,21 @@ def test_an_admin_disables_resets_and_revokes_within_scope_in_the_admin(rt, app,
     assert admin.post("/admin/users/kinuta-approver/disable").status_code == 403
     assert admin.post("/admin/users/ward-admin/password", {"password": "x" * 12}).status_code == 403
     assert admin.post("/admin/users/kitazawa-admin/disable").status_code == 403
+
+
+def test_an_admin_rotates_a_screens_token_from_the_screens_page(rt, app, client, monkeypatch):
+    cheap_hashes(monkeypatch)
+    from tests.admin_helpers import staff_accounts
+
+    login = staff_accounts(rt, app)
+    with rt.session() as session:
+        old = session.get(ScreenRow, "daizawa-1").token
+    admin = login("ward-admin")
+    assert admin.post("/admin/screens/daizawa-1/rotate-token").status_code == 302
+    assert client.get(f"/play/daizawa-1?token={old}").status_code == 403
+    with rt.session() as session:
+        new = session.get(ScreenRow, "daizawa-1").token
+    assert new in admin.get("/admin/screens").text
+    assert (
+        login("kitazawa-approver").post("/admin/screens/daizawa-1/rotate-token").status_code == 403
+    )

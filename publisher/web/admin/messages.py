@@ -206,6 +206,8 @@ M: dict[str, str] = {
     "user_new_password": "新しいパスワード",
     "user_set_password": "パスワードを変更",
     "user_password_done": "パスワードを変更しました。そのアカウントのログインはすべて終了しました。",
+    "screen_token_rotated": "画面のトークンを新しくしました。新しいURLをプレーヤーで開き直してください。",
+    "screen_rotate_token": "トークンを新しくする",
     "tokens_title": "APIトークン",
     "tokens_none": "APIトークンはありません。",
     "token_label": "用途",
