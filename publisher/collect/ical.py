@@ -42,7 +42,15 @@ _SUB_DAILY = ("SECONDLY", "MINUTELY", "HOURLY")
 
 
 def _too_frequent(event: Any) -> str | None:
-    """Why a series repeats more often than once a day, or None."""
+    """Why a series repeats more often than once a day (or has a rule that cannot be read),
+    or None."""
+    try:
+        return _sub_daily(event)
+    except Exception as e:  # icalendar raises its own errors for a damaged property
+        return f"RRULE: cannot be read ({_why(e)})"
+
+
+def _sub_daily(event: Any) -> str | None:
     rules = event.get("RRULE")
     if rules is None:
         return None
