@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ from publisher.items import (
     ALERT_KINDS,
     BODY_MAX_CHARS,
     CATEGORIES,
+    IMAGE_NAME,
     JST,
     KINDS,
     PRIORITIES,
@@ -31,7 +32,16 @@ from publisher.items import (
     Item,
     Place,
     Translation,
+    clean_json,
 )
+
+# What the store's columns hold (longer text is refused here, with the field, not by the database)
+URL_MAX_CHARS = 1000
+PLACE_NAME_MAX_CHARS = 200
+ADDRESS_MAX_CHARS = 300
+
+# Dates a notice can sensibly carry; far years also overflow when converted between zones.
+YEAR_MIN, YEAR_MAX = 1970, 2200
 
 
 def parse_time(value: Any, field_name: str, tz: ZoneInfo = JST) -> datetime | None:
@@ -57,7 +67,16 @@ def parse_time(value: Any, field_name: str, tz: ZoneInfo = JST) -> datetime | No
         raise PublisherError(
             f"must be an ISO 8601 date-time string, not {type(value).__name__}", field=field_name
         )
-    return dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
+    dt = dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
+    try:
+        year = dt.astimezone(UTC).year
+    except (OverflowError, ValueError):
+        year = 0
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise PublisherError(
+            f"{value!s} is out of range (years {YEAR_MIN}–{YEAR_MAX})", field=field_name
+        )
+    return dt
 
 
 def parse_dayparts(value: Any) -> tuple[Daypart, ...]:
@@ -84,7 +103,9 @@ def parse_dayparts(value: Any) -> tuple[Daypart, ...]:
         if start == end:
             raise PublisherError("start and end are the same time", field=where)
         days = raw.get("weekdays") or list(WEEKDAYS)
-        bad = [d for d in days if d not in WEEKDAYS]
+        if not isinstance(days, list):
+            raise PublisherError('weekdays is a list like ["mon", "tue"]', field=where)
+        bad = [d for d in days if not isinstance(d, str) or d not in WEEKDAYS]
         if bad:
             raise PublisherError(
                 f"unknown weekday {bad[0]!r} (use {', '.join(WEEKDAYS)})", field=where
@@ -101,6 +122,10 @@ def _choice(
 ) -> str | None:
     if value in (None, ""):
         return default
+    if not isinstance(value, str):
+        raise PublisherError(
+            f"must be one of {', '.join(choices)}, not {type(value).__name__}", field=field_name
+        )
     if value not in choices:
         raise PublisherError(
             f"{value!r} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}",
@@ -164,6 +189,7 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
     """
     if not isinstance(data, Mapping):
         raise PublisherError("the item must be a JSON object")
+    data = clean_json(data)  # the one place text enters the store: no character XML forbids
     known = {
         "kind",
         "title",
@@ -207,6 +233,8 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
             field="targets",
         )
     for code in raw_targets:
+        if not isinstance(code, str):
+            raise PublisherError(f"area codes are text, not {type(code).__name__}", field="targets")
         if code not in tree:
             raise PublisherError(
                 f"unknown area '{code}'{did_you_mean(str(code), tree.areas)}", field="targets"
@@ -255,10 +283,16 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         isinstance(detail_url, str) and detail_url.startswith(("https://", "http://"))
     ):
         raise PublisherError("must be an http(s) URL", field="detail_url")
+    if detail_url is not None and len(detail_url) > URL_MAX_CHARS:
+        raise PublisherError(f"is longer than {URL_MAX_CHARS} characters", field="detail_url")
     drill = pick("drill", b.drill if b else False)
     if not isinstance(drill, bool):
         raise PublisherError("must be true or false", field="drill")
-    image = pick("image", b.image if b else None)
+    image = pick("image", b.image if b else None) or None
+    if image is not None and not (isinstance(image, str) and IMAGE_NAME.match(image)):
+        raise PublisherError(
+            "must be the name of an image uploaded in the admin (e.g. 3f…a9.jpg)", field="image"
+        )
 
     alert = b.alert if b else None
     if kind == "alert":
@@ -309,6 +343,8 @@ def _parse_place(raw: Any) -> Place | None:
     if not raw:
         return None
     if isinstance(raw, str):
+        if len(raw.strip()) > PLACE_NAME_MAX_CHARS:
+            raise PublisherError(f"is longer than {PLACE_NAME_MAX_CHARS} characters", field="place")
         return Place(raw.strip())
     if not isinstance(raw, Mapping) or not str(raw.get("name", "")).strip():
         raise PublisherError(
@@ -327,6 +363,13 @@ def _parse_place(raw: Any) -> Place | None:
         if not -limit <= f <= limit:
             raise PublisherError(f"must be between -{limit} and {limit}", field=f"place.{key}")
         coords.append(f)
-    return Place(
-        str(raw["name"]).strip(), str(raw.get("address", "")).strip(), coords[0], coords[1]
-    )
+    name, address = raw["name"], raw.get("address") or ""
+    if not isinstance(name, str) or not isinstance(address, str):
+        raise PublisherError("name and address are text", field="place")
+    if len(name.strip()) > PLACE_NAME_MAX_CHARS or len(address.strip()) > ADDRESS_MAX_CHARS:
+        raise PublisherError(
+            f"name at most {PLACE_NAME_MAX_CHARS} characters, address at most "
+            f"{ADDRESS_MAX_CHARS}",
+            field="place",
+        )
+    return Place(name.strip(), address.strip(), coords[0], coords[1])

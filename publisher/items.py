@@ -10,6 +10,7 @@ into an :class:`Item`, or an error naming the field at fault.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, time, timedelta
@@ -47,6 +48,8 @@ ALERT_KINDS = (
     "power_outage",  # 停電情報
 )
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# An uploaded image as the admin stores it: named by its content's SHA-256 (web/admin/images.py)
+IMAGE_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png)$")
 TITLE_MAX_CHARS = 120
 BODY_MAX_CHARS = 5000
 JST = ZoneInfo("Asia/Tokyo")
@@ -186,6 +189,7 @@ class Item:
             "category": self.category,
             "drill": self.drill,
             "detail_url": self.detail_url,
+            **({"image": self.image} if self.image else {}),
             "source": self.source,
             "revision": self.revision,
             "created_at": iso(self.created_at),
@@ -206,6 +210,35 @@ class Item:
                 if v is not None
             }
         return out
+
+
+# Characters XML 1.0 forbids (C0 controls but tab and newlines, surrogates, U+FFFE/U+FFFF) plus
+# the C1 controls and every Unicode noncharacter: none of them is text a resident can read, and
+# one of them in a title would break every RSS/Atom feed that carries it.
+_NOT_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + "".join(
+        f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(17)
+    )
+    + "]"
+)
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the characters no XML document may carry (NUL, U+000B, U+FFFE, lone
+    surrogates, ...). Used once where text enters the store and again by every XML writer."""
+    return _NOT_TEXT.sub("", text)
+
+
+def clean_json(value: Any) -> Any:
+    """:func:`clean_text` applied to every string (keys too) of JSON-like ``value``."""
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, Mapping):
+        return {clean_json(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean_json(v) for v in value]
+    return value
 
 
 def iso(value: datetime | None) -> str | None:

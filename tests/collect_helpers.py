@@ -54,6 +54,9 @@ class Upstream:
                 elif self.path in upstream.documents:
                     status, body, ctype = upstream.documents[self.path]
                     self.send_response(status)
+                    if 300 <= status < 400:  # a redirect: the body is where to
+                        self.send_header("Location", body.decode())
+                        body = b""
                     self.send_header("Content-Type", ctype)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()

@@ -102,9 +102,9 @@ def test_posting_alerts_needs_a_token(client):
     assert resp.status_code == 401
 
 
-def test_recent_runs_are_listed_newest_first(rt, client, token_for):
-    import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"))
-    import_document(rt, "rss", str(SAMPLES / "ward_news.rss"))
+def test_recent_runs_are_listed_newest_first(rt, client, token_for, now):
+    import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"), now=now)
+    import_document(rt, "rss", str(SAMPLES / "ward_news.rss"), now=now)
     token = token_for("editor", DAIZAWA)
     runs = client.get("/api/collect/runs", headers=auth(token)).json["runs"]
     assert [r["kind"] for r in runs] == ["rss", "events-csv"]
@@ -120,8 +120,9 @@ def test_recent_runs_are_listed_newest_first(rt, client, token_for):
 
 
 @pytest.fixture
-def run(rt, monkeypatch):
+def run(rt, monkeypatch, now):
     monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)
+    monkeypatch.setattr("publisher.collect.run.utcnow", lambda: now)  # the commands' clock
     monkeypatch.setattr(rt, "close", lambda: None)  # undone before rt's own teardown closes it
 
     def invoke(*args):
@@ -172,8 +173,9 @@ def test_collect_runs_the_configured_sources_and_shows_their_status(run, rt, tmp
     content.mkdir()
     (content / "sources.toml").write_text(
         f'[sources.news]\nkind = "rss"\nurl = "{upstream.serve_sample("ward_news.rss")}"\n'
-        f'interval = "1h"\n[sources.down]\nkind = "cap"\nurl = "{upstream.url("/error")}"\n'
-        'interval = "1m"\n[sources.later]\nkind = "ical"\npath = "none.ics"\n',
+        'interval = "1h"\noptions = { allow_private_addresses = true }\n'
+        f'[sources.down]\nkind = "cap"\nurl = "{upstream.url("/error")}"\n'
+        'interval = "1m"\noptions = { allow_private_addresses = true }\n[sources.later]\nkind = "ical"\npath = "none.ics"\n',
         encoding="utf-8",
     )
     rt.settings["CONTENT_DIR"] = content

@@ -31,8 +31,11 @@ def counts(result):
     return (result.created, result.updated, result.unchanged, len(result.skipped))
 
 
+LOCAL = {"allow_private_addresses": True}  # the test upstream listens on loopback
+
+
 def source(url: str, kind: str = "rss", **kw) -> Source:
-    return Source(name=kw.pop("name", "ward-news"), kind=kind, url=url, **kw)
+    return Source(name=kw.pop("name", "ward-news"), kind=kind, url=url, options=LOCAL, **kw)
 
 
 def test_every_kind_over_http_twice_is_a_no_op(rt, now, upstream):
@@ -54,7 +57,9 @@ def test_every_kind_over_http_twice_is_a_no_op(rt, now, upstream):
 
 
 def test_imported_items_are_approved_and_visible_in_their_target_area(rt, now):
-    result = import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"), (DAIZAWA,))
+    result = import_document(
+        rt, "events-csv", str(SAMPLES / "events_cp932.csv"), (DAIZAWA,), now=now
+    )
     assert counts(result) == (3, 0, 0, 2)
     with rt.session() as s:
         items = list_items(s, rt.tree, area=DAIZAWA)
@@ -135,7 +140,7 @@ def test_a_failing_source_keeps_its_last_good_items_and_records_why(
 
 
 def test_a_bad_entry_is_skipped_while_the_good_ones_are_stored(rt, now):
-    result = import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"))
+    result = import_document(rt, "events-csv", str(SAMPLES / "events_cp932.csv"), now=now)
     assert [(s.entry, s.reason.split(":")[0]) for s in result.skipped] == [
         ("row 4", "開始日"),
         ("row 5", "イベント名"),
@@ -219,7 +224,8 @@ def test_run_source_runs_a_configured_source_by_name(rt, now, tmp_path, upstream
         rt,
         tmp_path,
         f'[sources.daizawa]\nkind = "ical"\nurl = "{url}"\ntargets = ["{DAIZAWA}"]\n'
-        'category = "community"\ninterval = "15m"\n',
+        'category = "community"\ninterval = "15m"\n'
+        "options = { allow_private_addresses = true }\n",
     )
     result = run_source(rt, "daizawa", now=now)
     assert result.ok and result.created == 8
@@ -235,7 +241,9 @@ def test_sources_without_internet_just_record_failed_runs(rt, now):
     """`make run` has no internet: the shipped sources fail harmlessly."""
     http = Http(connect_timeout_s=0.5, read_timeout_s=0.5)
     for s in load_sources(rt):
-        blocked = Source(**{**s.__dict__, "url": "http://127.0.0.1:9/unreachable"})
+        blocked = Source(
+            **{**s.__dict__, "url": "http://127.0.0.1:9/unreachable", "options": LOCAL}
+        )
         result = collect(rt, blocked, now=now, http=http)
         assert not result.ok and "cannot connect" in result.failure
     with rt.session() as s:

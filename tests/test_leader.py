@@ -89,6 +89,24 @@ def test_two_leaders_contend_for_the_advisory_lock_and_only_one_holds_it(postgre
         b.release()
 
 
+@needs_postgres
+def test_a_frozen_leader_is_replaced_a_live_one_is_left_alone(postgres_url):
+    """A SIGSTOPped leader keeps its connection and lock (the kernel answers keepalives) but
+    stops polling; a standby ends its session once it has been silent too long."""
+    frozen = PostgresLock(postgres_url)
+    patient, impatient = PostgresLock(postgres_url), PostgresLock(postgres_url, stale_after_s=0)
+    try:
+        assert frozen.try_acquire() is True
+        assert patient.try_acquire() is False  # silent for less than 30 s: merely busy
+        assert frozen.still_held(0) is True
+        assert impatient.try_acquire() is False  # ends the silent holder's session...
+        assert impatient.try_acquire() is True  # ...and takes the lock on its next try
+        assert frozen.still_held(0) is False  # woken up, the old leader knows it lost
+    finally:
+        for lock in (frozen, patient, impatient):
+            lock.release()
+
+
 def _worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as out:
         return subprocess.Popen(

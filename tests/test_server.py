@@ -322,9 +322,9 @@ def test_keep_alive_serves_several_requests_and_idle_connections_close(serve):
     srv = serve(Limits(idle_timeout_s=0.3))
     s = srv.connect()
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-    first = read_until(s, b'{"ok":true}')
+    first = read_until(s, b'"ok":true')
     s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-    second = read_until(s, b'{"ok":true}')
+    second = read_until(s, b'"ok":true')
     assert status(first) == status(second) == 200
     assert read_all(s) == b""  # closed after the idle timeout, without an answer
 

@@ -7,7 +7,6 @@ Every command answers bad input with one line saying where and why and a non-zer
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -142,13 +141,17 @@ def areas(as_json: bool) -> None:
     show(tree.ward_code, 0)
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the screens as JSON.")
-def screens(as_json: bool) -> None:
+@click.pass_context
+def screens(ctx: click.Context, as_json: bool) -> None:
     """Every screen: area, delivery, status, last heartbeat, version on screen vs latest,
-    last delivery and failures, and its player URL (with its token)."""
+    last delivery and failures, and its player URL (with its token).
+    `publisher screens rotate-token SCREEN` gives a screen a new token."""
     from publisher.store.screens import describe, screen_report
 
+    if ctx.invoked_subcommand is not None:
+        return
     rt = _ready_runtime()
     offline_after_s = load_schedule(rt.settings["SCHEDULES_DIR"]).offline_after_s
     with rt.session() as session:
@@ -312,58 +315,9 @@ def _print_item(item: Item, url_of: Callable[[int], str]) -> None:
         click.echo(f"  page: {url_of(item.id)}")
 
 
-# -- users and tokens -------------------------------------------------------------------------------
-
-
-@cli.group()
-def users() -> None:
-    """Staff accounts."""
-
-
-@users.command("create")
-@click.argument("name")
-@click.option("--role", type=click.Choice(staff.ROLES), required=True)
-@click.option("--area", "scope", required=True, metavar="CODE", help="The user's scope area.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def users_create(name: str, role: str, scope: str, password_stdin: bool) -> None:
-    """Create a staff account (prompts for the password unless it is piped)."""
-    rt = _ready_runtime()
-    if password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    with rt.session() as session:
-        staff.create_user(session, rt.tree, name, role, scope, password, actor="cli")
-    click.echo(f"created {role} {name} for {rt.tree.get(scope).display_name} ({scope})")
-
-
-@cli.group()
-def tokens() -> None:
-    """API bearer tokens."""
-
-
-@tokens.command("create")
-@click.argument("user")
-@click.option("--label", default="", help="What the token is for.")
-def tokens_create(user: str, label: str) -> None:
-    """Print a new API token for USER as the last line (only its hash is stored)."""
-    rt = _ready_runtime()
-    with rt.session() as session:
-        row = staff.user_by_name(session, user)
-        if row is None:
-            raise PublisherError(
-                f"no user named '{user}' (create one with `publisher users create`)"
-            )
-        token = staff.create_token(session, row, label=label, actor="cli")
-        click.echo(
-            f"token for {row.name} ({row.role}, {row.scope}); keep it secret, it is shown once:",
-            err=True,
-        )
-    click.echo(token)
-
-
 # Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.
 COMMAND_MODULES: list[str] = [
+    "publisher.cli.accounts",
     "publisher.cli.sns",
     "publisher.cli.collect",
     "publisher.cli.signage",

@@ -87,6 +87,12 @@ class Source:
         return value
 
 
+# A run stores at most this many entries and reads for at most this long (a source may set
+# options.max_items / options.max_seconds): nothing collected can flood the store.
+MAX_ENTRIES_PER_RUN = 2000
+RUN_DEADLINE_S = 120
+
+
 @dataclass(frozen=True)
 class Entry:
     """One upstream entry, ready to become an item.
@@ -133,10 +139,22 @@ class Collector(Protocol):
     ) -> Iterable[Entry | Skipped]: ...
 
 
+def allows_private(source: Source) -> bool:
+    """Whether the source may fetch from loopback or private addresses (a ward server on the
+    office network, or a test's local server): ``options.allow_private_addresses``."""
+    allow = source.options.get("allow_private_addresses", False)
+    if not isinstance(allow, bool):
+        raise PublisherError(
+            f"must be true or false, not {allow!r}",
+            where=f"sources.{source.name}.options.allow_private_addresses",
+        )
+    return allow
+
+
 def fetch_bytes(source: Source, http: Http) -> bytes:
     """The usual ``fetch``: the URL through ``http``, or the file at ``path``."""
     if source.url:
-        return http.get(source.url)
+        return http.get(source.url, allow_private=allows_private(source))
     if source.path is None:
         raise PublisherError("has neither url nor path", where=f"sources.{source.name}")
     return http.read_file(source.path)

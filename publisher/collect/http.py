@@ -2,12 +2,21 @@
 
 Upstream servers are other people's machines: a slow, huge or looping answer must never hang
 or exhaust the publisher. Every failure is a :class:`FetchError` saying which URL and why.
+
+Nor may a source (or a redirect it answers with) point the publisher at the machines around it:
+loopback, link-local (cloud metadata), private and other non-public addresses are refused at
+every hop, unless the source says ``options.allow_private_addresses = true`` (a ward server on
+the office network; the tests' local upstream).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import time
+from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -41,7 +50,9 @@ class Http:
         total_timeout_s: float = TOTAL_TIMEOUT_S,
         max_bytes: int = MAX_BYTES,
         max_redirects: int = MAX_REDIRECTS,
+        resolve: Callable[[str], list[str]] | None = None,
     ):
+        self.resolve = resolve or resolve_host
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.total_timeout_s = total_timeout_s
         self.max_bytes = max_bytes
@@ -49,43 +60,52 @@ class Http:
         self.session.max_redirects = max_redirects
         self.session.headers["User-Agent"] = USER_AGENT
 
-    def get(self, url: str) -> bytes:
+    def get(self, url: str, *, allow_private: bool = False) -> bytes:
         if not url.startswith(("https://", "http://")):
             raise FetchError(f"{url}: only http(s) URLs can be collected")
         started = time.monotonic()
+        current = url
         try:
-            with self.session.get(url, timeout=self.timeout, stream=True) as resp:
-                if resp.status_code >= 400:
-                    raise FetchError(f"{url}: the server answered {resp.status_code} {resp.reason}")
-                declared = resp.headers.get("Content-Length", "")
-                if declared.isdigit() and int(declared) > self.max_bytes:
-                    raise FetchError(
-                        f"{url}: {int(declared):,} bytes is over the limit of "
-                        f"{self.max_bytes:,}"
-                    )
-                body = bytearray()
-                for chunk in resp.iter_content(_CHUNK):
-                    body.extend(chunk)
-                    if len(body) > self.max_bytes:
-                        raise FetchError(
-                            f"{url}: the answer is over the limit of " f"{self.max_bytes:,} bytes"
-                        )
-                    if time.monotonic() - started > self.total_timeout_s:
-                        raise FetchError(
-                            f"{url}: still downloading after "
-                            f"{self.total_timeout_s:g} s; gave up"
-                        )
-                return bytes(body)
-        except requests.TooManyRedirects:
+            for _hop in range(self.session.max_redirects + 1):
+                if not allow_private:
+                    refuse_non_public(current, self.resolve)
+                with self.session.get(
+                    current, timeout=self.timeout, stream=True, allow_redirects=False
+                ) as resp:
+                    if resp.is_redirect:
+                        current = urljoin(current, resp.headers.get("Location", ""))
+                        if not current.startswith(("https://", "http://")):
+                            raise FetchError(f"{url}: redirected to a non-http(s) URL")
+                        continue
+                    return self._body(url, resp, started)
             raise FetchError(
                 f"{url}: more than {self.session.max_redirects} redirects (a redirect loop?)"
-            ) from None
+            )
         except requests.Timeout:
             raise FetchError(f"{url}: no answer within {self.timeout[1]:g} s") from None
         except requests.ConnectionError as e:
             raise FetchError(f"{url}: cannot connect ({_reason(e)})") from None
         except requests.RequestException as e:
             raise FetchError(f"{url}: {_reason(e)}") from None
+
+    def _body(self, url: str, resp: requests.Response, started: float) -> bytes:
+        if resp.status_code >= 400:
+            raise FetchError(f"{url}: the server answered {resp.status_code} {resp.reason}")
+        declared = resp.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(
+                f"{url}: {int(declared):,} bytes is over the limit of {self.max_bytes:,}"
+            )
+        body = bytearray()
+        for chunk in resp.iter_content(_CHUNK):
+            body.extend(chunk)
+            if len(body) > self.max_bytes:
+                raise FetchError(f"{url}: the answer is over the limit of {self.max_bytes:,} bytes")
+            if time.monotonic() - started > self.total_timeout_s:
+                raise FetchError(
+                    f"{url}: still downloading after {self.total_timeout_s:g} s; gave up"
+                )
+        return bytes(body)
 
     def read_file(self, path: Path) -> bytes:
         try:
@@ -98,6 +118,28 @@ class Http:
 
     def close(self) -> None:
         self.session.close()
+
+
+def resolve_host(host: str) -> list[str]:
+    """Every address ``host`` resolves to (an IP literal resolves to itself)."""
+    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    return [str(info[4][0]).split("%", 1)[0] for info in infos]
+
+
+def refuse_non_public(url: str, resolve: Callable[[str], list[str]] = resolve_host) -> None:
+    """FetchError unless every address ``url``'s host resolves to is a public one."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = resolve(host)
+    except (OSError, UnicodeError) as e:
+        raise FetchError(f"{url}: cannot resolve {host!r} ({e})") from None
+    for text in addresses:
+        address = ipaddress.ip_address(text)
+        if not address.is_global or address.is_multicast:
+            raise FetchError(
+                f"{url}: {host} is at {address}, a loopback, link-local or private address; "
+                "set options.allow_private_addresses = true on this source to allow it"
+            )
 
 
 def _reason(e: Exception) -> str:

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from publisher.collect.base import Source, fetch_bytes
+from publisher.collect.base import Source, allows_private, fetch_bytes
 from publisher.collect.http import FetchError
 from publisher.collect.jma_xml import ATOM, code_of, find, local, parse_document
 from publisher.errors import PublisherError
@@ -67,7 +67,9 @@ def fetch(source: Source, http: Any) -> bytes:
     state = state_of(source)
     state.pending = None
     if source.url:
-        status, data, etag, modified = conditional_get(http, source.url, state)
+        status, data, etag, modified = conditional_get(
+            http, source.url, state, allow_private=allows_private(source)
+        )
         if status == 304:
             state.pending = (etag or state.etag, modified or state.modified, [])
             return bundle([], not_modified=True)
@@ -109,7 +111,7 @@ def fetch(source: Source, http: Any) -> bytes:
             keys.append(key)
             continue
         try:
-            body = _get(http, link, base)
+            body = _get(http, link, base, allow_private=allows_private(source))
         except FetchError as e:
             messages.append({"url": link, "error": f"{code_of(link, title)}: {e}"})
             continue  # tried again next poll
@@ -124,9 +126,9 @@ def _child_text(entry: Any, name: str) -> str:
     return (el.text or "").strip() if el is not None else ""
 
 
-def _get(http: Any, link: str, base: Path | None) -> bytes:
+def _get(http: Any, link: str, base: Path | None, *, allow_private: bool = False) -> bytes:
     if link.startswith(("https://", "http://")):
-        data: bytes = http.get(link)
+        data: bytes = http.get(link, allow_private=allow_private)
         return data
     if base is None:
         raise FetchError(f"{link}: only http(s) links can be fetched from a feed")
@@ -138,13 +140,13 @@ def _get(http: Any, link: str, base: Path | None) -> bytes:
 
 
 def conditional_get(
-    http: Any, url: str, state: FeedState
+    http: Any, url: str, state: FeedState, *, allow_private: bool = False
 ) -> tuple[int, bytes, str | None, str | None]:
     """GET with the last good validators through the bounded :class:`Http` (its limits
     apply); returns (status, body, ETag, Last-Modified)."""
     session = getattr(http, "session", None)
     if session is None:
-        return 200, http.get(url), None, None
+        return 200, http.get(url, allow_private=allow_private), None, None
     answer: dict[str, Any] = {}
 
     def hook(resp: Any, *args: Any, **kwargs: Any) -> None:
@@ -160,7 +162,7 @@ def conditional_get(
     session.headers.update(headers)
     hooks.append(hook)
     try:
-        data: bytes = http.get(url)
+        data: bytes = http.get(url, allow_private=allow_private)
     finally:
         hooks.remove(hook)
         for name in headers:

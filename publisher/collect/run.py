@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,7 +32,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
-from publisher.collect.base import Entry, Skipped, Source, entry_item
+from publisher.collect.base import (
+    MAX_ENTRIES_PER_RUN,
+    RUN_DEADLINE_S,
+    Entry,
+    Skipped,
+    Source,
+    entry_item,
+)
 from publisher.collect.http import Http
 from publisher.collect.registry import collector_for
 from publisher.collect.sources import SOURCES_FILE, load_sources_file
@@ -126,7 +134,7 @@ def collect(
         if data is None:
             http = http or Http()
             data = collector.fetch(source, http)
-        outcomes = list(collector.parse(source, data, rt.tree, started))
+        outcomes = read_bounded(collector.parse(source, data, rt.tree, started), source)
     except PublisherError as e:
         result.failure = str(e)
     except Exception as e:  # a bug in a kind must not stop the scheduler or lose data
@@ -178,6 +186,42 @@ def collect(
     if after_run is not None:  # a kind that remembers what it fetched keeps it only now
         after_run(source, result.failure is None)
     return result
+
+
+def read_bounded(
+    parsed: Iterable[Entry | Skipped],
+    source: Source,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[Entry | Skipped]:
+    """A source's outcomes, at most ``max_items`` entries (option, default
+    :data:`MAX_ENTRIES_PER_RUN`) read within ``max_seconds`` (default :data:`RUN_DEADLINE_S`):
+    a document that would flood the store keeps its first entries and says why it stopped."""
+    limit = source.option("max_items", MAX_ENTRIES_PER_RUN)
+    seconds = source.option("max_seconds", RUN_DEADLINE_S)
+    deadline = clock() + seconds
+    out: list[Entry | Skipped] = []
+    entries = 0
+    for outcome in parsed:
+        if isinstance(outcome, Entry):
+            if entries == limit:
+                out.append(
+                    Skipped(
+                        source.name,
+                        f"more than {limit} entries: the rest were not read (options.max_items)",
+                    )
+                )
+                break
+            entries += 1
+        out.append(outcome)
+        if clock() > deadline:
+            out.append(
+                Skipped(
+                    source.name,
+                    f"reading took over {seconds} s: the rest were not read (options.max_seconds)",
+                )
+            )
+            break
+    return out
 
 
 def store_entry(

@@ -13,6 +13,7 @@ changes instead), as Atom asks.
 
 from __future__ import annotations
 
+import html
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
-from publisher.items import CATEGORIES, JST, Item
+from publisher.items import CATEGORIES, JST, Item, clean_text
 from publisher.plan.residents import FeedSpec, marked_title, published_at, updated_at, when_text
 
 GENERATOR = "setagaya-publisher"
@@ -64,6 +65,12 @@ def summary(item: Item, lang: str = "ja") -> str:
     return "\n".join(lines) or item.text(lang).title
 
 
+def _text(value: str) -> str:
+    """Plain text for RSS, whose readers take ``<title>`` and ``<description>`` as HTML: escaped
+    once here (feedgen escapes it again for XML), and never a character XML forbids."""
+    return html.escape(clean_text(value), quote=False)
+
+
 def _jst(value: datetime) -> datetime:
     return value.astimezone(JST)
 
@@ -78,11 +85,14 @@ def render_feed(items: Iterable[Item], spec: FeedSpec, base_url: str, fmt: str) 
     page_url = f"{base_url}/areas/{area.code}"
     newest = max((updated_at(i) for i in items), default=EMPTY_FEED_UPDATED)
 
+    # Atom's title and summary are type="text" (readers show them as typed); RSS has no such
+    # attribute and its readers render HTML, so its text is escaped once more.
+    text = _text if fmt == "rss" else clean_text
     fg = FeedGenerator()
     fg.load_extension("dc")
     fg.id(feed_url)
-    fg.title(spec.title)
-    fg.subtitle(f"{area.display_name}が地区の皆さんへお届けするお知らせ・行事・防災情報")
+    fg.title(text(spec.title))
+    fg.subtitle(f"{text(area.display_name)}が地区の皆さんへお届けするお知らせ・行事・防災情報")
     fg.link(href=page_url, rel="alternate", type="text/html", hreflang="ja")
     fg.link(href=feed_url, rel="self", type=f"application/{fmt}+xml")
     fg.language("ja")
@@ -97,15 +107,15 @@ def render_feed(items: Iterable[Item], spec: FeedSpec, base_url: str, fmt: str) 
         fg.add_entry(entry, order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(marked_title(item))
+        entry.title(text(marked_title(item)))
         entry.link(href=url, rel="alternate", type="text/html", hreflang="ja")
-        entry.summary(summary(item))
+        entry.summary(text(summary(item)))
         entry.published(_jst(published_at(item)))
         entry.updated(_jst(updated_at(item)))
         if item.category:
             entry.category(
                 term=item.category,
-                label=CATEGORIES[item.category],
+                label=text(CATEGORIES[item.category]),
                 scheme=f"{base_url}/categories",
             )
         entry.dc.dc_language("ja")

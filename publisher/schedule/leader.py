@@ -7,6 +7,11 @@ holding the lock runs jobs:
   for the leader's whole life. If the leader dies or its network goes, the server drops the
   connection (within ~10 s thanks to the keepalives) and with it the lock. The same connection
   ``LISTEN``s for changed items that other processes announce with ``NOTIFY``.
+  A leader that is alive but frozen (SIGSTOPped, swapped out, wedged) keeps its connection
+  and lock, since the kernel still answers keepalives; but a live leader runs a query on that
+  connection every ``poll_s``. So a standby that finds the lock taken looks at the holder's
+  session: silent for longer than :data:`LEADER_STALE_S`, it is ended
+  (``pg_terminate_backend``), which frees the lock for the next try.
 - on SQLite, an exclusive ``flock`` on ``DATA_DIR/scheduler.lock``; the kernel releases it
   when the process dies.
 
@@ -34,6 +39,7 @@ log = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x7075_626C_7363_6864 & 0x7FFF_FFFF_FFFF_FFFF
 CHANGES_CHANNEL = "publisher_items_changed"
 LOCK_POLL_S = 2.0
+LEADER_STALE_S = 30.0  # fifteen missed polls: the leader is frozen, not merely busy
 
 
 def whoami() -> str:
@@ -88,10 +94,17 @@ class FileLock:
 class PostgresLock:
     """``pg_try_advisory_lock`` on a dedicated connection; also LISTENs for changed items."""
 
-    def __init__(self, database_url: str, on_notify: Callable[[str], None] | None = None):
+    def __init__(
+        self,
+        database_url: str,
+        on_notify: Callable[[str], None] | None = None,
+        *,
+        stale_after_s: float = LEADER_STALE_S,
+    ):
         url = make_url(database_url).set(drivername="postgresql")
         self.conninfo = url.render_as_string(hide_password=False)
         self.on_notify = on_notify
+        self.stale_after_s = stale_after_s
         self.conn: Any = None
 
     def try_acquire(self) -> bool:
@@ -110,8 +123,30 @@ class PostgresLock:
             )
         row = self.conn.execute("SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)).fetchone()
         if not row or not row[0]:
+            self.end_frozen_leader()
             return False
         self.conn.execute(f"LISTEN {CHANGES_CHANNEL}")
+        return True
+
+    def end_frozen_leader(self) -> bool:
+        """End the lock holder's session if it has been silent too long; True if it did."""
+        row = self.conn.execute(
+            "SELECT a.pid, extract(epoch FROM now() - a.state_change)"
+            " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"
+            " AND l.classid = %s AND l.objid = %s AND l.objsubid = 1"
+            " AND a.state = 'idle'",
+            (ADVISORY_LOCK_KEY >> 32, ADVISORY_LOCK_KEY & 0xFFFF_FFFF),
+        ).fetchone()
+        if row is None or row[1] is None or float(row[1]) < self.stale_after_s:
+            return False
+        log.warning(
+            "the scheduler leader (server pid %s) has been silent for %.0f s; ending its session"
+            " so a live scheduler takes over",
+            row[0],
+            float(row[1]),
+        )
+        self.conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
         return True
 
     def still_held(self, wait_s: float) -> bool:

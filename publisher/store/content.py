@@ -147,7 +147,13 @@ def get_item(session: Session, item_id: int) -> Item:
     return to_item(_row(session, item_id))
 
 
+# Item ids are 32-bit integers on every database; a larger one names no item.
+ITEM_ID_MAX = 2**31 - 1
+
+
 def _row(session: Session, item_id: int) -> ItemRow:
+    if not isinstance(item_id, int) or not 1 <= item_id <= ITEM_ID_MAX:
+        raise NotFound(f"no item {item_id}")
     row = session.get(ItemRow, item_id)
     if row is None:
         raise NotFound(f"no item {item_id}")

@@ -9,9 +9,9 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from publisher.errors import ConfigError
@@ -98,12 +98,46 @@ class Database:
         except OperationalError as e:
             raise ConfigError(f"cannot reach the database {self.safe_url}: {e.orig}") from None
 
+    def health(self) -> dict[str, str]:
+        """``{"database": "ok", "schema": "ok"}`` or what is wrong with each, in words that
+        never carry the URL, a user name or a password: a real query on the items table (so
+        revoked privileges and an empty database show) and the migration the schema is at."""
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        heads = set(ScriptDirectory.from_config(cfg).get_heads())
+        out = {"database": "ok", "schema": "ok"}
+        try:
+            with self.engine.connect() as conn:
+                current = set(MigrationContext.configure(conn).get_current_heads())
+                if not current:
+                    out["schema"] = "empty: run `publisher init`"
+                elif current != heads:
+                    out["schema"] = f"at {', '.join(sorted(current))}; run `publisher init`"
+                if current:
+                    conn.execute(text("SELECT id FROM items LIMIT 1")).all()
+        except DBAPIError as e:
+            out["database"] = describe_failure(e)
+        return out
+
     @property
     def safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def describe_failure(e: DBAPIError) -> str:
+    """What kind of database trouble ``e`` is, without the driver's message (which can name
+    the host, the user or the statement)."""
+    if isinstance(e, OperationalError | InterfaceError) or e.connection_invalidated:
+        return f"unreachable or failing ({type(e.orig).__name__})"
+    if isinstance(e, ProgrammingError):
+        return f"refused the query ({type(e.orig).__name__}: missing table or privileges?)"
+    return f"failed ({type(e.orig).__name__})"
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -292,6 +292,8 @@ class UserRow(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    # bumped by logout, a password change or disabling: ends every session issued before
+    session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class LoginAttemptRow(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from publisher.areas import AreaTree
 from publisher.errors import NotFound
 from publisher.items import Item
-from publisher.store.content import _live, list_items, to_item
+from publisher.store.content import _live, get_item, list_items, to_item
 from publisher.store.models import ItemRow, TargetRow
 
 
@@ -55,19 +55,29 @@ def calendar_candidates(session: Session, tree: AreaTree, area: str) -> list[Ite
 
 def public_item(session: Session, item_id: int, at: datetime) -> tuple[Item, str]:
     """An item for its public page and how to show it: ``"live"``, ``"ended"`` or
-    ``"withdrawn"``. Drafts, items not yet published and private CAP messages are not found."""
-    row = session.get(ItemRow, item_id)
-    if row is None:
-        raise NotFound(f"no item {item_id}")
-    item = to_item(row)
+    ``"withdrawn"``. Drafts, items not yet published, items withdrawn before they were ever
+    public and private CAP messages are not found, with the same answer as an id never used."""
+    item = get_item(session, item_id)
+    missing = NotFound(f"no item {item_id}")
     if not item.is_public:
-        raise NotFound(f"no item {item_id}")
+        raise missing
     if item.status == "withdrawn":
+        if not was_public(item):
+            raise missing
         return item, "withdrawn"
     if item.status not in ("approved", "expired"):
-        raise NotFound(f"no item {item_id}")
+        raise missing
     if item.starts_at is not None and item.starts_at > at:
-        raise NotFound(f"no item {item_id}")
+        raise missing
     if item.status == "expired" or (item.ends_at is not None and item.ends_at <= at):
         return item, "ended"
     return item, "live"
+
+
+def was_public(item: Item) -> bool:
+    """A withdrawn item was once public: approved, and its window had opened by the time it
+    was withdrawn (its last update). A withdrawn draft or embargoed item never was."""
+    withdrawn_at = item.updated_at
+    return item.approved_at is not None and (
+        item.starts_at is None or withdrawn_at is None or item.starts_at <= withdrawn_at
+    )

@@ -3,6 +3,7 @@ delivery and its failures. One function feeds ``publisher screens`` and ``GET /a
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.items import iso
-from publisher.store.content import screen_rows
+from publisher.store.content import audit, screen_row, screen_rows
 from publisher.store.models import DeliveryRow, ScreenRow
 
 
@@ -90,3 +91,11 @@ def describe(report: dict[str, Any]) -> str:
     else:
         delivery = f"{d['state']} ×{d['attempts']}: {d['last_error'] or ''}"
     return f"{version:<24} {delivery}".rstrip()
+
+
+def rotate_screen_token(session: Session, screen_id: str, *, actor: str) -> str:
+    """A new random token for ``screen_id`` (returned once); the old one stops working."""
+    row = screen_row(session, screen_id)
+    row.token = secrets.token_urlsafe(16)
+    audit(session, actor, "rotate-token", "screen", row.id, None, None)
+    return row.token

@@ -11,7 +11,7 @@ server, whatever route a request takes:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session
 from publisher.areas import AreaTree
 from publisher.errors import Conflict, PublisherError
 from publisher.item_input import parse_item
-from publisher.items import Item
-from publisher.store.content import create_item, get_item, update_item
+from publisher.items import Item, clean_text
+from publisher.store.content import create_item, get_item, list_items, update_item
 from publisher.store.staff import Principal
+
+COMMENT_MAX_CHARS = 2000
 
 # action -> (statuses it starts from, status it ends in, role it needs)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -89,6 +91,8 @@ def transition(
             f"item {item_id} is {item.status}; it cannot be {action}ed "
             f"(only from {' or '.join(sources)})"
         )
+    if comment is not None:
+        comment = clean_text(comment)[:COMMENT_MAX_CHARS]
     if action == "return" and not (comment or "").strip():
         raise PublisherError("say why the item goes back to its author", field="comment")
     return update_item(
@@ -100,3 +104,21 @@ def transition(
         user_id=who.user_id,
         comment=comment,
     )
+
+
+def items_in_scope(
+    session: Session,
+    tree: AreaTree,
+    who: Principal,
+    *,
+    area: str | None = None,
+    statuses: Sequence[str] | None = None,
+    kind: str | None = None,
+    limit: int = 500,
+) -> list[Item]:
+    """Items a staff member may read in any status, in the admin and the API alike: targeted at
+    ``area`` (their scope when it is outside it) and with every target within their scope."""
+    if area is None or area not in tree or not tree.within(area, who.scope):
+        area = who.scope
+    found = list_items(session, tree, area=area, statuses=statuses, kind=kind, limit=limit)
+    return [i for i in found if who.covers(tree, i.targets)]

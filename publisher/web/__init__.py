@@ -16,10 +16,12 @@ import logging
 from typing import Any
 
 from flask import Flask, current_app, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from publisher.errors import PublisherError
 from publisher.runtime import Runtime
+from publisher.web import trouble
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=rt.settings.base_url.startswith("https://"),
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = _BoundedJSON(app)
+    app.json.ensure_ascii = False
     if test_config:
         app.config.update(test_config)
     app.extensions["publisher"] = rt
@@ -57,14 +60,7 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         module, attr = spec.split(":")
         app.register_blueprint(getattr(importlib.import_module(module), attr))
 
-    @app.get("/healthz")
-    def healthz() -> Any:
-        """Liveness and database reachability, for load balancers and monitors."""
-        try:
-            rt.db.is_migrated()
-        except PublisherError as e:
-            return jsonify({"ok": False, "error": str(e)}), 503
-        return jsonify({"ok": True})
+    trouble.init_app(app, rt)  # 503s for database trouble, /healthz
 
     @app.errorhandler(PublisherError)
     def publisher_error(e: PublisherError) -> Any:
@@ -84,6 +80,17 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         return jsonify({"error": "internal error; it has been logged"}), 500
 
     return app
+
+
+class _BoundedJSON(DefaultJSONProvider):
+    """JSON whose reading of hostile input fails as bad input (400), never as a crash: nesting
+    deeper than Python's stack is a ValueError like any other malformed body."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def runtime() -> Runtime:

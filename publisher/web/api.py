@@ -16,11 +16,14 @@ from flask import Blueprint, g, jsonify, request
 from publisher import alert_templates
 from publisher.errors import Forbidden, NotFound, PublisherError
 from publisher.item_input import parse_time
-from publisher.items import STATUSES, utcnow
+from publisher.items import STATUSES
 from publisher.store import workflow
-from publisher.store.content import get_item, list_items, visible_items
+from publisher.store.content import get_item, visible_items
+from publisher.store.public import public_item
 from publisher.store.staff import Principal, principal_for_token
+from publisher.store.workflow import items_in_scope
 from publisher.web import runtime
+from publisher.web.public import clock
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -52,12 +55,27 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _json_body() -> dict[str, Any]:
+JSON_MAX_DEPTH = 16
+
+
+def _json_body(required: bool = True) -> dict[str, Any]:
+    """The request's JSON object; a body that is not one (or nests deeper than
+    :data:`JSON_MAX_DEPTH`) is a 400 saying so."""
     data = request.get_json(silent=True)
+    if data is None and not required and not request.get_data():
+        return {}
     if not isinstance(data, dict):
         raise PublisherError(
             "the request body must be a JSON object (Content-Type: application/json)"
         )
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > JSON_MAX_DEPTH:
+            raise PublisherError(f"the request body nests deeper than {JSON_MAX_DEPTH} levels")
+        children = value.values() if isinstance(value, dict) else value
+        if isinstance(value, dict | list):
+            stack.extend((v, depth + 1) for v in children)
     return data
 
 
@@ -69,15 +87,26 @@ def areas() -> Any:
 
 @bp.get("/items")
 def items() -> Any:
-    """Items seen in ``?area=CODE`` now (or ``&at=ISO``); ``&status=`` lists drafts etc. for staff."""
+    """Items seen in ``?area=CODE`` now (or ``&at=ISO``); ``&status=`` lists drafts etc. for staff.
+
+    Anyone may look back (``at`` in the past); looking ahead needs a token, and even then shows
+    items not yet published only when the caller's scope covers all their targets."""
     rt = runtime()
-    area = request.args.get("area") or rt.tree.ward_code
-    rt.tree.get(area)
+    area = _area_arg(request.args.get("area") or rt.tree.ward_code)
     status = request.args.get("status")
+    now = clock()
     with rt.session() as session:
         if status is None:
-            at = parse_time(request.args.get("at"), "at") or utcnow()
+            at = parse_time(request.args.get("at"), "at") or now
+            who = _principal() if at > now else None
+            if at > now and who is None:
+                raise PublisherError(
+                    "items not yet published are not public: looking ahead needs a token",
+                    field="at",
+                ).with_status(401)
             found = visible_items(session, rt.tree, area, at)
+            if who is not None:
+                found = [i for i in found if i.is_live(now) or who.covers(rt.tree, i.targets)]
         else:
             if status not in (*STATUSES, "all"):
                 raise PublisherError(
@@ -88,10 +117,17 @@ def items() -> Any:
                 raise PublisherError("listing by status needs a token").with_status(401)
             if not rt.tree.within(area, who.scope):
                 area = who.scope
-            found = list_items(
-                session, rt.tree, area=area, statuses=None if status == "all" else [status]
+            found = items_in_scope(
+                session, rt.tree, who, area=area, statuses=None if status == "all" else [status]
             )
     return jsonify({"area": area, "items": [_public_json(i) for i in found]})
+
+
+def _area_arg(value: Any) -> str:
+    if not isinstance(value, str):
+        raise PublisherError("must be an area code", field="area")
+    runtime().tree.get(value)
+    return value
 
 
 @bp.post("/items")
@@ -120,14 +156,21 @@ def templates() -> alert_templates.Templates:
 
 @bp.get("/items/<int:item_id>")
 def show_item(item_id: int) -> Any:
-    """One item: anyone for a published item; staff within scope for the rest."""
+    """One item: anyone for a published item (410 once withdrawn or ended); staff within scope
+    for the rest. Drafts and items not yet published are 404 to everyone else, as if unused."""
     rt = runtime()
+    who = _principal()
     with rt.session() as session:
-        item = get_item(session, item_id)
-    if item.status != "approved" or not item.is_public:
-        who = _principal()
-        if who is None or not who.covers(rt.tree, item.targets):
-            raise NotFound(f"no item {item_id}")
+        if who is not None:
+            try:
+                item = get_item(session, item_id)
+            except NotFound:
+                item = None
+            if item is not None and who.covers(rt.tree, item.targets):
+                return jsonify(_public_json(item))
+        item, state = public_item(session, item_id, clock())
+    if state != "live":
+        return jsonify({"error": f"item {item_id} is {state}", "status": state}), 410
     return jsonify(_public_json(item))
 
 
@@ -146,8 +189,9 @@ def patch_item(item_id: int) -> Any:
 def transition(item_id: int, action: str) -> Any:
     """The workflow: submit, approve, return (with a comment) or withdraw."""
     rt = runtime()
-    data = request.get_json(silent=True) or {}
-    comment = data.get("comment") if isinstance(data, dict) else None
+    comment = _json_body(required=False).get("comment")
+    if comment is not None and not isinstance(comment, str):
+        raise PublisherError("must be text", field="comment")
     with rt.session() as session:
         item = workflow.transition(session, rt.tree, g.principal, item_id, action, comment)
     return jsonify(_public_json(item))

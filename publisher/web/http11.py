@@ -184,3 +184,10 @@ def call_app(app: Callable[..., Any], environ: dict[str, Any], request: Request)
     if request.method == "HEAD" or code in (204, 304):
         body = b""
     return ("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body
+
+
+def access_line(request: Request, answer: bytes) -> str:
+    """One access-log line: address, method, path and status, never the query string (a
+    screen's token or a resident's search never reaches a log file)."""
+    status = answer[9:12].decode("ascii", "replace") if answer.startswith(b"HTTP/") else "-"
+    return f'{request.peer[0]} "{request.method} {request.path} {request.version}" {status} {len(answer)}'

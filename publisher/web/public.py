@@ -273,6 +273,8 @@ def _check_target(path: str) -> None:
     rt = runtime()
     kind, _, rest = path.lstrip("/").partition("/")
     if kind == "items":
+        if not (rest.isascii() and rest.isdigit()):
+            raise NotFound(f"no item {rest}")
         with rt.session() as session:
             public_item(session, int(rest), clock())
     elif kind == "areas":
@@ -339,6 +341,23 @@ def _helpers() -> dict[str, Any]:
         "html_lang": lambda lang: "ja" if lang.startswith("ja") else lang,
         "base_url": runtime().settings.base_url,
     }
+
+
+# Residents' pages are plain HTML and CSS from this site: nothing else may load or run, even if
+# text ever slipped through unescaped.
+PUBLIC_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if response.mimetype == HTML:
+        response.headers.setdefault("Content-Security-Policy", PUBLIC_CSP)
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    return response
 
 
 def _page(template: str, *, status: int = 200, **context: Any) -> Response:

@@ -43,6 +43,7 @@ from publisher.web.caching import ReadCache, read_cache
 from publisher.web.http11 import (
     HttpError,
     Request,
+    access_line,
     call_app,
     parse_head,
     simple_response,
@@ -50,6 +51,7 @@ from publisher.web.http11 import (
 )
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("publisher.access")
 
 RETRY_AFTER_S = 5
 SWITCH_INTERVAL_S = 0.001
@@ -201,6 +203,7 @@ class Server:
                 await self.streams.serve(request, reader, writer)
                 return
             answer = await self._answer(request)
+            access_log.info(access_line(request, answer))
             writer.write(answer)
             await self._drain(writer)
             if not request.keep_alive or b"\r\nConnection: close\r\n" in answer[:4096]:

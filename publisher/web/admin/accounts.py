@@ -1,12 +1,18 @@
 """Logging in and out, throttling guessers, and staff accounts.
 
-Throttling has two locks, both kept in the database so every server process sees them:
+Throttling is kept in the database so every server process sees it, and no guesser can use it
+to keep a staff member out for long:
 
-- per account: :data:`LOCK_AFTER_FAILURES` wrong passwords in a row lock it for
-  :data:`LOCK_S` seconds (``users.failed_logins`` / ``users.locked_until``), even against the
-  right password;
-- per network address: :data:`ADDRESS_MAX_FAILURES` failures within :data:`ADDRESS_WINDOW_S`
-  refuse further attempts from it (``login_attempts``), whatever the account.
+- per network address first: :data:`ADDRESS_MAX_FAILURES` failures within
+  :data:`ADDRESS_WINDOW_S` refuse further attempts from it (``login_attempts``), whatever the
+  account, before any account is touched;
+- per account, a delay rather than a lock: from the :data:`DELAY_AFTER_FAILURES`-th wrong
+  password in a row, the account refuses attempts for 2, 4, 8, ... seconds, never more than
+  :data:`DELAY_MAX_S` (``users.failed_logins`` / ``users.locked_until``); attempts during the
+  delay neither count nor extend it.
+
+A session cookie carries its user's ``session_version``: logging out, a password change or
+disabling the account bumps it, ending every session of that user on every process.
 
 The page says the same thing for an unknown account, a wrong password and a locked account, so
 it never reveals which accounts exist. Logs name the address, never the typed name or password.
@@ -26,7 +32,6 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from publisher.errors import Forbidden, PublisherError
-from publisher.items import iso
 from publisher.store import staff
 from publisher.store.content import audit
 from publisher.store.models import LoginAttemptRow, UserRow
@@ -44,18 +49,18 @@ from publisher.web.admin.messages import M
 
 log = logging.getLogger(__name__)
 
-LOCK_AFTER_FAILURES = 5
-LOCK_S = 15 * 60
+DELAY_AFTER_FAILURES = 5
+DELAY_MAX_S = 60
 ADDRESS_MAX_FAILURES = 20
 ADDRESS_WINDOW_S = 15 * 60
 
 
 class StaffUser(UserMixin):
-    """The session's user. Its id carries a piece of the password hash, so changing a password
-    ends every session opened with the old one."""
+    """The session's user. Its id carries the user's session version and a piece of the
+    password hash, so logging out or changing a password ends every session opened before."""
 
     def __init__(self, row: UserRow):
-        self.id = f"{row.id}:{row.password_hash[-16:]}"
+        self.id = f"{row.id}:{row.session_version}:{row.password_hash[-16:]}"
         self.name = row.name
         self.role = row.role
         self.scope = row.scope
@@ -66,12 +71,18 @@ class StaffUser(UserMixin):
 
 @login_manager.user_loader
 def _load_user(session_id: str) -> StaffUser | None:
-    user_id, _, fingerprint = session_id.partition(":")
-    if not user_id.isdigit():
+    user_id, _, rest = session_id.partition(":")
+    version, _, fingerprint = rest.partition(":")
+    if not (user_id.isascii() and user_id.isdigit() and len(user_id) < 10):
         return None
     with runtime().session() as s:
         row = s.get(UserRow, int(user_id))
-        if row is None or not row.active or row.password_hash[-16:] != fingerprint:
+        if (
+            row is None
+            or not row.active
+            or str(row.session_version) != version
+            or row.password_hash[-16:] != fingerprint
+        ):
             return None
         return StaffUser(row)
 
@@ -103,15 +114,17 @@ def attempt_login(
         _failed(s, address, at)
         return None, "refused"
     if row.locked_until is not None and row.locked_until > at:
-        _failed(s, address, at)
+        _failed(s, address, at)  # counts against the address, never extends the delay
         return None, "refused"
     if not staff.check_password(row, password):
         row.failed_logins = (row.failed_logins or 0) + 1
-        if row.failed_logins >= LOCK_AFTER_FAILURES:
-            row.failed_logins = 0
-            row.locked_until = at + timedelta(seconds=LOCK_S)
-            audit(s, "login", "lock", "user", row.id, None, {"locked_until": iso(row.locked_until)})
-            log.warning("staff account %s locked after repeated failed logins", row.id)
+        beyond = row.failed_logins - DELAY_AFTER_FAILURES
+        if beyond >= 0:
+            delay_s = min(2 ** (beyond + 1), DELAY_MAX_S)
+            row.locked_until = at + timedelta(seconds=delay_s)
+            if beyond == 0:
+                audit(s, "login", "delay", "user", row.id, None, {"failures": row.failed_logins})
+                log.warning("staff account %s: repeated failed logins, slowing it", row.id)
         _failed(s, address, at)
         return None, "refused"
     row.failed_logins, row.locked_until = 0, None
@@ -126,7 +139,7 @@ def _failed(s: Session, address: str, at: datetime) -> None:
 
 def _safe_next(target: str | None) -> str:
     """Only a path inside the admin: never an open redirect."""
-    if target:
+    if target and target.isprintable() and "\\" not in target:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and parts.path.startswith("/admin/"):
             return target
@@ -158,7 +171,13 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
-    """End the session (POST only, so a link elsewhere cannot log staff out)."""
+    """End every session of this user (POST only, so a link elsewhere cannot log staff out)."""
+    me = who()
+    if me.user_id is not None:
+        with runtime().session() as s:
+            row = s.get(UserRow, me.user_id)
+            if row is not None:
+                staff.end_sessions(row)
     logout_user()
     session.clear()
     flash(M["logged_out"])
@@ -199,8 +218,13 @@ def users() -> Any:
         except PublisherError as e:
             errors[field_key(e.field) or "name"] = error_text(e)
             status = e.status
+    return _users_page(form, errors, status)
+
+
+def _users_page(form: dict[str, str], errors: dict[str, str], status: int = 200) -> Any:
+    me, rt = who(), runtime()
     with rt.session() as s:
-        rows = list(s.scalars(select(UserRow).order_by(UserRow.name)))
+        rows = staff.list_users(s, rt.tree, within=me.scope)
         listed = [
             {
                 "name": r.name,
@@ -208,12 +232,67 @@ def users() -> Any:
                 "scope": rt.tree.get(r.scope).display_name,
                 "active": r.active,
                 "locked": bool(r.locked_until and r.locked_until > clock()),
+                "me": r.id == me.user_id,
             }
             for r in rows
-            if r.scope in rt.tree and rt.tree.within(r.scope, me.scope)
+        ]
+        names = {r.name for r in rows}
+        tokens = [
+            {
+                "id": t.id,
+                "user": name,
+                "label": t.label,
+                "last_used_at": t.last_used_at,
+                "revoked": t.revoked_at is not None,
+            }
+            for t, name in staff.list_tokens(s)
+            if name in names
         ]
     scopes = [rt.tree.get(c) for c in rt.tree.audience(me.scope)]
     roles = [r for r in staff.ROLES if me.at_least(r)]
     return render_page(
-        "users.html", status, users=listed, scopes=scopes, roles=roles, form=form, errors=errors
+        "users.html",
+        status,
+        users=listed,
+        tokens=tokens,
+        scopes=scopes,
+        roles=roles,
+        form=form,
+        errors=errors,
     )
+
+
+@bp.post("/users/<name>/<any(disable, enable, password):action>")
+def user_action(name: str, action: str) -> Any:
+    """Admins disable, enable or set the password of an account within their scope."""
+    me, rt = who(), runtime()
+    me.require_role("admin", "managing staff accounts")
+    try:
+        with rt.session() as s:
+            row = staff.require_user(s, name)
+            if row.scope not in rt.tree or not rt.tree.within(row.scope, me.scope):
+                raise Forbidden(f"{name} is outside your scope", field="name")
+            if action in ("disable", "password") and row.id == me.user_id:
+                raise Forbidden("use another admin account to change your own", field="name")
+            if action == "password":
+                staff.set_password(s, row, request.form.get("password", ""), actor=me.name)
+            else:
+                staff.set_active(s, row, action == "enable", actor=me.name)
+    except PublisherError as e:
+        if isinstance(e, Forbidden):
+            raise
+        return _users_page({}, {field_key(e.field) or "name": error_text(e)}, e.status)
+    done = {"disable": "user_disabled_done", "enable": "user_enabled_done"}
+    flash(M[done.get(action, "user_password_done")])
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+def token_revoke(token_id: int) -> Any:
+    """Admins revoke an API token of an account within their scope."""
+    me, rt = who(), runtime()
+    me.require_role("admin", "managing staff accounts")
+    with rt.session() as s:
+        staff.revoke_token(s, token_id, actor=me.name, within=me.scope, tree=rt.tree)
+    flash(M["token_revoked_done"])
+    return redirect(url_for("admin.users"))

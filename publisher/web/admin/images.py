@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
 import warnings
 from pathlib import Path
 
@@ -19,11 +18,12 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from publisher.errors import PublisherError
 from publisher.files import write_atomic
+from publisher.items import IMAGE_NAME
 
 IMAGE_MAX_BYTES = 5 * 1024 * 1024
 IMAGE_MAX_SIDE_PX = 4000
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
-STORED_NAME = re.compile(r"^[0-9a-f]{32}\.(jpg|png)$")
+STORED_NAME = IMAGE_NAME
 
 
 class ImageRejected(PublisherError):
@@ -69,12 +69,24 @@ def clean_image(data: bytes) -> tuple[bytes, str]:
 
 def store_image(data: bytes, uploads_dir: Path) -> str:
     """Clean ``data`` and keep it under ``uploads_dir``; returns the stored name."""
+    return store_image_new(data, uploads_dir)[0]
+
+
+def store_image_new(data: bytes, uploads_dir: Path) -> tuple[str, bool]:
+    """:func:`store_image`, and whether the file is new (so a refused form may delete it)."""
     cleaned, ext = clean_image(data)
     name = f"{hashlib.sha256(cleaned).hexdigest()[:32]}.{ext}"
     path = Path(uploads_dir) / name
-    if not path.exists():
-        write_atomic(path, cleaned)
-    return name
+    if path.exists():
+        return name, False
+    write_atomic(path, cleaned)
+    return name, True
+
+
+def discard_image(name: str, uploads_dir: Path) -> None:
+    """Delete an image this request stored, when the form it came with was refused."""
+    if STORED_NAME.match(name):
+        (Path(uploads_dir) / name).unlink(missing_ok=True)
 
 
 def is_stored_name(name: str, uploads_dir: Path) -> bool:

@@ -7,7 +7,7 @@ import io
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_from_directory, url_for
+from flask import abort, flash, g, redirect, request, send_from_directory, url_for
 
 from publisher.areas import LANGUAGES, Area
 from publisher.errors import Forbidden, NotFound, PublisherError
@@ -22,7 +22,12 @@ from publisher.store.models import ItemRow
 from publisher.store.staff import Principal
 from publisher.web import runtime
 from publisher.web.admin.base import bp, clock, error_text, field_key, render_page, who
-from publisher.web.admin.images import ImageRejected, is_stored_name, store_image
+from publisher.web.admin.images import (
+    ImageRejected,
+    discard_image,
+    is_stored_name,
+    store_image_new,
+)
 from publisher.web.admin.itemform import (
     FORM_LANGUAGES,
     blank_form,
@@ -81,13 +86,28 @@ def summary(item: Item, chars: int = 120) -> str:
 
 
 def _image_from_request(current: str | None) -> str | None:
+    """The image the form asks for; a new upload is stored (and noted in ``g.new_upload`` so a
+    refused form deletes it again)."""
     upload = request.files.get("image_file")
     if upload is not None and upload.filename:
-        return store_image(upload.read(), _uploads_dir())
+        name, new = store_image_new(upload.read(), _uploads_dir())
+        if new:
+            g.new_upload = name
+        return name
     if request.form.get("image_remove") == "on":
         return None
     kept = request.form.get("image", "")
     return kept if kept and is_stored_name(kept, _uploads_dir()) else current
+
+
+def _discard_new_upload(chosen: str | None, before: str | None) -> str:
+    """After a refused form: delete the image this request uploaded (nothing refers to it);
+    the form shows the image the item had before."""
+    new = g.pop("new_upload", None)
+    if new is None:
+        return chosen or ""
+    discard_image(new, _uploads_dir())
+    return before or ""
 
 
 def _errors_of(e: PublisherError) -> dict[str, str]:
@@ -172,15 +192,15 @@ def items() -> Any:
     q = request.args.get("q", "").strip()
     day_text = request.args.get("date", "")
     with rt.session() as s:
-        found = list_items(
+        found = workflow.items_in_scope(
             s,
             rt.tree,
+            me,
             area=area,
             statuses=[status] if status in STATUSES else None,
             kind=kind if kind in KINDS else None,
             limit=LIST_LIMIT,
         )
-    found = [i for i in found if me.covers(rt.tree, i.targets)]
     if q:
         needle = q.casefold()
         found = [i for i in found if any(needle in t.title.casefold() for t in i.translations)]
@@ -235,7 +255,7 @@ def new_item() -> Any:
             item = workflow.create(s, rt.tree, me, data)
     except PublisherError as e:
         values = echo_form(request.form)
-        values["image"] = data.get("image") or ""
+        values["image"] = _discard_new_upload(data.get("image"), None)
         return _form_page(None, values, _errors_of(e), e.status)
     flash(M["saved"])
     return redirect(url_for("admin.edit_item", item_id=item.id))
@@ -262,7 +282,7 @@ def edit_item(item_id: int) -> Any:
         if isinstance(e, Forbidden | NotFound) and field_key(e.field) != "targets":
             raise
         values = echo_form(request.form)
-        values["image"] = data.get("image") or ""
+        values["image"] = _discard_new_upload(data.get("image"), item.image)
         return _form_page(item, values, _errors_of(e), e.status)
     flash(M["saved"])
     return redirect(url_for("admin.edit_item", item_id=item_id))

@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import request
+from flask import flash, redirect, request, url_for
 from sqlalchemy import func, select
 
-from publisher.store.content import screen_rows
+from publisher.errors import Forbidden
+from publisher.store.content import screen_row, screen_rows
 from publisher.store.models import AuditRow, DeliveryRow
+from publisher.store.screens import rotate_screen_token
 from publisher.web import runtime
 from publisher.web.admin.base import bp, clock, render_page, who
+from publisher.web.admin.messages import M
 
 ONLINE_WITHIN_S = 3 * 60
 AUDIT_PAGE_SIZE = 50
@@ -83,6 +86,20 @@ def screens() -> Any:
             }
         )
     return render_page("screens.html", screens=listed, regions=regions, region=region)
+
+
+@bp.post("/screens/<screen_id>/rotate-token")
+def rotate_token(screen_id: str) -> Any:
+    """Admins give a screen in their scope a new token (the old player URL stops working)."""
+    me, rt = who(), runtime()
+    me.require_role("admin", "changing a screen's token")
+    with rt.session() as s:
+        row = screen_row(s, screen_id)
+        if row.area_code not in rt.tree or not rt.tree.within(row.area_code, me.scope):
+            raise Forbidden(f"screen {screen_id} is outside your scope")
+        rotate_screen_token(s, screen_id, actor=me.name)
+    flash(M["screen_token_rotated"])
+    return redirect(url_for("admin.screens"))
 
 
 def changes(
