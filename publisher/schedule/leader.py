@@ -146,7 +146,14 @@ class PostgresLock:
             row[0],
             float(row[1]),
         )
-        self.conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+        # wait (up to 5 s) until the session is gone and its lock with it, so the next try wins;
+        # PostgreSQL before 14 has no timeout argument and returns at once
+        import psycopg
+
+        try:
+            self.conn.execute("SELECT pg_terminate_backend(%s, 5000)", (row[0],))
+        except psycopg.errors.UndefinedFunction:
+            self.conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
         return True
 
     def still_held(self, wait_s: float) -> bool:
