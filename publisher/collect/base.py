@@ -102,6 +102,13 @@ class Entry:
     cancel: bool = False
     # the item's source when it is not the configured source's name ("cap:<sender>")
     source: str | None = None
+    # CAP: a message whose window closed as it was sent (an Update with expires ≤ sent)
+    expired_at: datetime | None = None
+
+    @property
+    def held(self) -> str | None:
+        """Why a CAP message is held for review (stored, shown nowhere), or None."""
+        return self.alert.held_reason if self.alert and self.alert.needs_review else None
 
 
 @dataclass(frozen=True)

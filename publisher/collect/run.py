@@ -38,7 +38,7 @@ from publisher.collect.sources import SOURCES_FILE, load_sources_file
 from publisher.errors import NotFound, PublisherError, did_you_mean
 from publisher.items import Item, iso, utcnow
 from publisher.runtime import Runtime
-from publisher.store.content import content_hash, to_item, update_item, upsert_item
+from publisher.store.content import audit, content_hash, to_item, update_item, upsert_item
 from publisher.store.models import CollectRunRow, ItemRow
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,11 @@ class RunResult:
     updated: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # CAP: stored for review, shown nowhere (no area of the ward, no Japanese, unknown sender)
+    held: list[Skipped] = field(default_factory=list)
+    # CAP: refused because the message may not change the alert it names (sender, status)
+    refused: list[Skipped] = field(default_factory=list)
+    expired: int = 0
     failure: str | None = None
     item_ids: list[int] = field(default_factory=list)
     run_id: int | None = None
@@ -66,6 +71,10 @@ class RunResult:
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
             f"skipped {len(self.skipped)}"
         )
+        if self.held:
+            counts += f", held for review {len(self.held)}"
+        if self.expired:
+            counts += f", expired {self.expired}"
         return counts if self.ok else f"FAILED: {self.failure}"
 
     def as_json(self) -> dict[str, Any]:
@@ -81,6 +90,8 @@ class RunResult:
             "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "skipped_entries": [s.as_json() for s in self.skipped],
+            "held": [s.as_json() for s in self.held],
+            "expired": self.expired,
             "failure": self.failure,
         }
 
@@ -186,6 +197,16 @@ def store_entry(
     result: RunResult,
 ) -> None:
     """Upsert one entry (or, for a CAP Cancel, withdraw what it names) and count it."""
+    if entry.alert is not None:
+        refusal = ownership_refusal(session, source, entry)
+        if refusal is not None:
+            refused = Skipped(entry.label, refusal)
+            result.skipped.append(refused)
+            result.refused.append(refused)
+            log.warning("%s refused: %s", entry.label, refusal)
+            audit(session, actor, "cap-refused", "alert", entry.external_id[:100], None,
+                  {"sender": entry.alert.sender, "reason": refusal})  # fmt: skip
+            return
     if entry.cancel:
         found = referenced_items(session, entry)
         if not found:
@@ -204,14 +225,27 @@ def store_entry(
         reason = f"{e.field}: {e.message}" if e.field else e.message
         result.skipped.append(Skipped(entry.label, reason))
         return
+    if entry.expired_at is not None:
+        item = item.with_changes(status="expired", ends_at=entry.expired_at)
+    elif item.ends_at is not None and item.ends_at <= now:
+        item = item.with_changes(status="expired")
+    elif entry.held:
+        item = item.with_changes(status="pending")
+    if item.status == "expired":
+        result.expired += 1
+    elif entry.held:
+        result.held.append(Skipped(entry.label, entry.held))
     existing = session.execute(
         select(ItemRow.id, ItemRow.status, ItemRow.content_hash).where(
             ItemRow.source == item.source, ItemRow.external_id == item.external_id
         )
     ).first()
-    # Withdrawn (by staff or by a later CAP message) stays withdrawn; same content, no write.
+    # Withdrawn (by staff or by a later CAP message) stays withdrawn; same content, no write;
+    # a re-send held for review never changes an alert that is on air.
     if existing is not None and (
-        existing.status == "withdrawn" or existing.content_hash == content_hash(item)
+        existing.status == "withdrawn"
+        or existing.content_hash == content_hash(item)
+        or (existing.status == "approved" and item.status == "pending")
     ):
         result.unchanged += 1
         result.item_ids.append(existing.id)
@@ -221,6 +255,44 @@ def store_entry(
     setattr(result, outcome, getattr(result, outcome) + 1)
     result.item_ids.append(stored.id)  # type: ignore[arg-type]
     _replace_referenced(session, entry, stored.id, now, actor, result)  # type: ignore[arg-type]
+
+
+def existing_alert(session: Session, source: Source, entry: Entry) -> Item | None:
+    """The stored item a re-send of this CAP message would change, if any."""
+    key = entry.source or source.name
+    row = session.scalars(
+        select(ItemRow).where(ItemRow.source == key, ItemRow.external_id == entry.external_id)
+    ).first()
+    return to_item(row) if row is not None else None
+
+
+def ownership_refusal(session: Session, source: Source, entry: Entry) -> str | None:
+    """Why this CAP message may not change the alerts it re-sends, updates or cancels (None:
+    it may). Only the same sender changes an alert, and a System, Test, Exercise or Draft
+    message never changes an Actual one."""
+    assert entry.alert is not None
+    sender, status = entry.alert.sender, entry.alert.cap_status
+    for ref_sender, identifier in entry.references:
+        if ref_sender != sender:
+            return (
+                f"it names {ref_sender},{identifier} in <references>, but only that alert's "
+                f"sender may update or cancel it"
+            )
+    named = referenced_items(session, entry)
+    same = existing_alert(session, source, entry)
+    if same is not None and not entry.cancel:
+        named.append(same)
+    for old in named:
+        if old.alert is None:
+            continue
+        if old.alert.sender != sender:
+            return (
+                f"alert {old.id} was sent by {old.alert.sender!r}; a message from {sender!r} "
+                "may not change it"
+            )
+        if old.alert.cap_status == "Actual" and status != "Actual":
+            return f"a {status} message never changes the Actual alert {old.id}"
+    return None
 
 
 def _replace_referenced(

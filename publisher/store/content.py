@@ -54,6 +54,7 @@ def to_item(row: ItemRow) -> Item:
             references=row.cap_references,
             warning_level=row.warning_level,
             needs_review=row.needs_review,
+            held_reason=row.held_reason,
         )
     place = None
     if row.place_name:
@@ -115,6 +116,7 @@ def _fill(row: ItemRow, item: Item) -> None:
     row.cap_references = a.references if a else None
     row.warning_level = a.warning_level if a else None
     row.needs_review = a.needs_review if a else False
+    row.held_reason = a.held_reason if a else None
     row.external_id = item.external_id
     row.content_hash = content_hash(item)
     # Replace children in place so SQLAlchemy issues minimal deletes/inserts.

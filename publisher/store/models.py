@@ -103,6 +103,7 @@ class ItemRow(Base):
     certainty: Mapped[str | None] = mapped_column(String(20))
     warning_level: Mapped[int | None] = mapped_column(Integer)
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_reason: Mapped[str | None] = mapped_column(String(500))
     # provenance, for idempotent upserts from collectors
     source: Mapped[str] = mapped_column(String(100), default="staff")
     external_id: Mapped[str | None] = mapped_column(String(500))
