@@ -311,7 +311,7 @@ def _cap_tables(
                     f"{p}: cap.cap_geocodes names unknown area '{code}'{did_you_mean(code, areas)}"
                 )
             if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-                raise ConfigError(f"{p}: cap.cap_geocodes.\"{code}\" must be a list of strings")
+                raise ConfigError(f'{p}: cap.cap_geocodes."{code}" must be a list of strings')
             for value in values:
                 if geocodes.get(value.strip(), code) != code:
                     raise ConfigError(

@@ -229,7 +229,9 @@ def test_cap_with_a_dtd_or_entities_is_refused_with_a_clear_message(tree, now, n
 
 def test_cap_missing_a_required_element_names_it(tree, now):
     data = sample("cap_ward_emergency.xml").replace(b"<scope>Public</scope>", b"")
-    with pytest.raises(PublisherError, match=r"alert setagaya-bousai-20261122-101 from bousai@\S+: <scope> is"):
+    with pytest.raises(
+        PublisherError, match=r"alert setagaya-bousai-20261122-101 from bousai@\S+: <scope> is"
+    ):
         parse_bytes("cap", data, tree, now)
 
 

@@ -1,8 +1,9 @@
-"""Kind ``cap``: OASIS CAP 1.2 alerts from the disaster-management system.
+"""Kind ``cap``: OASIS CAP 1.1 and 1.2 alerts from the disaster-management system.
 
 Parsed with defusedxml: a message with a DTD, entity declarations or external references is
 refused (no XXE, no billion laughs). Required elements are checked as the standard lists them
-(reference/standards.md) and a missing one is named.
+(reference/standards.md) and a missing one is named. CAP 1.1 (still sent by many national
+systems) is read as 1.2, whose elements are a superset.
 
 How a message becomes an alert item:
 
@@ -12,26 +13,36 @@ How a message becomes an alert item:
   A source with ``options = { by_sender = false }`` keys its items by its own name instead.
 - ``msgType`` Alert is a new alert; Update is a new alert that replaces the ones it names in
   ``references`` (they are withdrawn; see :mod:`publisher.collect.run`); Cancel withdraws them
-  at once and is not shown itself; Ack and Error are not shown.
-- ``status`` Exercise and Test are drills (``drill``, marked 訓練 everywhere); System and Draft
-  are stored but never public; Actual is shown as is.
+  at once and is not shown itself; Ack and Error are not shown. Only the same sender may
+  update, cancel or re-send an alert, and a System/Test/Exercise/Draft message never changes
+  an Actual one (:func:`publisher.collect.run.ownership_refusal`).
+- ``status`` Exercise and Test are drills (``drill``, marked 訓練 everywhere), and so is an
+  Actual message whose event or headline says it is a test (US "Required Monthly Test");
+  System and Draft are stored but never public; Actual is shown as is.
 - severity and urgency → priority: Extreme or Severe with Immediate → ``emergency`` (it
   pre-empts every screen in its area); Extreme, Severe or Moderate otherwise → ``high``; else
   ``normal``.
 - the display window runs from ``effective`` (else ``sent``) to ``expires`` (none: until it is
   cancelled or staff end it). ``onset`` is when the hazard begins, which a warning must
-  precede, so it does not delay the display.
-- each ``<info>`` is a translation by its ``language`` (ja-JP → ja, en-US → en, zh-CN → zh-Hans,
-  zh-TW → zh-Hant, ko-KR → ko; an ``<info>`` without ``language`` is taken to be in the source's
-  language, as Japanese systems omit it); headline → title, description + instruction → body.
-  The first Japanese ``<info>`` gives severity, urgency, times and areas.
+  precede, so it does not delay the display. A message whose ``expires`` is at or before its
+  start (an Update that ends a warning now) is stored expired and ends what it replaces; one
+  already past its ``expires`` when it arrives is stored expired and never shown or posted.
+- each ``<info>`` is a translation by its BCP 47 ``language`` (:func:`language_of`: ``en-*`` →
+  en, ``zh-TW``/``zh-Hant*`` → zh-Hant, ``zh-CN``/``zh-Hans*`` → zh-Hans, ``ko-*`` → ko,
+  ``ja-*`` → ja; others are left out). An ``<info>`` without ``language`` is taken to be in
+  the source's language when it is written in Japanese (Japanese systems omit it), else
+  English. headline (else event) → title, description + instruction → body, hard line wraps
+  inside a paragraph joined (:func:`unwrap`). The first Japanese ``<info>`` gives severity,
+  urgency, times and areas.
 - a 警戒レベル comes from a ``<parameter>`` or ``<eventCode>`` named 警戒レベル (or
   WarningLevel) whose value holds a digit 1–5.
-- ``<area>`` → targets by :mod:`publisher.collect.cap_areas`; unmapped → the whole ward,
-  flagged for staff review.
+- ``<area>`` → targets by :mod:`publisher.collect.cap_areas`.
 
-CAP alerts are approved at once: the disaster-management system that sends them is the
-authority that issued them, and an emergency cannot wait for a second pair of eyes.
+A message that names no area of the ward, has no Japanese text or comes from a sender the ward
+does not trust (``displays/cap.toml``) is **held for review**: stored as pending with the
+reason, on no screen, feed, page or SNS outbox, until an approver targets and approves it.
+Every other alert is approved at once: the disaster-management system that sends it is the
+authority that issued it, and an emergency cannot wait for a second pair of eyes.
 """
 
 from __future__ import annotations
@@ -70,7 +81,9 @@ _SAYS_TEST = re.compile(
     re.IGNORECASE,
 )
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
-NO_JAPANESE_TITLE = "（日本語の文面がない警報：内容を確認し、日本語の題名を入れてから承認してください）"
+NO_JAPANESE_TITLE = (
+    "（日本語の文面がない警報：内容を確認し、日本語の題名を入れてから承認してください）"
+)
 LEVEL_NAMES = ("警戒レベル", "warninglevel", "warning_level", "alertlevel")
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?([+-]\d{2}:\d{2}|Z)$")
 
@@ -181,13 +194,13 @@ _LIST_LINE = re.compile(r"^([・•*\-■●○◆※①-⑳（(【\[]|\d+[.)．
 
 def unwrap(text: str) -> str:
     """Hard line breaks inside a paragraph joined (a space between Latin words, nothing between
-    Japanese ones); blank lines, list lines and a break after 。！？ stay."""
+    Japanese ones); blank lines, list lines and a break after 。！？ or a colon stay."""
     paragraphs = []
     for para in tidy(text).split("\n\n"):
         lines: list[str] = []
         for line in para.split("\n"):
             prev = lines[-1] if lines else ""
-            if not prev or _LIST_LINE.match(line) or prev[-1] in "。！？":
+            if not prev or _LIST_LINE.match(line) or prev[-1] in "。！？:：":
                 lines.append(line)
                 continue
             cjk = _JAPANESE.match(prev[-1]) and _JAPANESE.match(line[0])

@@ -233,7 +233,7 @@ def store_entry(
         item = item.with_changes(status="pending")
     if item.status == "expired":
         result.expired += 1
-    elif entry.held:
+    if entry.held:
         result.held.append(Skipped(entry.label, entry.held))
     existing = session.execute(
         select(ItemRow.id, ItemRow.status, ItemRow.content_hash).where(
