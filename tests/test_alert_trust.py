@@ -302,3 +302,30 @@ def test_test_messages_are_marked_as_drills_never_as_real(rt, now, status, event
     with rt.session() as s:
         item = get_item(s, item_id)
     assert item.drill and item.category == "drill"
+
+
+def test_an_approver_sees_held_alerts_first_and_may_target_and_approve_one(
+    rt, app, now, monkeypatch
+):
+    from tests.admin_helpers import cheap_hashes, staff_accounts
+
+    app.config["PUBLISHER_CLOCK"] = lambda: now
+    cheap_hashes(monkeypatch)
+    held = send(rt, ward_alert_with_area("多摩川河川敷", "riverbank"), now)
+    item_id = held.item_ids[0]
+    admin = staff_accounts(rt, app)("ward-admin")
+    page = admin.get("/admin/approvals").text
+    assert "保留中の警報" in page and "no area of the ward matches its areas (多摩川河川敷)" in page
+    assert page.index("保留中の警報") < page.index("【警戒レベル4】")
+    with rt.session() as s:
+        from publisher.store import workflow
+
+        workflow.edit(s, rt.tree, operator(rt.tree), item_id, {"targets": [DAIZAWA]})
+    assert alerts_in(rt, DAIZAWA, now) == []  # still held until approved
+    r = admin.post(f"/admin/items/{item_id}/approve", {"back": "approvals"})
+    assert r.status_code == 302
+    assert [i.id for i in alerts_in(rt, DAIZAWA, now)] == [item_id]
+    assert alerts_in(rt, SEIJO, now) == []
+    # the same message polled again does not take the approved alert back off the air
+    again = send(rt, ward_alert_with_area("多摩川河川敷", "riverbank"), now)
+    assert again.unchanged == 1 and [i.id for i in alerts_in(rt, DAIZAWA, now)] == [item_id]

@@ -7,9 +7,9 @@ server, whatever route a request takes:
   (with a comment) or withdraws; an approver's or admin's new item is approved at once
   (an emergency cannot wait) unless it asks to stay a draft;
 - nobody acts on an item with a target outside their scope;
-- an item on air (approved) is changed only by an approver or admin, as a new revision that
-  stays on air: an editor's change is refused, so no edit can take a live alert off the
-  screens (only withdraw, a CAP Cancel or its end does).
+- an alert on air is changed only by an approver or admin, as a new revision that stays on
+  air: an editor's change is refused, so no edit can take a live alert off the screens (only
+  withdraw, a CAP Cancel or its end does).
 """
 
 from __future__ import annotations
@@ -57,23 +57,23 @@ def create(session: Session, tree: AreaTree, who: Principal, data: Mapping[str, 
 def edit(
     session: Session, tree: AreaTree, who: Principal, item_id: int, data: Mapping[str, Any]
 ) -> Item:
-    """Apply a partial change. An editor's change to a pending item sends it back to draft; an
-    approved item is changed by approvers and admins only (it stays approved)."""
+    """Apply a partial change. An editor's change to a live notice or event sends it back for
+    review; a live alert is changed by approvers and admins only (it stays on air)."""
     current = get_item(session, item_id)
     who.require_scope(tree, current.targets)
     if current.status in ("withdrawn", "expired"):
         raise Conflict(f"item {item_id} is {current.status}; create a new item instead")
     if "status" in data:
         raise PublisherError("change status with /submit, /approve or /withdraw", field="status")
-    if current.status == "approved" and not who.at_least("approver"):
+    if current.kind == "alert" and current.status == "approved" and not who.at_least("approver"):
         raise Forbidden(
-            f"item {item_id} is on air: only an approver or admin may change it (it stays on "
+            f"alert {item_id} is on air: only an approver or admin may change it (it stays on "
             "air as a new revision); ask one, or ask for it to be withdrawn"
         )
     changed = parse_item(data, tree, base=current)
     who.require_scope(tree, changed.targets)
     status = None
-    if current.status == "pending" and not who.at_least("approver"):
+    if current.status in ("approved", "pending") and not who.at_least("approver"):
         status = "draft"
     return update_item(session, changed, actor=who.name, status=status, user_id=who.user_id)
 

@@ -118,7 +118,8 @@ def show_item(item_id: int) -> Any:
 @bp.patch("/items/<int:item_id>")
 @token_required
 def patch_item(item_id: int) -> Any:
-    """Change some fields; only an approver or admin changes a live item (it stays on air)."""
+    """Change some fields; an editor may not change a live alert, and their change to a live
+    notice or event returns it to draft."""
     rt = runtime()
     with rt.session() as session:
         item = workflow.edit(session, rt.tree, g.principal, item_id, _json_body())
