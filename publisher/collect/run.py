@@ -13,7 +13,12 @@ The rules, in the order they apply:
   often its entry is collected again.
 - CAP: an Update replaces the alerts it names in ``references`` (they are withdrawn with
   ``ends_at`` = now, the new message is a new item); a Cancel withdraws them everywhere at once.
-  Both are audited as ``cap-update`` / ``cap-cancel``.
+  Both are audited as ``cap-update`` / ``cap-cancel``. Only the alert's own sender may update,
+  cancel or re-send it, and a System/Test/Exercise/Draft message never changes an Actual one:
+  anything else is refused (skipped, audited ``cap-refused``) and nothing changes.
+- CAP: a message held for review (:mod:`publisher.collect.cap`) is stored pending and listed
+  in ``RunResult.held``; it never replaces an alert that is on air. One already past its
+  ``expires`` is stored expired.
 
 Every run is a ``collect_runs`` row (start, end, counts, skipped entries, failure), shown by
 ``publisher collect --status`` and ``GET /api/collect/runs``.
