@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "publisher"
-BASICS = {"items", "item_input", "areas", "config", "errors", "files", "timetable"}
+BASICS = {"items", "item_input", "areas", "config", "errors", "files", "net", "timetable"}
 STAGES_BELOW_THE_EDGES = {"runtime", "store", "plan", "render", "collect", "deliver"}
 # What each part of publisher/ may import, besides itself (docs/architecture.md, "Layers").
 MAY_IMPORT: dict[str, set[str]] = {

@@ -6,13 +6,13 @@ or exhaust the publisher. Every failure is a :class:`FetchError` saying which UR
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import requests
 
 from publisher import __version__
 from publisher.errors import PublisherError
+from publisher.net import deadline, session
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0
@@ -45,14 +45,28 @@ class Http:
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.total_timeout_s = total_timeout_s
         self.max_bytes = max_bytes
-        self.session = requests.Session()
+        self.session = session()
         self.session.max_redirects = max_redirects
         self.session.headers["User-Agent"] = USER_AGENT
 
     def get(self, url: str) -> bytes:
+        """The document at ``url``; the whole call (connect, headers, body) ends within
+        ``total_timeout_s`` however slowly the server answers (:func:`publisher.net.deadline`)."""
         if not url.startswith(("https://", "http://")):
             raise FetchError(f"{url}: only http(s) URLs can be collected")
-        started = time.monotonic()
+        gave_up = f"{url}: no complete answer within {self.total_timeout_s:g} s; gave up"
+        with deadline(self.total_timeout_s) as d:
+            try:
+                body = self._get(url)
+            except FetchError:
+                if d.expired:
+                    raise FetchError(gave_up) from None
+                raise
+        if d.expired:  # the sockets were shut: what arrived may be cut short
+            raise FetchError(gave_up)
+        return body
+
+    def _get(self, url: str) -> bytes:
         try:
             with self.session.get(url, timeout=self.timeout, stream=True) as resp:
                 if resp.status_code >= 400:
@@ -69,11 +83,6 @@ class Http:
                     if len(body) > self.max_bytes:
                         raise FetchError(
                             f"{url}: the answer is over the limit of " f"{self.max_bytes:,} bytes"
-                        )
-                    if time.monotonic() - started > self.total_timeout_s:
-                        raise FetchError(
-                            f"{url}: still downloading after "
-                            f"{self.total_timeout_s:g} s; gave up"
                         )
                 return bytes(body)
         except requests.TooManyRedirects:

@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 CATCH_UP = timedelta(minutes=10)  # a new leader runs transitions it finds unclaimed this far back
 
 Push = Callable[[Runtime, set[int]], None]
+# APScheduler executors: transitions and re-planning never wait behind slow jobs
+TIMELY = "timely"
+COLLECT = "collect"
 
 
 def _timing_items(session: Any, *where: Any) -> list[Item]:
@@ -226,6 +229,7 @@ class Transitions:
             replace_existing=True,
             misfire_grace_time=None,
             max_instances=3,
+            executor=TIMELY,
         )
 
     def _plan_item(
