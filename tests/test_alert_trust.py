@@ -15,6 +15,7 @@ from publisher.cli.main import cli
 from publisher.collect.oneoff import ingest_alert
 from publisher.deliver.outbox import on_items_changed
 from publisher.errors import Forbidden
+from publisher.plan.residents import marked_title
 from publisher.store.content import get_item, visible_items
 from publisher.store.models import AuditRow, SnsPostRow
 from publisher.store.staff import Principal, operator
@@ -302,6 +303,10 @@ def test_test_messages_are_marked_as_drills_never_as_real(rt, now, status, event
     with rt.session() as s:
         item = get_item(s, item_id)
     assert item.drill and item.category == "drill"
+    assert marked_title(item).startswith("【訓練】")
+    assert marked_title(item, "en").startswith("[DRILL]" if status == "Exercise" else "[TEST]")
+    # a drill may pre-empt the screens as an exercise would; a technical test never does
+    assert item.is_emergency == (status == "Exercise")
 
 
 def test_an_approver_sees_held_alerts_first_and_may_target_and_approve_one(

@@ -76,8 +76,7 @@ SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown", "Very Likely")
 # Actual messages that say they are a test (US EAS practice: RMT/RWT sent as Actual)
 _SAYS_TEST = re.compile(
-    r"\b(required\s+(monthly|weekly)\s+test|RMT|RWT|test\s+message|this\s+is\s+a\s+test)\b"
-    r"|試験|テスト",
+    r"\b(required\s+(monthly|weekly)\s+test|RMT|RWT|test\s+message|this\s+is\s+a\s+test)\b",
     re.IGNORECASE,
 )
 _JAPANESE = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
@@ -324,7 +323,10 @@ def parse_message(source: Source, data: bytes, tree: AreaTree) -> Entry | Skippe
         held.append("it has no Japanese text")
         texts = {"ja": (NO_JAPANESE_TITLE, ""), **texts}
     said = " ".join(_text(i, t) for i in infos for t in ("event", "headline"))
-    drill = status in ("Exercise", "Test") or bool(_SAYS_TEST.search(said))
+    # a technical test (status Test, or an Actual message saying it is one) never pre-empts
+    test = status == "Test" or (status == "Actual" and bool(_SAYS_TEST.search(said)))
+    drill = status == "Exercise" or test
+    priority = priority_of(severity, urgency)
     alert = replace(
         alert,
         severity=severity,
@@ -344,7 +346,7 @@ def parse_message(source: Source, data: bytes, tree: AreaTree) -> Entry | Skippe
         "targets": list(targets or (tree.ward_code,)),
         "starts_at": starts,
         "ends_at": None if expired else ends,
-        "priority": priority_of(severity, urgency),
+        "priority": priority if not test or priority != "emergency" else "high",
         "category": "drill" if drill else "disaster",
         "drill": drill,
         "detail_url": web if web.startswith(("https://", "http://")) else None,
