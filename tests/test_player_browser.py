@@ -33,9 +33,9 @@ FAST = {
 class Server:
     """The app on a free loopback port, in a thread, until stopped."""
 
-    def __init__(self, rt: Any):
+    def __init__(self, rt: Any, config: dict[str, Any] | None = None):
         self.rt = rt
-        self.httpd = make_server("127.0.0.1", 0, create_app(rt, FAST), threaded=True)
+        self.httpd = make_server("127.0.0.1", 0, create_app(rt, config or FAST), threaded=True)
         self.url = f"http://127.0.0.1:{self.httpd.server_port}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()

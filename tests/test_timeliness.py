@@ -13,6 +13,7 @@ from itertools import pairwise
 from typing import Any
 
 import pytest
+import requests
 
 from publisher.collect.http import FetchError, Http
 from publisher.deliver import sync
@@ -174,8 +175,99 @@ def test_a_skipped_job_is_logged_as_a_warning(rt, caplog):
     class Event:
         code = 2**16  # EVENT_JOB_MAX_INSTANCES
         job_id = "collect:cap"
-        scheduled_run_time = datetime(2026, 11, 22, tzinfo=UTC)
+        scheduled_run_times = (datetime(2026, 11, 22, tzinfo=UTC),)
 
     with caplog.at_level("WARNING"):
         sched._skipped(Event())
     assert "job collect:cap skipped" in caplog.text and "still running" in caplog.text
+
+
+@pytest.mark.browser
+def test_an_emergency_scheduled_8_s_ahead_is_on_a_chromium_player_at_its_start(
+    rt, token_for, trickle, monkeypatch
+):
+    """Five times in a row, with every delivery to three http screens hanging and a source
+    trickling its answer: the emergency is pushed to the player at its start (the player's own
+    poll is 30 s, so only the push can be on time)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.browser import launch
+    from tests.test_player_browser import FAST, Server, on_screen
+
+    stuck = StuckDeliveries()
+    slow_source_runs: list[str] = []
+
+    def collector(rt: Any, name: str, now: datetime | None = None) -> None:
+        http = Http(total_timeout_s=60)
+        try:
+            http.get(trickle + "/headers")
+        except FetchError as e:
+            slow_source_runs.append(str(e))
+        finally:
+            http.close()
+
+    sched = Scheduler(
+        rt,
+        timetable=Timetable(
+            daily_delivery_at=(),
+            sns_post_at=(),
+            watchdog_every_s=3600,
+            poll_s=3600,
+            retry_base_s=1,
+            collect_every_min={"slow": 2 / 60},
+        ),  # fmt: skip
+        deliverer=stuck,  # type: ignore[arg-type]
+        collector=collector,
+        sources=lambda rt: ["slow"],
+        outbox=None,
+        executor_threads=2,
+    )
+    monkeypatch.setattr(schedule, "_ACTIVE", sched)
+    server = Server(rt, {**FAST, "PLAYER_POLL_S": 30})
+    with rt.session() as session:
+        from publisher.store.models import ScreenRow
+
+        token = session.get(ScreenRow, "daizawa-1").token
+        create_item(session, make_item("代沢まつりのお知らせ", starts_at=None, ends_at=None),
+                    actor="test")  # fmt: skip
+    admin = token_for("admin", "setagaya")
+    lateness = []
+    sched.start()
+    try:
+        with sync_api.sync_playwright() as p:
+            browser = launch(p)
+            page = browser.new_page(viewport={"width": 1280, "height": 720})
+            page.goto(f"{server.url}/play/daizawa-1?token={token}")
+            page.wait_for_selector("img.current[data-item-id]", timeout=15000)
+            for n in range(5):
+                start = utcnow().replace(microsecond=0) + timedelta(seconds=8)
+                resp = requests.post(
+                    f"{server.url}/api/items",
+                    json={
+                        "kind": "alert",
+                        "priority": "emergency",
+                        "title": {"ja": f"【緊急】世田谷区全域に避難指示（{n + 1}）"},
+                        "targets": ["setagaya"],
+                        "starts_at": start.isoformat(),
+                        "ends_at": (start + timedelta(seconds=3)).isoformat(),
+                    },
+                    headers={"Authorization": f"Bearer {admin}"},
+                    timeout=10,
+                )
+                assert resp.status_code == 201, resp.text
+                alert_id = str(resp.json()["id"])
+                page.wait_for_function(
+                    "(id) => document.querySelector('img.current')?.dataset.itemId === id",
+                    arg=alert_id,
+                    polling="raf",
+                    timeout=20000,
+                )
+                lateness.append(time.time() - start.timestamp())
+                assert on_screen(page) == alert_id
+            browser.close()
+    finally:
+        stuck.release.set()
+        sched.shutdown()
+        server.stop()
+    print("\nemergency on screen after its start (s):", [f"{x:.2f}" for x in lateness])
+    assert all(-0.05 <= late < 1.0 for late in lateness), lateness
+    assert stuck.started >= 1

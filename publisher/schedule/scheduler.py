@@ -208,8 +208,11 @@ class Scheduler(Transitions):
     def _skipped(self, event: Any) -> None:
         """A job skipped (still running, or missed its time) is worth a warning: it is late."""
         why = "missed its run time" if event.code == EVENT_JOB_MISSED else "still running"
+        times = getattr(event, "scheduled_run_times", None) or [
+            getattr(event, "scheduled_run_time", None)
+        ]
         log.warning("job %s skipped at %s: its previous run is %s", event.job_id,
-                    event.scheduled_run_time, why)  # fmt: skip
+                    ", ".join(str(t) for t in times), why)  # fmt: skip
 
     def poll_changes(self, due: datetime | None = None) -> set[int]:
         """Items written by processes that could not notify (SQLite): found by updated_at."""
