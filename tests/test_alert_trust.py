@@ -334,3 +334,20 @@ def test_an_approver_sees_held_alerts_first_and_may_target_and_approve_one(
     # the same message polled again does not take the approved alert back off the air
     again = send(rt, ward_alert_with_area("多摩川河川敷", "riverbank"), now)
     assert again.unchanged == 1 and [i.id for i in alerts_in(rt, DAIZAWA, now)] == [item_id]
+
+
+def test_importing_a_message_that_may_not_change_an_alert_exits_1_and_changes_nothing(
+    run, rt, now, tmp_path
+):
+    ward_id = send(rt, EVACUATION, now).item_ids[0]
+    path = tmp_path / "system.xml"
+    path.write_bytes(
+        sample(EVACUATION).replace(b"<status>Actual</status>", b"<status>System</status>")
+    )
+    code, out = run("import", "cap", str(path), "--at", now.isoformat())
+    assert code == 1, out
+    assert (
+        "skipped alert setagaya-bousai-20261122-101 from bousai@city.setagaya.lg.jp: "
+        f"a System message never changes the Actual alert {ward_id}"
+    ) in out
+    assert [i.id for i in alerts_in(rt, SEIJO, now)] == [ward_id]
