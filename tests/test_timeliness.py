@@ -85,6 +85,15 @@ def test_a_player_that_never_answers_fails_the_delivery_at_its_total_deadline(tr
         sync._call(http, "POST", trickle + "/hang", json={})
 
 
+def stop(sched: Scheduler) -> None:
+    """Stop the scheduler, then wait for the released jobs to finish before the store closes.
+    (APScheduler's own ``shutdown(wait=True)`` holds its job-store lock while it waits, and a
+    finishing job that re-arms itself needs that lock.)"""
+    sched.shutdown()
+    for executor in sched.aps._executors.values():
+        executor._pool.shutdown(wait=True)
+
+
 class StuckDeliveries:
     """Three http screens whose players never answer: every delivery hangs until released."""
 
@@ -161,7 +170,7 @@ def test_an_emergency_goes_live_on_time_while_deliveries_and_a_source_hang(rt, m
     finally:
         stuck.release.set()
         collectors.release.set()
-        sched.shutdown()
+        stop(sched)
     assert stuck.started >= 1  # the deliveries really were stuck meanwhile
     # at the instant, not at a poll: never early, within a second on a loaded machine
     assert all(timedelta(0) <= late < timedelta(seconds=1) for late in lateness), lateness
@@ -266,7 +275,8 @@ def test_an_emergency_scheduled_8_s_ahead_is_on_a_chromium_player_at_its_start(
             browser.close()
     finally:
         stuck.release.set()
-        sched.shutdown()
+        Trickle.stop.set()
+        stop(sched)
         server.stop()
     print("\nemergency on screen after its start (s):", [f"{x:.2f}" for x in lateness])
     assert all(-0.05 <= late < 1.0 for late in lateness), lateness
