@@ -106,11 +106,11 @@ class StuckDeliveries:
 
     def deliver_many(self, screen_ids: Any, at: datetime | None = None) -> list[Any]:
         self.started += 1
-        self.release.wait(60)
+        self.release.wait()  # no timeout: released at the end of the test
         return []
 
     def retry_due(self, now: datetime | None = None) -> list[Any]:
-        self.release.wait(60)
+        self.release.wait()  # no timeout: released at the end of the test
         return []
 
 
@@ -125,7 +125,7 @@ class Collectors:
         if name == "cap":
             self.cap_runs.append(time.monotonic())
         else:
-            self.release.wait(60)
+            self.release.wait()  # no timeout: released at the end of the test
 
 
 def test_an_emergency_goes_live_on_time_while_deliveries_and_a_source_hang(rt, monkeypatch):
