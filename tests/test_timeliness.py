@@ -85,6 +85,18 @@ def test_a_player_that_never_answers_fails_the_delivery_at_its_total_deadline(tr
         sync._call(http, "POST", trickle + "/hang", json={})
 
 
+def nudge(sched: Scheduler, done: threading.Event) -> None:
+    """Wake APScheduler's loop every 100 ms until ``done``. Its sleep is a timed wait against
+    the wall clock, which ``faketime`` offsets and the kernel does not: under faketime the loop
+    oversleeps unless something wakes it. Waking it early changes nothing it decides."""
+
+    def loop() -> None:
+        while not done.wait(0.1):
+            sched.aps.wakeup()
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def stop(sched: Scheduler) -> None:
     """Stop the scheduler, then wait for the released jobs to finish before the store closes.
     (APScheduler's own ``shutdown(wait=True)`` holds its job-store lock while it waits, and a
@@ -152,6 +164,8 @@ def test_an_emergency_goes_live_on_time_while_deliveries_and_a_source_hang(rt, m
     )
     monkeypatch.setattr(schedule, "_ACTIVE", sched)
     sched.start()
+    done = threading.Event()
+    nudge(sched, done)
     lateness = []
     try:
         for n in range(5):
@@ -170,6 +184,7 @@ def test_an_emergency_goes_live_on_time_while_deliveries_and_a_source_hang(rt, m
     finally:
         stuck.release.set()
         collectors.release.set()
+        done.set()
         stop(sched)
     assert stuck.started >= 1  # the deliveries really were stuck meanwhile
     # at the instant, not at a poll: never early, within a second on a loaded machine
@@ -241,6 +256,8 @@ def test_an_emergency_scheduled_8_s_ahead_is_on_a_chromium_player_at_its_start(
     admin = token_for("admin", "setagaya")
     lateness = []
     sched.start()
+    done = threading.Event()
+    nudge(sched, done)
     try:
         with sync_api.sync_playwright() as p:
             browser = launch(p)
@@ -276,6 +293,7 @@ def test_an_emergency_scheduled_8_s_ahead_is_on_a_chromium_player_at_its_start(
     finally:
         stuck.release.set()
         Trickle.stop.set()
+        done.set()
         stop(sched)
         server.stop()
     print("\nemergency on screen after its start (s):", [f"{x:.2f}" for x in lateness])
