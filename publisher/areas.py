@@ -93,6 +93,9 @@ class AreaTree:
     ward_code: str
     jis_code: str = ""
     sources: tuple[Path, ...] = field(default=())
+    # CAP (displays/cap.toml): geocode value → area code, and senders whose bare names count
+    cap_geocodes: dict[str, str] = field(default_factory=dict)
+    trusted_cap_senders: frozenset[str] = frozenset()
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -206,7 +209,7 @@ def load_tree(displays_dir: Path) -> AreaTree:
 
 
 def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
-    known = {"ward", "regions", "districts", "screens"}
+    known = {"ward", "regions", "districts", "screens", "cap"}
     for p, d in [(path, doc), *extra]:
         for key in d:
             if key not in known:
@@ -275,13 +278,50 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
             if screen.id in screens:
                 raise ConfigError(f"{p}: screens[{i}] id '{screen.id}' is used twice")
             screens[screen.id] = screen
+    jis = str(ward.get("jis_code", ""))
+    geocodes, trusted = _cap_tables([(path, doc), *extra], areas, ward_code, jis)
     return AreaTree(
         areas,
         screens,
         ward_code,
-        str(ward.get("jis_code", "")),
+        jis,
         tuple(p for p, _ in [(path, doc), *extra]),
+        geocodes,
+        trusted,
     )
+
+
+def _cap_tables(
+    docs: list[tuple[Path, dict]], areas: dict[str, Area], ward_code: str, jis: str
+) -> tuple[dict[str, str], frozenset[str]]:
+    """``[cap]``: ``trusted_cap_senders`` (list) and ``[cap.cap_geocodes]`` (area code → codes).
+    The ward's ``jis_code`` (and its first five digits) always mean the ward."""
+    geocodes = {jis: ward_code, jis[:5]: ward_code} if jis else {}
+    trusted: set[str] = set()
+    for p, d in docs:
+        cap = _table(p, d, "cap", required=False)
+        unknown = set(cap) - {"trusted_cap_senders", "cap_geocodes"}
+        if unknown:
+            raise ConfigError(f"{p}: [cap] has unknown key(s) {', '.join(sorted(unknown))}")
+        senders = cap.get("trusted_cap_senders", [])
+        if not isinstance(senders, list) or not all(isinstance(s, str) and s for s in senders):
+            raise ConfigError(f"{p}: cap.trusted_cap_senders must be a list of sender strings")
+        trusted.update(s.strip() for s in senders)
+        for code, values in _table(p, cap, "cap_geocodes", required=False).items():
+            if code not in areas:
+                raise ConfigError(
+                    f"{p}: cap.cap_geocodes names unknown area '{code}'{did_you_mean(code, areas)}"
+                )
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ConfigError(f'{p}: cap.cap_geocodes."{code}" must be a list of strings')
+            for value in values:
+                if geocodes.get(value.strip(), code) != code:
+                    raise ConfigError(
+                        f"{p}: cap.cap_geocodes: code {value!r} is given to both "
+                        f"'{geocodes[value.strip()]}' and '{code}'"
+                    )
+                geocodes[value.strip()] = code
+    return geocodes, frozenset(trusted)
 
 
 def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen:

@@ -104,7 +104,8 @@ class AlertInfo:
     references: str | None = None
     warning_level: int | None = None  # 警戒レベル 1–5
     kind: str | None = None  # what it is in words (ALERT_KINDS): 避難指示, 地震情報 …
-    needs_review: bool = False  # its area could not be mapped: staff should check
+    needs_review: bool = False  # held for review: staff must check before it is shown
+    held_reason: str | None = None  # why it was held (no area in the ward, unknown sender, …)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ BASICS = {
     "config",
     "errors",
     "files",
+    "net",
     "timetable",
     "alert_templates",
 }

@@ -23,7 +23,8 @@ def auth(token):
     return {"Authorization": f"Bearer {token}", **CAP}
 
 
-def test_an_approver_for_daizawa_posts_the_drill(client, token_for):
+def test_an_approver_for_daizawa_posts_the_drill(app, client, token_for, now):
+    app.config["PUBLISHER_CLOCK"] = lambda: now
     token = token_for("approver", DAIZAWA)
     resp = client.post(
         "/api/alerts", data=sample("cap_drill_daizawa_alert.xml"), headers=auth(token)
@@ -157,12 +158,13 @@ def test_import_exits_non_zero_only_when_nothing_could_be_read(run, tmp_path):
 
 
 def test_alert_prints_the_item_id_and_cancel_takes_it_off(run, rt, now):
-    code, out = run("alert", str(SAMPLES / "cap_drill_daizawa_alert.xml"))
+    at = ("--at", now.isoformat())
+    code, out = run("alert", str(SAMPLES / "cap_drill_daizawa_alert.xml"), *at)
     assert code == 0 and out.strip().isdigit()
     item_id = int(out)
-    code, out = run("alert", str(SAMPLES / "cap_drill_daizawa_cancel.xml"))
+    code, out = run("alert", str(SAMPLES / "cap_drill_daizawa_cancel.xml"), *at)
     assert code == 0 and int(out) == item_id
-    code, out = run("alert", str(SAMPLES / "cap_drill_daizawa_cancel.xml"))
+    code, out = run("alert", str(SAMPLES / "cap_drill_daizawa_cancel.xml"), *at)
     assert code == 0  # cancelling again is a no-op
     code, out = run("alert", str(SAMPLES / "cap_xxe.xml"))
     assert code == 1 and "refused" in out

@@ -112,14 +112,17 @@ def test_system_and_draft_messages_never_reach_the_public(rt, now):
     assert alerts_in(rt, DAIZAWA, now) == [] and alerts_in(rt, WARD, now) == []
 
 
-def test_an_alert_whose_area_cannot_be_mapped_goes_ward_wide_for_review(rt, now):
+def test_an_alert_whose_area_cannot_be_mapped_is_held_for_review_and_shown_nowhere(rt, now):
     data = sample("cap_drill_daizawa_alert.xml").replace(
         "世田谷区代沢地区".encode(), "多摩川河川敷".encode()
     )
-    item_id = send(rt, data, now).item_ids[0]
+    result = send(rt, data, now)
     with rt.session() as s:
-        item = get_item(s, item_id)
-    assert item.targets == (WARD,) and item.alert.needs_review
+        item = get_item(s, result.item_ids[0])
+    assert item.status == "pending" and item.alert.needs_review
+    assert result.held[0].reason == "no area of the ward matches its areas (多摩川河川敷)"
+    for area in (DAIZAWA, WARD):
+        assert alerts_in(rt, area, now) == []
 
 
 def test_the_same_alert_polled_and_pushed_is_one_item(rt, now):

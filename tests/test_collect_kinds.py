@@ -229,7 +229,9 @@ def test_cap_with_a_dtd_or_entities_is_refused_with_a_clear_message(tree, now, n
 
 def test_cap_missing_a_required_element_names_it(tree, now):
     data = sample("cap_ward_emergency.xml").replace(b"<scope>Public</scope>", b"")
-    with pytest.raises(PublisherError, match=r"alert setagaya-bousai-20261122-101: <scope> is"):
+    with pytest.raises(
+        PublisherError, match=r"alert setagaya-bousai-20261122-101 from bousai@\S+: <scope> is"
+    ):
         parse_bytes("cap", data, tree, now)
 
 
@@ -266,10 +268,12 @@ def test_area_descriptions_map_to_area_codes(tree, desc, codes):
     assert match_desc(tree, desc) == codes
 
 
-def test_unmapped_areas_go_to_the_whole_ward_for_review(tree):
-    assert map_areas(tree, [("多摩川河川敷", [])]) == ((WARD,), True)
-    assert map_areas(tree, [("どこか", ["131121"])]) == ((WARD,), False)
-    assert map_areas(tree, [("北沢地域", []), ("代沢地区", [])]) == ((KITAZAWA,), False)
+def test_areas_outside_the_ward_match_nothing_and_the_ward_code_matches_the_ward(tree):
+    assert map_areas(tree, [("多摩川河川敷", [])]) == ()
+    assert map_areas(tree, [("どこか", ["131121"])]) == (WARD,)
+    assert map_areas(tree, [("どこか", ["13112"])]) == (WARD,)
+    assert map_areas(tree, [("Los Angeles County", ["006037"])]) == ()
+    assert map_areas(tree, [("北沢地域", []), ("代沢地区", [])]) == (KITAZAWA,)
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from sqlalchemy import func, select
 
 from publisher.collect import collect, load_sources, run_source
 from publisher.collect.base import Source
+from publisher.collect.history import last_runs
 from publisher.collect.http import USER_AGENT, FetchError, Http
 from publisher.collect.oneoff import import_document, ingest_alert
-from publisher.collect.run import last_runs
 from publisher.errors import ConfigError
 from publisher.store import workflow
 from publisher.store.content import get_item, list_items

@@ -35,10 +35,10 @@ class Server:
     """The app under `publisher serve`'s own server (its push streams on the loop), on a free
     loopback port, in a thread, until stopped."""
 
-    def __init__(self, rt: Any):
+    def __init__(self, rt: Any, config: dict[str, Any] | None = None):
         self.rt = rt
         self.loop = asyncio.new_event_loop()
-        self.server = LoopServer(create_app(rt, FAST), rt, "127.0.0.1", 0)
+        self.server = LoopServer(create_app(rt, config or FAST), rt, "127.0.0.1", 0)
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)

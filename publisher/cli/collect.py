@@ -10,11 +10,13 @@ from typing import Any
 
 import click
 
+from publisher.collect.history import last_runs
 from publisher.collect.http import Http
 from publisher.collect.oneoff import import_document, ingest_alert
 from publisher.collect.registry import KINDS
-from publisher.collect.run import RunResult, collect, last_runs, load_sources
+from publisher.collect.run import RunResult, collect, load_sources
 from publisher.errors import NotFound, PublisherError, did_you_mean
+from publisher.item_input import parse_time
 from publisher.store import staff
 
 
@@ -22,10 +24,25 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+AT_HELP = "Take this as now (default now; local time): replaying archived messages."
+# `publisher alert` and `import cap`: a message stored but held for review (shown nowhere)
+EXIT_HELD = 3
+
+
 def _report(result: RunResult) -> None:
     click.echo(f"{result.source}: {result.summary()}")
     for s in result.skipped:
         click.echo(f"  skipped {s.entry}: {s.reason}")
+    for s in result.held:
+        click.echo(f"  {s.entry}: held for review: {s.reason}")
+
+
+def _exit_for(result: RunResult) -> None:
+    """1 when the source failed or an entry was refused, 3 when a message was held."""
+    if not result.ok or result.skipped:
+        raise click.exceptions.Exit(1)
+    if result.held:
+        raise click.exceptions.Exit(EXIT_HELD)
 
 
 def _every(interval: timedelta) -> str:
@@ -55,7 +72,10 @@ def register(cli: click.Group) -> None:
         help="Target area for the imported items (repeatable; default the whole ward).",
     )
     @click.option("--json", "as_json", is_flag=True)
-    def import_(kind: str, location: str, targets: tuple[str, ...], as_json: bool) -> None:
+    @click.option("--at", "at_text", metavar="ISO-TIME", help=AT_HELP)
+    def import_(
+        kind: str, location: str, targets: tuple[str, ...], as_json: bool, at_text: str | None
+    ) -> None:
         """Import a file or URL once (kinds: rss, events-csv, ical, cap)."""
         if kind not in KINDS:
             raise PublisherError(
@@ -63,13 +83,13 @@ def register(cli: click.Group) -> None:
             )
         rt = _ready_runtime()
         _quiet()
-        result = import_document(rt, kind, location, targets)
+        result = import_document(rt, kind, location, targets, now=parse_time(at_text, "--at"))
         if as_json:
             _echo_json(result.as_json())
         else:
             _report(result)
-        if not result.ok:
-            raise click.exceptions.Exit(1)
+        if not result.ok or (kind == "cap" and (result.skipped or result.held)):
+            _exit_for(result)
 
     @cli.command("collect")
     @click.argument("source", required=False)
@@ -129,13 +149,29 @@ def register(cli: click.Group) -> None:
     @cli.command("alert")
     @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
     @click.option("--json", "as_json", is_flag=True)
-    def alert(file: Path, as_json: bool) -> None:
-        """Ingest one CAP 1.2 message (Alert, Update or Cancel); prints the item id."""
+    @click.option("--at", "at_text", metavar="ISO-TIME", help=AT_HELP)
+    def alert(file: Path, as_json: bool, at_text: str | None) -> None:
+        """Ingest one CAP 1.1/1.2 message (Alert, Update or Cancel); prints the item id.
+
+        Exits 3 when the message is held for review (no area of the ward, no Japanese text or
+        an untrusted sender): it is stored but shown nowhere until an approver approves it."""
         rt = _ready_runtime()
         data = Http().read_file(file)
-        result = ingest_alert(rt, data, staff.operator(rt.tree), via=f"alert:{file.name}")
+        result = ingest_alert(
+            rt,
+            data,
+            staff.operator(rt.tree),
+            via=f"alert:{file.name}",
+            now=parse_time(at_text, "--at"),
+        )
         if as_json:
             _echo_json(result.as_json() | {"items": result.item_ids})
-            return
-        for item_id in result.item_ids:
-            click.echo(item_id)
+        else:
+            for item_id in result.item_ids:
+                click.echo(item_id)
+            for s in result.held:
+                click.echo(f"{s.entry}: held for review: {s.reason}", err=True)
+            if result.expired:
+                click.echo("already expired: stored, never shown or posted", err=True)
+        if result.held:
+            raise click.exceptions.Exit(EXIT_HELD)

@@ -116,6 +116,13 @@ class Entry:
     series: str | None = None
     # no part of it continues an earlier message: it may start a new item after a withdrawal
     fresh: bool = False
+    # CAP: a message whose window closed as it was sent (an Update with expires ≤ sent)
+    expired_at: datetime | None = None
+
+    @property
+    def held(self) -> str | None:
+        """Why a CAP message is held for review (stored, shown nowhere), or None."""
+        return self.alert.held_reason if self.alert and self.alert.needs_review else None
 
 
 @dataclass(frozen=True)

@@ -6,14 +6,14 @@ or exhaust the publisher. Every failure is a :class:`FetchError` saying which UR
 Nor may a source (or a redirect it answers with) point the publisher at the machines around it:
 loopback, link-local (cloud metadata), private and other non-public addresses are refused at
 every hop, unless the source says ``options.allow_private_addresses = true`` (a ward server on
-the office network; the tests' local upstream).
+the office network; the tests' local upstream). A trickling server is given up at the total
+deadline (:mod:`publisher.net`), whatever it trickles: headers or body.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-import time
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
@@ -22,6 +22,7 @@ import requests
 
 from publisher import __version__
 from publisher.errors import PublisherError
+from publisher.net import deadline, session
 
 CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 20.0
@@ -56,14 +57,29 @@ class Http:
         self.timeout = (connect_timeout_s, read_timeout_s)
         self.total_timeout_s = total_timeout_s
         self.max_bytes = max_bytes
-        self.session = requests.Session()
+        self.session = session()
         self.session.max_redirects = max_redirects
         self.session.headers["User-Agent"] = USER_AGENT
 
     def get(self, url: str, *, allow_private: bool = False) -> bytes:
+        """The document at ``url``; the whole call (every hop's connect, headers and body) ends
+        within ``total_timeout_s`` however slowly the server answers
+        (:func:`publisher.net.deadline`)."""
         if not url.startswith(("https://", "http://")):
             raise FetchError(f"{url}: only http(s) URLs can be collected")
-        started = time.monotonic()
+        gave_up = f"{url}: no complete answer within {self.total_timeout_s:g} s; gave up"
+        with deadline(self.total_timeout_s) as d:
+            try:
+                body = self._get(url, allow_private)
+            except FetchError:
+                if d.expired:
+                    raise FetchError(gave_up) from None
+                raise
+        if d.expired:  # the sockets were shut: what arrived may be cut short
+            raise FetchError(gave_up)
+        return body
+
+    def _get(self, url: str, allow_private: bool) -> bytes:
         current = url
         try:
             for _hop in range(self.session.max_redirects + 1):
@@ -77,7 +93,7 @@ class Http:
                         if not current.startswith(("https://", "http://")):
                             raise FetchError(f"{url}: redirected to a non-http(s) URL")
                         continue
-                    return self._body(url, resp, started)
+                    return self._body(url, resp)
             raise FetchError(
                 f"{url}: more than {self.session.max_redirects} redirects (a redirect loop?)"
             )
@@ -88,7 +104,7 @@ class Http:
         except requests.RequestException as e:
             raise FetchError(f"{url}: {_reason(e)}") from None
 
-    def _body(self, url: str, resp: requests.Response, started: float) -> bytes:
+    def _body(self, url: str, resp: requests.Response) -> bytes:
         if resp.status_code >= 400:
             raise FetchError(f"{url}: the server answered {resp.status_code} {resp.reason}")
         declared = resp.headers.get("Content-Length", "")
@@ -101,10 +117,6 @@ class Http:
             body.extend(chunk)
             if len(body) > self.max_bytes:
                 raise FetchError(f"{url}: the answer is over the limit of {self.max_bytes:,} bytes")
-            if time.monotonic() - started > self.total_timeout_s:
-                raise FetchError(
-                    f"{url}: still downloading after {self.total_timeout_s:g} s; gave up"
-                )
         return bytes(body)
 
     def read_file(self, path: Path) -> bytes:

@@ -14,9 +14,10 @@ from publisher.collect.base import Skipped, Source
 from publisher.collect.cap import parse_message
 from publisher.collect.http import Http
 from publisher.collect.registry import collector_for
-from publisher.collect.run import RunResult, collect, referenced_items
-from publisher.errors import NotFound, PublisherError
+from publisher.collect.run import RunResult, collect, existing_alert, referenced_items
+from publisher.errors import Forbidden, NotFound, PublisherError
 from publisher.runtime import Runtime
+from publisher.store.content import audit
 from publisher.store.staff import Principal
 
 SOURCE_NAME_MAX = 100
@@ -60,8 +61,11 @@ def ingest_alert(
     now: datetime | None = None,
 ) -> RunResult:
     """Store one CAP message sent by ``who`` (an approver or admin whose scope covers the
-    alert's areas, or the alerts it updates or cancels). Raises PublisherError (400) for an
-    invalid message, Forbidden (403) for a sender who may not issue it."""
+    alert's areas, the alert it re-sends and the alerts it updates or cancels).
+
+    Raises PublisherError (400) for an invalid message, Forbidden (403) for a caller or sender
+    who may not change the alerts it names (audited; nothing changes). A message held for review
+    is stored and returned with ``result.held`` set: the caller says so (202, exit code 3)."""
     who.require_role("approver", "issuing a CAP alert")
     source = Source(name=via[:SOURCE_NAME_MAX], kind="cap")
     entry = parse_message(source, data, rt.tree)
@@ -69,18 +73,32 @@ def ingest_alert(
         raise PublisherError(f"{entry.entry}: {entry.reason}")
     with rt.session() as session:
         named = referenced_items(session, entry)
-    if entry.cancel and not named:
-        raise NotFound(
-            f"{entry.label}: the Cancel names no stored alert "
-            f"({' '.join(f'{s},{i}' for s, i in entry.references)})"
-        )
-    targets = [t for item in named for t in item.targets]
-    if not entry.cancel:
-        targets.extend(entry.fields["targets"])
-    who.require_scope(rt.tree, targets)
+        same = existing_alert(session, source, entry)
+        if entry.cancel and not named:
+            raise NotFound(
+                f"{entry.label}: the Cancel names no stored alert "
+                f"({' '.join(f'{s},{i}' for s, i in entry.references)})"
+            )
+        targets = [t for item in named for t in item.targets]
+        if same is not None:
+            targets.extend(same.targets)
+        if not entry.cancel and not entry.held:
+            targets.extend(entry.fields["targets"])
+        refusal = None
+        try:
+            who.require_scope(rt.tree, targets)
+        except Forbidden as e:
+            refusal = e.message
+            sender = entry.alert.sender if entry.alert else None
+            audit(session, who.name, "cap-refused", "alert", entry.external_id[:100], None,
+                  {"sender": sender, "reason": refusal})  # fmt: skip
+    if refusal is not None:  # the audit row above is kept; nothing else changed
+        raise Forbidden(f"{entry.label}: refused: {refusal}")
     result = collect(rt, source, data=data, now=now, actor=who.name)
     if not result.ok:
         raise PublisherError(result.failure or "the alert could not be stored")
+    if result.refused:
+        raise Forbidden(f"{result.refused[0].entry}: refused: {result.refused[0].reason}")
     if result.skipped:
         raise PublisherError(f"{result.skipped[0].entry}: {result.skipped[0].reason}")
     return result

@@ -13,7 +13,12 @@ The rules, in the order they apply:
   often its entry is collected again.
 - CAP: an Update replaces the alerts it names in ``references`` (they are withdrawn with
   ``ends_at`` = now, the new message is a new item); a Cancel withdraws them everywhere at once.
-  Both are audited as ``cap-update`` / ``cap-cancel``.
+  Both are audited as ``cap-update`` / ``cap-cancel``. Only the alert's own sender may update,
+  cancel or re-send it, and a System/Test/Exercise/Draft message never changes an Actual one:
+  anything else is refused (skipped, audited ``cap-refused``) and nothing changes.
+- CAP: a message held for review (:mod:`publisher.collect.cap`) is stored pending and listed
+  in ``RunResult.held``; it never replaces an alert that is on air. One already past its
+  ``expires`` is stored expired.
 
 Every run is a ``collect_runs`` row (start, end, counts, skipped entries, failure), shown by
 ``publisher collect --status`` and ``GET /api/collect/runs``.
@@ -28,7 +33,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
@@ -46,7 +51,7 @@ from publisher.collect.sources import SOURCES_FILE, load_sources_file
 from publisher.errors import NotFound, PublisherError, did_you_mean
 from publisher.items import Item, iso, utcnow
 from publisher.runtime import Runtime
-from publisher.store.content import content_hash, to_item, update_item, upsert_item
+from publisher.store.content import audit, content_hash, to_item, update_item, upsert_item
 from publisher.store.models import AuditRow, CollectRunRow, ItemRow
 
 log = logging.getLogger(__name__)
@@ -65,6 +70,11 @@ class RunResult:
     updated: int = 0
     unchanged: int = 0
     skipped: list[Skipped] = field(default_factory=list)
+    # CAP: stored for review, shown nowhere (no area of the ward, no Japanese, unknown sender)
+    held: list[Skipped] = field(default_factory=list)
+    # CAP: refused because the message may not change the alert it names (sender, status)
+    refused: list[Skipped] = field(default_factory=list)
+    expired: int = 0
     failure: str | None = None
     item_ids: list[int] = field(default_factory=list)
     run_id: int | None = None
@@ -74,6 +84,10 @@ class RunResult:
             f"created {self.created}, updated {self.updated}, unchanged {self.unchanged}, "
             f"skipped {len(self.skipped)}"
         )
+        if self.held:
+            counts += f", held for review {len(self.held)}"
+        if self.expired:
+            counts += f", expired {self.expired}"
         return counts if self.ok else f"FAILED: {self.failure}"
 
     def as_json(self) -> dict[str, Any]:
@@ -89,6 +103,8 @@ class RunResult:
             "unchanged": self.unchanged,
             "skipped": len(self.skipped),
             "skipped_entries": [s.as_json() for s in self.skipped],
+            "held": [s.as_json() for s in self.held],
+            "expired": self.expired,
             "failure": self.failure,
         }
 
@@ -237,6 +253,16 @@ def store_entry(
     if entry.series is not None:
         store_series(session, tree, source, entry, now, actor, result)
         return
+    if entry.alert is not None:
+        refusal = ownership_refusal(session, source, entry)
+        if refusal is not None:
+            refused = Skipped(entry.label, refusal)
+            result.skipped.append(refused)
+            result.refused.append(refused)
+            log.warning("%s refused: %s", entry.label, refusal)
+            audit(session, actor, "cap-refused", "alert", entry.external_id[:100], None,
+                  {"sender": entry.alert.sender, "reason": refusal})  # fmt: skip
+            return
     if entry.cancel:
         found = referenced_items(session, entry)
         if not found:
@@ -255,14 +281,27 @@ def store_entry(
         reason = f"{e.field}: {e.message}" if e.field else e.message
         result.skipped.append(Skipped(entry.label, reason))
         return
+    if entry.expired_at is not None:
+        item = item.with_changes(status="expired", ends_at=entry.expired_at)
+    elif item.ends_at is not None and item.ends_at <= now:
+        item = item.with_changes(status="expired")
+    elif entry.held:
+        item = item.with_changes(status="pending")
+    if item.status == "expired":
+        result.expired += 1
+    if entry.held:
+        result.held.append(Skipped(entry.label, entry.held))
     existing = session.execute(
         select(ItemRow.id, ItemRow.status, ItemRow.content_hash).where(
             ItemRow.source == item.source, ItemRow.external_id == item.external_id
         )
     ).first()
-    # Withdrawn (by staff or by a later CAP message) stays withdrawn; same content, no write.
+    # Withdrawn (by staff or by a later CAP message) stays withdrawn; same content, no write;
+    # a re-send held for review never changes an alert that is on air.
     if existing is not None and (
-        existing.status == "withdrawn" or existing.content_hash == content_hash(item)
+        existing.status == "withdrawn"
+        or existing.content_hash == content_hash(item)
+        or (existing.status == "approved" and item.status == "pending")
     ):
         result.unchanged += 1
         result.item_ids.append(existing.id)
@@ -361,6 +400,44 @@ def _lifted(session: Session, item: Item) -> bool:
     return action == "jma-lift"
 
 
+def existing_alert(session: Session, source: Source, entry: Entry) -> Item | None:
+    """The stored item a re-send of this CAP message would change, if any."""
+    key = entry.source or source.name
+    row = session.scalars(
+        select(ItemRow).where(ItemRow.source == key, ItemRow.external_id == entry.external_id)
+    ).first()
+    return to_item(row) if row is not None else None
+
+
+def ownership_refusal(session: Session, source: Source, entry: Entry) -> str | None:
+    """Why this CAP message may not change the alerts it re-sends, updates or cancels (None:
+    it may). Only the same sender changes an alert, and a System, Test, Exercise or Draft
+    message never changes an Actual one."""
+    assert entry.alert is not None
+    sender, status = entry.alert.sender, entry.alert.cap_status
+    for ref_sender, identifier in entry.references:
+        if ref_sender != sender:
+            return (
+                f"it names {ref_sender},{identifier} in <references>, but only that alert's "
+                f"sender may update or cancel it"
+            )
+    named = referenced_items(session, entry)
+    same = existing_alert(session, source, entry)
+    if same is not None and not entry.cancel:
+        named.append(same)
+    for old in named:
+        if old.alert is None:
+            continue
+        if old.alert.sender != sender:
+            return (
+                f"alert {old.id} was sent by {old.alert.sender!r}; a message from {sender!r} "
+                "may not change it"
+            )
+        if old.alert.cap_status == "Actual" and status != "Actual":
+            return f"a {status} message never changes the Actual alert {old.id}"
+    return None
+
+
 def _replace_referenced(
     session: Session, entry: Entry, new_id: int, now: datetime, actor: str, result: RunResult
 ) -> None:
@@ -401,36 +478,3 @@ def _unknown_references(entry: Entry) -> str:
 
 
 # -- reading runs -----------------------------------------------------------------------------------
-
-
-def run_json(row: CollectRunRow) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "source": row.source,
-        "kind": row.kind,
-        "started_at": iso(row.started_at),
-        "finished_at": iso(row.finished_at),
-        "ok": row.ok,
-        "created": row.created,
-        "updated": row.updated,
-        "unchanged": row.unchanged,
-        "skipped": row.skipped,
-        "skipped_entries": row.errors or [],
-        "failure": row.failure,
-    }
-
-
-def recent_runs(session: Session, *, source: str | None = None, limit: int = 50) -> list[Any]:
-    """The newest runs first (of one source, or of all)."""
-    query = select(CollectRunRow)
-    if source:
-        query = query.where(CollectRunRow.source == source)
-    rows = session.scalars(query.order_by(CollectRunRow.id.desc()).limit(limit))
-    return [run_json(r) for r in rows]
-
-
-def last_runs(session: Session) -> dict[str, dict[str, Any]]:
-    """The last run of every source that ever ran, by source name."""
-    newest = select(func.max(CollectRunRow.id)).group_by(CollectRunRow.source)
-    rows = session.scalars(select(CollectRunRow).where(CollectRunRow.id.in_(newest)))
-    return {r.source: run_json(r) for r in rows}

@@ -32,9 +32,11 @@ from urllib.parse import quote
 
 import requests
 
+from publisher import net
 from publisher.deliver.base import MANIFEST, Bundle, DeliveryError, ScreenTarget, Sent, Target
 
 HTTP_TIMEOUT_S = (5, 60)  # connect, read
+HTTP_TOTAL_S = 90.0  # the whole call, however slowly the player answers
 FOLDER_VERSIONS_KEPT = 3
 FOLDER_VERSION_GRACE_S = 120  # a replaced version stays this long for readers still inside it
 
@@ -54,7 +56,7 @@ class HttpTarget:
 
     name = "http"
 
-    def __init__(self, session_factory: Any = requests.Session):
+    def __init__(self, session_factory: Any = net.session):
         self._session_factory = session_factory
 
     def send(self, screen: ScreenTarget, bundle: Bundle) -> Sent:
@@ -131,10 +133,18 @@ TARGETS: dict[str, Target] = {
 
 
 def _call(http: Any, method: str, url: str, **kwargs: Any) -> Any:
-    try:
-        response = http.request(method, url, timeout=HTTP_TIMEOUT_S, **kwargs)
-    except requests.RequestException as e:
-        raise DeliveryError(f"{method} {url}: {type(e).__name__}: {e}") from None
+    with net.deadline(HTTP_TOTAL_S) as d:
+        try:
+            response = http.request(method, url, timeout=HTTP_TIMEOUT_S, **kwargs)
+            response.content  # noqa: B018 - read the whole answer inside the deadline
+        except requests.RequestException as e:
+            if d.expired:
+                raise DeliveryError(
+                    f"{method} {url}: no answer within {HTTP_TOTAL_S:g} s"
+                ) from None
+            raise DeliveryError(f"{method} {url}: {type(e).__name__}: {e}") from None
+    if d.expired:
+        raise DeliveryError(f"{method} {url}: no complete answer within {HTTP_TOTAL_S:g} s")
     if not 200 <= response.status_code < 300:
         raise DeliveryError(f"{method} {url}: {response.status_code} {response.reason}")
     return response

@@ -137,15 +137,19 @@ def is_drill(item: Item) -> bool:
 
 MARKS = {
     "drill": {"ja": "【訓練】", "ja-x-easy": "【訓練】", "en": "[DRILL]"},
+    "test": {"ja": "【訓練】", "ja-x-easy": "【訓練】", "en": "[TEST]"},
     "emergency": {"ja": "【緊急】", "ja-x-easy": "【緊急】", "en": "[EMERGENCY]"},
     "alert": {"ja": "【警報】", "ja-x-easy": "【警報】", "en": "[ALERT]"},
 }
 
 
 def mark(item: Item, lang: str = "ja") -> str:
-    """The title mark of a drill (訓練) or an alert (緊急 for an emergency, else 警報)."""
+    """The title mark of a drill or test (訓練; TEST in English for CAP tests) or an alert (緊急
+    for an emergency, else 警報)."""
     if is_drill(item):
-        kind = "drill"
+        # a CAP Test, or an Actual message that says it is a test (a required monthly test)
+        test = item.alert is not None and item.alert.cap_status in ("Test", "Actual")
+        kind = "test" if test else "drill"
     elif item.kind == "alert":
         kind = "emergency" if item.is_emergency else "alert"
     else:

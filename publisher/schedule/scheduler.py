@@ -10,14 +10,20 @@ process becomes leader; no job store is ever shared. The jobs:
   ``scheduler``), then every listener hears that those items changed (the push hub re-plans
   the screens that see them; :meth:`Scheduler.handle_changes` re-sends bundles to their
   ``http``/``folder`` screens). Then it re-arms for the next instant.
-- ``collect:<source>`` at each source's interval (a failure is logged and recorded, never fatal);
+- ``collect:<source>`` at each source's interval (a failure is logged and recorded, never fatal),
+  on the collectors' own threads: a slow source delays only itself (each fetch has a total
+  deadline, :mod:`publisher.net`);
 - ``deliveries:daily`` at the timetable's times, ``deliveries:retry`` for failed pushes;
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
 - ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
-job runs once even when a new leader re-plans what the old one already did.
+job runs once even when a new leader re-plans what the old one already did. Re-planning
+(``changes``, ``changes:poll``, ``horizon``) and ``transitions`` run on an executor of their
+own (``timely``), so deliveries, collection and SNS can never make an emergency late; bundles
+for changed items go out in a separate ``deliveries:changes`` job. A skipped job is logged as a
+warning.
 
 Web processes never add jobs: they write rows, and :func:`on_items_changed` (a change
 listener) tells the leader — directly when it lives in the same process, with PostgreSQL
@@ -35,6 +41,7 @@ from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -46,7 +53,7 @@ from publisher.items import utcnow
 from publisher.plan.transitions import affected_screens
 from publisher.runtime import Runtime
 from publisher.schedule.leader import whoami
-from publisher.schedule.transitions import Push, Transitions
+from publisher.schedule.transitions import COLLECT, TIMELY, Push, Transitions
 from publisher.store.content import to_item
 from publisher.store.models import CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.timetable import Timetable, load_schedule
@@ -84,6 +91,7 @@ class Scheduler(Transitions):
         outbox: Callable[..., Any] | None = None,
         clock: Callable[[], datetime] = utcnow,
         executor_threads: int = 8,
+        collect_threads: int = 4,
     ):
         self.rt = rt
         self.timetable = timetable or load_schedule(rt.settings["SCHEDULES_DIR"])
@@ -94,15 +102,23 @@ class Scheduler(Transitions):
         self.outbox = outbox or _lazy("publisher.deliver.outbox:process_due")
         self.clock = clock
         self.leader = whoami()
+        # Timeliness is isolated: re-planning, transitions and push run on their own threads,
+        # so no slow delivery, collection or SNS job can hold them up; sources on theirs.
         self.aps = BackgroundScheduler(
             timezone=rt.tz,
-            executors={"default": {"type": "threadpool", "max_workers": executor_threads}},
+            executors={
+                "default": {"type": "threadpool", "max_workers": executor_threads},
+                TIMELY: {"type": "threadpool", "max_workers": 4},
+                COLLECT: {"type": "threadpool", "max_workers": collect_threads},
+            },
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 300},
         )
+        self.aps.add_listener(self._skipped, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_MISSED)
         self._plan: dict[datetime, set[int]] = {}  # instant -> items changing then
         self._instants: dict[int, set[datetime]] = {}  # item -> its planned instants
         self._plan_lock = threading.Lock()
         self._pending: set[int] = set()
+        self._to_deliver: set[str] = set()  # pushed screens waiting for a bundle
         self._armed_at: datetime | None = None
         self._seen: dict[int, datetime] = {}  # item -> updated_at already handled
         self._seen_since = self.clock()
@@ -113,8 +129,8 @@ class Scheduler(Transitions):
         t = self.timetable
         every = self._every
         every("watchdog", t.watchdog_every_s, self.run_watchdog)
-        every("changes:poll", t.poll_s, self.poll_changes, claimed=False)
-        every("horizon", 3600, lambda due: self.replan_all(), claimed=False)
+        every("changes:poll", t.poll_s, self.poll_changes, claimed=False, executor=TIMELY)
+        every("horizon", 3600, lambda due: self.replan_all(), claimed=False, executor=TIMELY)
         every("deliveries:retry", max(5, int(t.retry_base_s)), self.retry_deliveries, False)
         for at in t.daily_delivery_at:
             self._daily("deliveries:daily", at.hour, at.minute, self.run_daily_deliveries)
@@ -124,7 +140,12 @@ class Scheduler(Transitions):
             every("sns", t.sns_check_every_min * 60, self.run_sns)
         self._daily("slides:prune", SLIDES_PRUNE_AT[0], SLIDES_PRUNE_AT[1], self.run_prune)
         for name, seconds in self._sources():
-            every(f"collect:{name}", seconds, lambda due, n=name: self.run_collect(n))
+            every(
+                f"collect:{name}",
+                seconds,
+                lambda due, n=name: self.run_collect(n),
+                executor=COLLECT,
+            )
         self._seen_since = self.clock()
         self.replan_all(catch_up=True)  # before start: jobs are added in one go
         self.aps.start()
@@ -141,7 +162,8 @@ class Scheduler(Transitions):
         with self._plan_lock:
             self._pending.update(item_ids)
         if self.aps.running:
-            self.aps.add_job(self._drain, id="changes", replace_existing=True)
+            self.aps.add_job(self._drain, id="changes", replace_existing=True, executor=TIMELY,
+                             max_instances=2)  # fmt: skip
 
     def _drain(self) -> None:
         with self._plan_lock:
@@ -150,15 +172,47 @@ class Scheduler(Transitions):
             self.handle_changes(ids)
 
     def handle_changes(self, ids: set[int]) -> None:
-        """Re-plan these items' instants and re-send bundles to the pushed screens seeing them."""
+        """Re-plan these items' instants at once; re-send bundles to the pushed screens seeing
+        them in a delivery job of their own (a slow screen never delays the re-plan)."""
         self.replan(ids)
         with self.rt.session() as session:
             items = [
                 to_item(r) for r in session.scalars(select(ItemRow).where(ItemRow.id.in_(ids)))
             ]
         screens = self.deliverer.pushed_screens(affected_screens(self.rt.tree, items))
-        if screens:
+        if not screens:
+            return
+        if not self.aps.running:
             self.deliverer.deliver_many(screens, self.clock())
+            return
+        with self._plan_lock:
+            self._to_deliver.update(screens)
+        self._queue_deliveries()
+
+    def _queue_deliveries(self) -> None:
+        self.aps.add_job(self._deliver_changed, id="deliveries:changes", replace_existing=True)
+
+    def _deliver_changed(self) -> None:
+        """Bundles for the screens changes touched; what arrives meanwhile goes in the next run."""
+        with self._plan_lock:
+            wanted, self._to_deliver = self._to_deliver, set()
+        try:
+            if wanted:
+                self.deliverer.deliver_many(sorted(wanted), self.clock())
+        finally:
+            with self._plan_lock:
+                more = bool(self._to_deliver)
+            if more:
+                self._queue_deliveries()
+
+    def _skipped(self, event: Any) -> None:
+        """A job skipped (still running, or missed its time) is worth a warning: it is late."""
+        why = "missed its run time" if event.code == EVENT_JOB_MISSED else "still running"
+        times = getattr(event, "scheduled_run_times", None) or [
+            getattr(event, "scheduled_run_time", None)
+        ]
+        log.warning("job %s skipped at %s: its previous run is %s", event.job_id,
+                    ", ".join(str(t) for t in times), why)  # fmt: skip
 
     def poll_changes(self, due: datetime | None = None) -> set[int]:
         """Items written by processes that could not notify (SQLite): found by updated_at."""
@@ -274,7 +328,12 @@ class Scheduler(Transitions):
         return out
 
     def _every(
-        self, job: str, seconds: float, fn: Callable[..., Any], claimed: bool = True
+        self,
+        job: str,
+        seconds: float,
+        fn: Callable[..., Any],
+        claimed: bool = True,
+        executor: str = "default",
     ) -> None:
         def run() -> None:
             now = self.clock()
@@ -282,7 +341,11 @@ class Scheduler(Transitions):
             self._run(job, due, fn, claimed)
 
         self.aps.add_job(
-            run, IntervalTrigger(seconds=seconds, start_date=EPOCH), id=job, replace_existing=True
+            run,
+            IntervalTrigger(seconds=seconds, start_date=EPOCH),
+            id=job,
+            replace_existing=True,
+            executor=executor,
         )
 
     def _daily(self, job: str, hour: int, minute: int, fn: Callable[..., Any]) -> None:

@@ -13,9 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+from apscheduler.jobstores.base import ConflictingIdError
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy import insert, select, update
@@ -33,6 +35,9 @@ log = logging.getLogger(__name__)
 CATCH_UP = timedelta(minutes=10)  # a new leader runs transitions it finds unclaimed this far back
 
 Push = Callable[[Runtime, set[int]], None]
+# APScheduler executors: transitions and re-planning never wait behind slow jobs
+TIMELY = "timely"
+COLLECT = "collect"
 
 
 def _timing_items(session: Any, *where: Any) -> list[Item]:
@@ -231,14 +236,17 @@ class Transitions:
         if self._armed_at is not None and now < self._armed_at <= run_at:
             return  # an earlier arming will fire first and re-arm
         self._armed_at = run_at
-        self.aps.add_job(
-            self.run_due_transitions,
-            DateTrigger(run_date=run_at),
-            id=f"transitions@{run_at.isoformat()}",
-            replace_existing=True,
-            misfire_grace_time=None,
-            max_instances=3,
-        )
+        # Never replace an arming for the same instant (it is already armed): APScheduler's loop
+        # may be firing it right now, and a replaced job it cannot find stops its thread.
+        with suppress(ConflictingIdError):
+            self.aps.add_job(
+                self.run_due_transitions,
+                DateTrigger(run_date=run_at),
+                id=f"transitions@{run_at.isoformat()}",
+                misfire_grace_time=None,
+                max_instances=3,
+                executor=TIMELY,
+            )
 
     def _plan_item(
         self,

@@ -55,6 +55,7 @@ def to_item(row: ItemRow) -> Item:
             warning_level=row.warning_level,
             kind=row.alert_kind,
             needs_review=row.needs_review,
+            held_reason=row.held_reason,
         )
     place = None
     if row.place_name:
@@ -117,6 +118,7 @@ def _fill(row: ItemRow, item: Item) -> None:
     row.warning_level = a.warning_level if a else None
     row.alert_kind = a.kind if a else None
     row.needs_review = a.needs_review if a else False
+    row.held_reason = a.held_reason if a else None
     row.external_id = item.external_id
     row.content_hash = content_hash(item)
     # Replace children in place so SQLAlchemy issues minimal deletes/inserts.

@@ -104,6 +104,7 @@ class ItemRow(Base):
     warning_level: Mapped[int | None] = mapped_column(Integer)
     alert_kind: Mapped[str | None] = mapped_column(String(40))
     needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    held_reason: Mapped[str | None] = mapped_column(String(500))
     # provenance, for idempotent upserts from collectors
     source: Mapped[str] = mapped_column(String(100), default="staff")
     external_id: Mapped[str | None] = mapped_column(String(500))

@@ -65,7 +65,8 @@ def public_item(session: Session, item_id: int, at: datetime) -> tuple[Item, str
         if not was_public(item):
             raise missing
         return item, "withdrawn"
-    if item.status not in ("approved", "expired"):
+    if item.status not in ("approved", "expired") or item.approved_at is None:
+        # never approved: an alert already expired when it arrived was never published
         raise missing
     if item.starts_at is not None and item.starts_at > at:
         raise missing

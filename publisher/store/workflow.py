@@ -6,7 +6,10 @@ server, whatever route a request takes:
 - an editor writes drafts and submits them; an approver or admin approves, returns
   (with a comment) or withdraws; an approver's or admin's new item is approved at once
   (an emergency cannot wait) unless it asks to stay a draft;
-- nobody acts on an item with a target outside their scope.
+- nobody acts on an item with a target outside their scope;
+- an alert on air is changed only by an approver or admin, as a new revision that stays on
+  air: an editor's change is refused, so no edit can take a live alert off the screens (only
+  withdraw, a CAP Cancel or its end does).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree
-from publisher.errors import Conflict, PublisherError
+from publisher.errors import Conflict, Forbidden, PublisherError
 from publisher.item_input import parse_item
 from publisher.items import Item, clean_text
 from publisher.store.content import create_item, get_item, list_items, update_item
@@ -56,13 +59,19 @@ def create(session: Session, tree: AreaTree, who: Principal, data: Mapping[str, 
 def edit(
     session: Session, tree: AreaTree, who: Principal, item_id: int, data: Mapping[str, Any]
 ) -> Item:
-    """Apply a partial change. An editor's change to a live item sends it back for review."""
+    """Apply a partial change. An editor's change to a live notice or event sends it back for
+    review; a live alert is changed by approvers and admins only (it stays on air)."""
     current = get_item(session, item_id)
     who.require_scope(tree, current.targets)
     if current.status in ("withdrawn", "expired"):
         raise Conflict(f"item {item_id} is {current.status}; create a new item instead")
     if "status" in data:
         raise PublisherError("change status with /submit, /approve or /withdraw", field="status")
+    if current.kind == "alert" and current.status == "approved" and not who.at_least("approver"):
+        raise Forbidden(
+            f"alert {item_id} is on air: only an approver or admin may change it (it stays on "
+            "air as a new revision); ask one, or ask for it to be withdrawn"
+        )
     changed = parse_item(data, tree, base=current)
     who.require_scope(tree, changed.targets)
     status = None

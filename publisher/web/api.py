@@ -177,7 +177,8 @@ def show_item(item_id: int) -> Any:
 @bp.patch("/items/<int:item_id>")
 @token_required
 def patch_item(item_id: int) -> Any:
-    """Change some fields; an editor's change to a live item returns it to draft."""
+    """Change some fields; an editor may not change a live alert, and their change to a live
+    notice or event returns it to draft."""
     rt = runtime()
     with rt.session() as session:
         item = workflow.edit(session, rt.tree, g.principal, item_id, _json_body())

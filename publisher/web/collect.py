@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 
+from publisher.collect.history import recent_runs
 from publisher.collect.oneoff import ingest_alert
-from publisher.collect.run import recent_runs
 from publisher.errors import PublisherError
 from publisher.web import runtime
 from publisher.web.api import token_required
@@ -19,14 +19,19 @@ RUNS_LIMIT_MAX = 500
 @bp.post("/alerts")
 @token_required
 def post_alert() -> Any:
-    """Ingest one CAP 1.2 message (XML body); an approver or admin within the alert's areas."""
+    """Ingest one CAP message (XML body); 202 with the reason when it is held for review."""
     rt = runtime()
     data = request.get_data(cache=False)
     if not data.strip():
         raise PublisherError("the request body must be a CAP 1.2 XML message")
-    result = ingest_alert(rt, data, g.principal, via="api:alerts")
+    clock = current_app.config.get("PUBLISHER_CLOCK")
+    result = ingest_alert(rt, data, g.principal, via="api:alerts", now=clock() if clock else None)
     item_id = result.item_ids[0] if result.item_ids else None
     body: dict[str, Any] = {"item_id": item_id, "items": result.item_ids, "run": result.as_json()}
+    if result.held:  # stored for review, shown nowhere until an approver approves it
+        body["held"] = True
+        body["reason"] = "; ".join(f"{s.entry}: held for review: {s.reason}" for s in result.held)
+        return jsonify(body), 202
     if item_id is not None:
         body["url"] = rt.item_url(item_id)
     return jsonify(body), 201 if result.created else 200

@@ -349,7 +349,7 @@ def upload(name: str) -> Any:
 
 @bp.get("/approvals")
 def approvals() -> Any:
-    """Items waiting for this approver: pending, every target within their scope."""
+    """Items waiting for this approver: alerts held for review first, then pending items."""
     me, rt = who(), runtime()
     me.require_role("approver", "the approvals queue")
     with rt.session() as s:
@@ -363,4 +363,8 @@ def approvals() -> Any:
         for i in found
         if me.covers(rt.tree, i.targets)
     ]
-    return render_page("approvals.html", rows=rows)
+    # alerts held for review come first: nothing shows them until an approver acts
+    held_ids = {i.id for i in found if i.alert is not None and i.alert.needs_review}
+    held = [r for r in rows if r["item"].id in held_ids]  # type: ignore[attr-defined]
+    rows = [r for r in rows if r not in held]
+    return render_page("approvals.html", rows=rows, held=held)

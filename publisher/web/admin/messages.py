@@ -139,6 +139,12 @@ M: dict[str, str] = {
     "done_withdraw": "取り下げました。",
     "approvals_title": "承認待ち",
     "no_approvals": "承認待ちのお知らせはありません。",
+    "held_title": "保留中の警報（確認が必要です）",
+    "held_help": "区内の対象地域・日本語の文面・送信元のいずれかが確認できないため、どの画面・フィード・"
+    "SNSにも出ていません。内容を確かめ、編集で対象地域と日本語の題名を直してから承認してください。",
+    "held_reason": "保留の理由",
+    "held_sender": "送信元",
+    "do_target": "対象地域を直す",
     # emergency
     "emergency_title": "緊急情報の発信",
     "emergency_hint": "ここで発信した情報は、承認を待たずにただちに対象地域のすべての画面に表示されます。",

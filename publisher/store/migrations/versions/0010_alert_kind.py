@@ -1,7 +1,7 @@
 """Schema changes for the emergency-reach issue: what an alert is, in words.
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 
 Each issue owns one slot in this chain so work in parallel never forks Alembic's history.
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
