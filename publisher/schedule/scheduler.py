@@ -59,7 +59,7 @@ from publisher.store.models import CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.timetable import Timetable, load_schedule
 
 log = logging.getLogger(__name__)
-for _noisy in ("apscheduler.executors.default", "apscheduler.scheduler"):
+for _noisy in ("apscheduler.executors", "apscheduler.scheduler"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # interval jobs fire on a grid anchored here
