@@ -43,3 +43,12 @@ def api_item(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def player_token(rt: Any, screen_id: str = "daizawa-1") -> str:
+    """A screen's token as its player URL carries it: the store keeps only a hash, so the test
+    gives the screen a new token (as ``publisher screens rotate-token`` does) and uses that."""
+    from publisher.store.screens import rotate_screen_token
+
+    with rt.session() as session:
+        return rotate_screen_token(session, screen_id, actor="test")

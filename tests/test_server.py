@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 
 from publisher.deliver import push
-from publisher.store.models import ScreenRow
 from publisher.web.server import Limits, Server
-from tests.factories import api_item
+from tests.factories import api_item, player_token
 
 SOCKET_TIMEOUT_S = 10  # only a guard against a hung test; no decision waits on it
 
@@ -130,8 +129,7 @@ def serve(rt, app) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 
 def screen_token(rt: Any, screen_id: str = "daizawa-1") -> str:
-    with rt.session() as session:
-        return session.get(ScreenRow, screen_id).token
+    return player_token(rt, screen_id)
 
 
 def open_stream(srv: Running, token: str, screen: str = "daizawa-1") -> socket.socket:
@@ -191,6 +189,29 @@ def test_an_emergency_reaches_the_stream_with_the_version_the_playlist_then_has(
     assert message["override"] is True
     playlist = srv.get(f"/api/screens/daizawa-1/playlist?token={token}")
     assert json.loads(body(playlist))["version"] == message["version"]
+
+
+def test_the_stream_takes_the_token_from_the_players_cookie_or_header(rt, serve):
+    """The browser's EventSource sends the screen's cookie; other players send a header."""
+    srv = serve()
+    token = screen_token(rt)
+    for auth in (
+        f"Cookie: theme=dark; screen-daizawa-1={token}",
+        f"X-Screen-Token: {token}",
+        f"Authorization: Bearer {token}",
+    ):
+        s = srv.connect()
+        s.sendall(
+            f"GET /api/screens/daizawa-1/events HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n".encode()
+        )
+        assert b"HTTP/1.1 200 OK" in read_until(s, b"event: hello")
+        s.close()
+    wrong = srv.connect()
+    wrong.sendall(
+        b"GET /api/screens/daizawa-1/events HTTP/1.1\r\nHost: x\r\nCookie: screen-daizawa-1=guess\r\n\r\n"
+    )
+    assert b"HTTP/1.1 403" in read_until(wrong, b"wrong")
+    wrong.close()
 
 
 def test_a_wrong_screen_token_gets_403_and_no_stream(rt, serve):
