@@ -19,7 +19,7 @@ import pytest
 
 from publisher.deliver import push
 from publisher.web.server import Limits, Server
-from tests.factories import api_item, player_token
+from tests.factories import api_item, pause, player_token
 
 SOCKET_TIMEOUT_S = 10  # only a guard against a hung test; no decision waits on it
 
@@ -267,7 +267,7 @@ def srv_get_when_free(srv: Running) -> bytes:
         answer = srv.get("/healthz")
         if status(answer) == 200:
             break
-        time.sleep(0.05)
+        pause(0.05)
     return answer
 
 
@@ -311,7 +311,7 @@ def test_a_busy_server_sheds_public_reads_but_answers_staff_and_health(rt, app, 
         shed = srv.get("/areas/setagaya")
         if status(shed) == 503:
             break
-        time.sleep(0.02)
+        pause(0.02)
     assert status(shed) == 503
     assert b"Retry-After: 5" in shed
     assert status(srv.get("/healthz")) == 200
@@ -395,7 +395,7 @@ def test_a_change_made_by_another_process_drops_held_reads_at_once(rt, serve, to
             seen = [i["id"] for i in json.loads(body(srv.get(path)))["items"]]
             if item_id in seen:
                 break
-            time.sleep(0.05)
+            pause(0.05)
         assert item_id in seen
     finally:
         other.close()
