@@ -13,7 +13,7 @@ import requests
 from publisher.areas import LANGUAGES
 from publisher.render import speech
 from publisher.store.content import create_item
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
+from tests.browser import CHROMIUM_ARGS, launch
 from tests.factories import make_item, player_token
 from tests.test_emergency_reach import SIX
 from tests.test_player_browser import Server
@@ -38,7 +38,7 @@ def server(rt: Any) -> Iterator[Server]:
 def kiosk() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=KIOSK_ARGS)
+        b = launch(p, KIOSK_ARGS)
         yield b
         b.close()
 
