@@ -35,7 +35,7 @@ def screen_status(row: ScreenRow, now: datetime, offline_after_s: float) -> str:
 def screen_report(
     session: Session, now: datetime, offline_after_s: float, ids: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
-    """One plain dict per active screen (no player token: callers add it where allowed)."""
+    """One plain dict per active screen (never a token: only its hash is stored)."""
     rows = screen_rows(session, ids)
     last: dict[str, DeliveryRow] = {}
     for row in session.scalars(
