@@ -40,6 +40,7 @@ ADVISORY_LOCK_KEY = 0x7075_626C_7363_6864 & 0x7FFF_FFFF_FFFF_FFFF
 CHANGES_CHANNEL = "publisher_items_changed"
 LOCK_POLL_S = 2.0
 LEADER_STALE_S = 30.0  # fifteen missed polls: the leader is frozen, not merely busy
+TERMINATE_WAIT_STEPS = 60  # up to 3 s for an ended session to let go of the lock
 
 
 def whoami() -> str:
@@ -147,6 +148,15 @@ class PostgresLock:
             float(row[1]),
         )
         self.conn.execute("SELECT pg_terminate_backend(%s)", (row[0],))
+        # the session ends a moment after the signal: wait (briefly) until its lock is gone, so
+        # the next try takes it
+        for _ in range(TERMINATE_WAIT_STEPS):
+            held = self.conn.execute(
+                "SELECT 1 FROM pg_locks WHERE pid = %s AND locktype = 'advisory'", (row[0],)
+            ).fetchone()
+            if held is None:
+                break
+            threading.Event().wait(0.05)
         return True
 
     def still_held(self, wait_s: float) -> bool:
