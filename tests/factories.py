@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -43,3 +44,19 @@ def api_item(**overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
+
+
+def player_token(rt: Any, screen_id: str = "daizawa-1") -> str:
+    """A screen's token as its player URL carries it: the store keeps only a hash, so the test
+    gives the screen a new token (as ``publisher screens rotate-token`` does) and uses that."""
+    from publisher.store.screens import rotate_screen_token
+
+    with rt.session() as session:
+        return rotate_screen_token(session, screen_id, actor="test")
+
+
+def pause(seconds: float) -> None:
+    """Wait ``seconds`` between polls. Not ``time.sleep``: under libfaketime 0.9.10 with
+    ``FAKETIME_DONT_FAKE_MONOTONIC=1`` (how the suite runs a year ahead, see the README) Python's
+    ``time.sleep`` fails with EINVAL (libfaketime issue #426); a timed wait on an event works."""
+    threading.Event().wait(seconds)

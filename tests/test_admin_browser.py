@@ -11,10 +11,9 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from publisher.store.models import ScreenRow
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
 from tests.browser import launch
-from tests.factories import DAIZAWA, KITAZAWA
+from tests.factories import DAIZAWA, KITAZAWA, player_token
 
 TABLET = {"width": 820, "height": 1180}
 SHOTS_DIR = os.environ.get("PUBLISHER_SCREENSHOTS")  # keep screenshots here when set
@@ -102,8 +101,7 @@ def test_a_district_editor_and_a_region_approver_take_a_notice_to_the_public(
     assert "代沢地区 落ち葉清掃のお知らせ" in page
     feed = requests.get(f"{server}/feeds/{DAIZAWA}.rss", timeout=10).text
     assert f"/items/{item_id}" in feed
-    with rt.session() as session:
-        token = session.get(ScreenRow, "daizawa-1").token
+    token = player_token(rt)
     playlist = requests.get(
         f"{server}/api/screens/daizawa-1/playlist", params={"token": token}, timeout=30
     ).json()

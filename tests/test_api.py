@@ -27,10 +27,14 @@ def test_an_approvers_item_is_published_at_once_and_seen_below_it(client, token_
     r = client.post("/api/items", json=api_item(targets=[KITAZAWA]), headers=bearer(token))
     assert r.status_code == 201, r.get_json()
     assert r.get_json()["status"] == "approved"
-    listed = client.get(f"/api/items?area={DAIZAWA}&at=2026-11-21T12:00:00+09:00").get_json()
+    listed = client.get(
+        f"/api/items?area={DAIZAWA}&at=2026-11-21T12:00:00+09:00", headers=bearer(token)
+    ).get_json()
     assert [i["id"] for i in listed["items"]] == [r.get_json()["id"]]
     assert (
-        client.get(f"/api/items?area={SEIJO}&at=2026-11-21T12:00:00+09:00").get_json()["items"]
+        client.get(
+            f"/api/items?area={SEIJO}&at=2026-11-21T12:00:00+09:00", headers=bearer(token)
+        ).get_json()["items"]
         == []
     )
 

@@ -64,12 +64,35 @@ def test_areas_json_shows_regions_and_districts_in_japanese(run):
     assert sum(len(r["children"]) for r in tree["children"]) == 28
 
 
-def test_screens_carry_a_player_url_with_their_token(run):
+def test_init_saves_new_screens_player_urls_once_for_the_operator(run, rt):
+    from sqlalchemy import delete
+
+    from publisher.store.models import ScreenRow
+    from publisher.web import create_app
+
+    with rt.session() as s:  # a fresh database: no screen yet
+        s.execute(delete(ScreenRow))
+    code, out = run("init")
+    path = rt.settings.data_dir / "screen-urls.txt"
+    assert code == 0 and "player URLs of 44 new screen(s)" in out and str(path) in out
+    assert (path.stat().st_mode & 0o777) == 0o600
+    urls = dict(line.split(" ") for line in path.read_text().splitlines() if line[0] != "#")
+    assert len(urls) == 44 and "token=" not in out
+    kiosk = create_app(rt, {"TESTING": True}).test_client()
+    url = urls["daizawa-1"].removeprefix("https://signage.example.jp")
+    assert kiosk.get(url, follow_redirects=True).status_code == 200
+    with rt.session() as s:  # only the hash is kept
+        assert url.split("token=")[1] not in str(s.get(ScreenRow, "daizawa-1").token_hash)
+    before = path.read_text()
+    assert "player URLs" not in run("init")[1] and path.read_text() == before
+
+
+def test_screens_list_their_status_but_never_a_token(run):
     code, out = run("screens", "--json")
     screens = json.loads(out)
     daizawa = next(s for s in screens if s["id"] == "daizawa-1")
-    assert daizawa["player_url"].startswith("https://signage.example.jp/play/daizawa-1?token=")
-    assert daizawa["status"] == "never seen"
+    assert daizawa["status"] == "never seen" and "player_url" not in daizawa
+    assert "token" not in run("screens")[1]
 
 
 def test_items_add_prints_the_id_and_show_displays_it(run):

@@ -36,7 +36,9 @@ def test_an_approver_for_daizawa_posts_the_drill(app, client, token_for, now):
     )
     assert again.status_code == 200 and again.json["run"]["unchanged"] == 1
     during_the_drill = "2026-11-22T10:00:00%2B09:00"  # the sample's window: 09:30–15:00 JST
-    shown = client.get(f"/api/items?area={DAIZAWA}&at={during_the_drill}").json["items"]
+    shown = client.get(
+        f"/api/items?area={DAIZAWA}&at={during_the_drill}", headers=auth(token)
+    ).json["items"]
     assert [i["drill"] for i in shown if i["kind"] == "alert"] == [True]
 
 

@@ -4,6 +4,7 @@ keep a staff member out."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,9 +13,8 @@ from click.testing import CliRunner
 from publisher.cli.main import cli
 from publisher.errors import PublisherError
 from publisher.store import staff
-from publisher.store.models import ScreenRow
 from tests.admin_helpers import PASSWORD, Staff, cheap_hashes, make_user
-from tests.factories import DAIZAWA, JST
+from tests.factories import DAIZAWA, JST, player_token
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=JST)
 
@@ -71,15 +71,14 @@ def test_a_revoked_token_stops_working_and_the_list_shows_it(run, rt, client):
 
 
 def test_a_rotated_screen_token_locks_out_the_old_player_url(run, rt, client):
-    with rt.session() as session:
-        old = session.get(ScreenRow, "daizawa-1").token
-    assert client.get(f"/play/daizawa-1?token={old}").status_code == 200
+    old = player_token(rt)
+    assert client.get(f"/play/daizawa-1?token={old}").status_code == 303
     code, out = run("screens", "rotate-token", "daizawa-1")
     assert code == 0, out
     new_url = out.strip().splitlines()[-1]
     assert client.get(f"/play/daizawa-1?token={old}").status_code == 403
     new = new_url.split("token=")[1]
-    assert new != old and client.get(f"/play/daizawa-1?token={new}").status_code == 200
+    assert new != old and client.get(f"/play/daizawa-1?token={new}").status_code == 303
     assert run("screens", "rotate-token", "daizawa-99")[0] == 1
 
 
@@ -235,14 +234,16 @@ def test_an_admin_rotates_a_screens_token_from_the_screens_page(rt, app, client,
     from tests.admin_helpers import staff_accounts
 
     login = staff_accounts(rt, app)
-    with rt.session() as session:
-        old = session.get(ScreenRow, "daizawa-1").token
+    old = player_token(rt)
     admin = login("ward-admin")
-    assert admin.post("/admin/screens/daizawa-1/rotate-token").status_code == 302
+    answer = admin.post("/admin/screens/daizawa-1/rotate-token")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
     assert client.get(f"/play/daizawa-1?token={old}").status_code == 403
-    with rt.session() as session:
-        new = session.get(ScreenRow, "daizawa-1").token
-    assert new in admin.get("/admin/screens").text
+    # the new URL is shown in this one answer, and works; the store cannot show it again
+    new_url = re.search(r"https://signage\.example\.jp/play/daizawa-1\?token=([\w-]+)", answer.text)
+    assert new_url is not None
+    assert client.get(f"/play/daizawa-1?token={new_url[1]}").status_code == 303
+    assert new_url[1] not in admin.get("/admin/screens").text
     assert (
         login("kitazawa-approver").post("/admin/screens/daizawa-1/rotate-token").status_code == 403
     )

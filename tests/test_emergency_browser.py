@@ -13,9 +13,8 @@ import requests
 from publisher.areas import LANGUAGES
 from publisher.render import speech
 from publisher.store.content import create_item
-from publisher.store.models import ScreenRow
-from tests.browser import CHROMIUM, CHROMIUM_ARGS
-from tests.factories import make_item
+from tests.browser import CHROMIUM_ARGS, launch
+from tests.factories import make_item, player_token
 from tests.test_emergency_reach import SIX
 from tests.test_player_browser import Server
 
@@ -39,7 +38,7 @@ def server(rt: Any) -> Iterator[Server]:
 def kiosk() -> Iterator[Any]:
     sync_api = pytest.importorskip("playwright.sync_api")
     with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=KIOSK_ARGS)
+        b = launch(p, KIOSK_ARGS)
         yield b
         b.close()
 
@@ -57,7 +56,7 @@ def test_a_six_language_emergency_plays_every_language_with_chime_and_voice_then
             make_item("代沢まつりのお知らせ", id=None, starts_at=None, ends_at=None),
             actor="t",
         )
-        token = session.get(ScreenRow, "daizawa-1").token
+    token = player_token(rt)
     admin = {"Authorization": f"Bearer {token_for('admin', 'setagaya')}"}
     page = kiosk.new_page(viewport={"width": 1280, "height": 720})
     page.goto(f"{server.url}/play/daizawa-1?token={token}")
@@ -101,7 +100,7 @@ def test_a_six_language_emergency_plays_every_language_with_chime_and_voice_then
             const ctx = new OfflineAudioContext(1, 1, 22050);
             const out = [];
             for (const src of srcs) {
-              const r = await fetch(src + "&token=" + document.body.dataset.token);
+              const r = await fetch(src); // the screen's cookie carries its token
               out.push((await ctx.decodeAudioData(await r.arrayBuffer())).duration);
             }
             return out;

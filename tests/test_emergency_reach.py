@@ -17,8 +17,7 @@ from publisher.deliver import playlists, push
 from publisher.deliver.export import export_screen
 from publisher.items import utcnow
 from publisher.render import speech
-from publisher.store.models import ScreenRow
-from tests.factories import api_item
+from tests.factories import api_item, player_token
 
 SIX = {
     "title": {
@@ -51,8 +50,7 @@ def _stop_push(rt):  # type: ignore[no-untyped-def]
 
 
 def _screen_token(rt: Any, screen_id: str = "daizawa-1") -> str:
-    with rt.session() as session:
-        return session.get(ScreenRow, screen_id).token
+    return player_token(rt, screen_id)
 
 
 def _post_emergency(client: Any, token: str, **overrides: Any) -> dict:

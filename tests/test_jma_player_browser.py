@@ -16,9 +16,10 @@ from publisher.deliver.log import Deliverer
 from publisher.items import utcnow
 from publisher.schedule import service as schedule
 from publisher.schedule.scheduler import Scheduler
-from publisher.store.models import CollectRunRow, ScreenRow
+from publisher.store.models import CollectRunRow
 from publisher.timetable import Timetable
 from tests.browser import launch
+from tests.factories import player_token
 from tests.jma_helpers import Agency, moved
 from tests.schedule_helpers import FakeBundles
 from tests.test_player_browser import Server
@@ -84,8 +85,7 @@ def test_a_new_feed_entry_reaches_a_chromium_player_within_the_poll_interval_plu
     )
     monkeypatch.setattr(schedule, "_ACTIVE", sched)
     server = Server(rt)
-    with rt.session() as session:
-        token = session.get(ScreenRow, "daizawa-1").token
+    token = player_token(rt)
     page = browser.new_page(viewport={"width": 1280, "height": 720})
     try:
         page.goto(f"{server.url}/play/daizawa-1?token={token}")

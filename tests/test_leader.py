@@ -21,7 +21,7 @@ from publisher.store.content import create_item
 from publisher.store.models import JobRunRow
 from publisher.timetable import Timetable
 from tests.conftest import PG_URL
-from tests.factories import make_item
+from tests.factories import make_item, pause
 from tests.schedule_helpers import RecordingPush
 
 needs_postgres = pytest.mark.skipif(
@@ -35,7 +35,7 @@ def _wait(condition, timeout: float = 15.0, every: float = 0.1):  # type: ignore
         result = condition()
         if result:
             return result
-        time.sleep(every)
+        pause(every)
     return condition()
 
 
@@ -46,8 +46,8 @@ def test_the_file_lock_admits_one_process_and_passes_on_when_it_dies(tmp_path):
         [
             sys.executable,
             "-c",
-            "import time; from publisher.schedule.leader import FileLock; "
-            f"lock = FileLock({str(path)!r}); print(lock.try_acquire(), flush=True); time.sleep(60)",
+            "import threading; from publisher.schedule.leader import FileLock; "
+            f"lock = FileLock({str(path)!r}); print(lock.try_acquire(), flush=True); threading.Event().wait(60)",
         ],
         stdout=subprocess.PIPE,
         text=True,
@@ -163,7 +163,7 @@ def test_kill_the_leading_worker_and_the_standby_runs_the_next_job_and_none_twic
         assert _wait(lambda: any(pid == str(second.pid) for pid, _ in runs()), timeout=10)
         taken_over = [due for pid, due in runs() if pid == str(second.pid)]
         assert taken_over[0] - killed_at < timedelta(seconds=5)
-        time.sleep(1.5)
+        pause(1.5)
         history = runs()
         dues = [due for _, due in history]
         assert len(dues) == len(set(dues))  # no run twice

@@ -13,11 +13,10 @@ import requests
 
 from publisher.deliver import push
 from publisher.store.content import create_item
-from publisher.store.models import ScreenRow
 from publisher.web import create_app
 from publisher.web.server import Server as LoopServer
 from tests.browser import launch
-from tests.factories import make_item
+from tests.factories import make_item, player_token
 
 pytestmark = pytest.mark.browser
 
@@ -93,14 +92,23 @@ def test_player_plays_switches_to_an_emergency_and_keeps_playing_offline(
             create_item(session, make_item(title, id=None, starts_at=None, ends_at=None), actor="t")
             for title in ("代沢まつりのお知らせ", "落ち葉清掃のお知らせ", "健康体操教室")
         ]
-        token = session.get(ScreenRow, "daizawa-1").token
+    token = player_token(rt)
     admin = token_for("admin", "setagaya")
     normal_ids = {str(i.id) for i in notices}
     rt.settings["CLEARED_SHOW_S"] = 0  # the all-clear slide has its own test
 
     page = browser.new_page(viewport={"width": 1280, "height": 720})
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
     page.goto(f"{server.url}/play/daizawa-1?token={token}")
     page.wait_for_selector("img.current[data-item-id]", timeout=15000)
+    # The token left the address bar for a cookie: no later request carries it, not even
+    # the push stream, the playlist or the slides.
+    assert page.url == f"{server.url}/play/daizawa-1"
+    assert token not in page.content()
+    later = asked[1:]
+    assert any("/events" in u for u in later) and any("/slides/" in u for u in later), later
+    assert not [u for u in later if token in u]
 
     # It advances through the slides.
     seen = watch(page, 3.0)

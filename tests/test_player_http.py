@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from publisher.deliver import push
 from publisher.store.models import HeartbeatRow, ScreenRow
-from tests.factories import DAIZAWA, SEIJO, api_item
+from tests.factories import DAIZAWA, SEIJO, api_item, player_token
 
 
 @pytest.fixture(autouse=True)
@@ -21,8 +21,7 @@ def _stop_push(rt):  # type: ignore[no-untyped-def]
 
 
 def screen_token(rt: Any, screen_id: str = "daizawa-1") -> str:
-    with rt.session() as session:
-        return session.get(ScreenRow, screen_id).token
+    return player_token(rt, screen_id)
 
 
 def post_item(client: Any, token: str, **overrides: Any) -> dict:
@@ -109,8 +108,51 @@ def test_unknown_screen_is_404(client):
     assert client.get("/play/nowhere-9?token=x").status_code == 404
 
 
+def test_the_kiosk_url_trades_its_token_for_a_cookie_and_leaves_the_address_bar(
+    rt, client, token_for
+):
+    post_item(client, token_for("admin", "setagaya"))
+    token = screen_token(rt)
+    first = client.get(f"/play/daizawa-1?token={token}")
+    assert first.status_code == 303 and first.headers["Location"] == "/play/daizawa-1"
+    cookies = first.headers.getlist("Set-Cookie")
+    paths = {c.split("Path=")[1].split(";")[0] for c in cookies}
+    assert paths == {"/play/daizawa-1", "/api/screens/daizawa-1/", "/slides/", "/audio/"}
+    for cookie in cookies:
+        assert cookie.startswith(f"screen-daizawa-1={token};")
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    page = client.get("/play/daizawa-1")  # the test client sends the cookie back
+    assert page.status_code == 200 and token.encode() not in page.data
+    # every later call works with the cookie alone, and no URL in the answers carries a token
+    playlist = client.get("/api/screens/daizawa-1/playlist")
+    assert playlist.status_code == 200 and "token" not in playlist.text
+    slide = client.get(playlist.get_json()["entries"][0]["slide"])
+    assert slide.status_code == 200 and slide.mimetype == "image/png"
+    slide.close()
+    beat = client.post("/api/screens/daizawa-1/heartbeat", json={"slide": "x"})
+    assert beat.status_code == 200
+    # the cookie belongs to its screen: another screen's API still wants its own token
+    assert client.get("/api/screens/seijo-1/playlist").status_code == 403
+
+
+def test_a_player_without_cookies_sends_its_token_in_a_header(rt, client):
+    token = screen_token(rt)
+    for headers in ({"X-Screen-Token": token}, {"Authorization": f"Bearer {token}"}):
+        assert client.get("/api/screens/daizawa-1/playlist", headers=headers).status_code == 200
+    assert client.get("/api/screens/daizawa-1/playlist").status_code == 403
+    wrong = {"Authorization": "Bearer not-the-token"}
+    assert client.get("/api/screens/daizawa-1/playlist", headers=wrong).status_code == 403
+
+
+def test_a_wrong_cookie_gets_no_page(rt, client):
+    screen_token(rt)
+    client.set_cookie("screen-daizawa-1", "guess", path="/play/daizawa-1")
+    assert client.get("/play/daizawa-1").status_code == 403
+    assert client.get("/play/daizawa-1?token=guess").status_code == 403
+
+
 def test_player_page_carries_a_content_security_policy(rt, client):
-    resp = client.get(f"/play/daizawa-1?token={screen_token(rt)}")
+    resp = client.get(f"/play/daizawa-1?token={screen_token(rt)}", follow_redirects=True)
     assert resp.status_code == 200
     csp = resp.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp

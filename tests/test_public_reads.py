@@ -43,8 +43,40 @@ def test_an_item_opening_in_three_days_is_not_found_anywhere_anonymous(rt, publi
     future = (now + timedelta(days=4)).isoformat()
     r = public.get(f"/api/items?area={DAIZAWA}&at={future}")
     assert r.status_code == 401 and r.get_json()["field"] == "at"
-    past = (now - timedelta(hours=1)).isoformat()
-    assert public.get(f"/api/items?area={DAIZAWA}&at={past}").get_json()["items"] == []
+
+
+def test_anonymous_callers_list_only_what_is_published_now(rt, public, now, token_for):
+    """A past window is not public either: an item approved after its window, or one whose
+    targets changed, was never public there; staff with a token may look back within scope."""
+    ended, ward_ended, live = store(
+        rt,
+        make_item(
+            "先週の代沢の会合", starts_at=now - timedelta(days=8), ends_at=now - timedelta(days=6)
+        ),
+        make_item(
+            "先週の区の発表",
+            targets=(WARD,),
+            starts_at=now - timedelta(days=8),
+            ends_at=now - timedelta(days=6),
+        ),
+        make_item("代沢の今日のお知らせ"),
+    )
+    last_week = (now - timedelta(days=7)).isoformat()
+    r = public.get("/api/items", query_string={"area": DAIZAWA, "at": last_week})
+    assert r.status_code == 401 and r.get_json()["field"] == "at"
+    assert "先週" not in r.get_data(as_text=True)
+    # a caller's clock a little off is read as now
+    nearly_now = (now - timedelta(seconds=30)).isoformat()
+    listed = public.get("/api/items", query_string={"area": DAIZAWA, "at": nearly_now})
+    assert [i["id"] for i in listed.get_json()["items"]] == [live.id]
+    assert [i["id"] for i in public.get(f"/api/items?area={DAIZAWA}").get_json()["items"]] == [
+        live.id
+    ]
+    token = token_for("editor", DAIZAWA)
+    looked_back = public.get(
+        "/api/items", query_string={"area": DAIZAWA, "at": last_week}, headers=bearer(token)
+    )
+    assert [i["id"] for i in looked_back.get_json()["items"]] == [ended.id]
 
 
 def test_staff_look_ahead_only_at_items_within_their_scope(rt, public, now, token_for):

@@ -18,9 +18,8 @@ from typing import Any
 import pytest
 
 from publisher.deliver import push
-from publisher.store.models import ScreenRow
 from publisher.web.server import Limits, Server
-from tests.factories import api_item
+from tests.factories import api_item, pause, player_token
 
 SOCKET_TIMEOUT_S = 10  # only a guard against a hung test; no decision waits on it
 
@@ -130,8 +129,7 @@ def serve(rt, app) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 
 def screen_token(rt: Any, screen_id: str = "daizawa-1") -> str:
-    with rt.session() as session:
-        return session.get(ScreenRow, screen_id).token
+    return player_token(rt, screen_id)
 
 
 def open_stream(srv: Running, token: str, screen: str = "daizawa-1") -> socket.socket:
@@ -193,6 +191,29 @@ def test_an_emergency_reaches_the_stream_with_the_version_the_playlist_then_has(
     assert json.loads(body(playlist))["version"] == message["version"]
 
 
+def test_the_stream_takes_the_token_from_the_players_cookie_or_header(rt, serve):
+    """The browser's EventSource sends the screen's cookie; other players send a header."""
+    srv = serve()
+    token = screen_token(rt)
+    for auth in (
+        f"Cookie: theme=dark; screen-daizawa-1={token}",
+        f"X-Screen-Token: {token}",
+        f"Authorization: Bearer {token}",
+    ):
+        s = srv.connect()
+        s.sendall(
+            f"GET /api/screens/daizawa-1/events HTTP/1.1\r\nHost: x\r\n{auth}\r\n\r\n".encode()
+        )
+        assert b"HTTP/1.1 200 OK" in read_until(s, b"event: hello")
+        s.close()
+    wrong = srv.connect()
+    wrong.sendall(
+        b"GET /api/screens/daizawa-1/events HTTP/1.1\r\nHost: x\r\nCookie: screen-daizawa-1=guess\r\n\r\n"
+    )
+    assert b"HTTP/1.1 403" in read_until(wrong, b"wrong")
+    wrong.close()
+
+
 def test_a_wrong_screen_token_gets_403_and_no_stream(rt, serve):
     srv = serve()
     answer = srv.get("/api/screens/daizawa-1/events?token=wrong")
@@ -246,7 +267,7 @@ def srv_get_when_free(srv: Running) -> bytes:
         answer = srv.get("/healthz")
         if status(answer) == 200:
             break
-        time.sleep(0.05)
+        pause(0.05)
     return answer
 
 
@@ -290,7 +311,7 @@ def test_a_busy_server_sheds_public_reads_but_answers_staff_and_health(rt, app, 
         shed = srv.get("/areas/setagaya")
         if status(shed) == 503:
             break
-        time.sleep(0.02)
+        pause(0.02)
     assert status(shed) == 503
     assert b"Retry-After: 5" in shed
     assert status(srv.get("/healthz")) == 200
@@ -374,7 +395,7 @@ def test_a_change_made_by_another_process_drops_held_reads_at_once(rt, serve, to
             seen = [i["id"] for i in json.loads(body(srv.get(path)))["items"]]
             if item_id in seen:
                 break
-            time.sleep(0.05)
+            pause(0.05)
         assert item_id in seen
     finally:
         other.close()

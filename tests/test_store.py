@@ -104,10 +104,10 @@ def test_importing_the_same_entry_twice_changes_nothing(rt):
 
 def test_syncing_displays_twice_changes_nothing_and_keeps_screen_tokens(rt):
     with rt.session() as s:
-        tokens = dict(s.execute(select(ScreenRow.id, ScreenRow.token)).all())
+        tokens = dict(s.execute(select(ScreenRow.id, ScreenRow.token_hash)).all())
         assert sync_tree(s, rt.tree) == {"areas": 0, "screens": 0}
     with rt.session() as s:
-        assert dict(s.execute(select(ScreenRow.id, ScreenRow.token)).all()) == tokens
+        assert dict(s.execute(select(ScreenRow.id, ScreenRow.token_hash)).all()) == tokens
     assert len(tokens) == len(rt.tree.screens)
 
 
@@ -137,3 +137,30 @@ def test_an_upstream_change_never_republishes_what_staff_withdrew(rt, now):
         item, outcome = upsert_item(s, changed, actor="collect")
     assert outcome == "updated" and item.status == "withdrawn"
     assert "地域の祭り（雨天中止）" not in seen(rt, DAIZAWA, now)
+
+
+def test_upgrading_keeps_every_screen_working_with_the_token_in_its_player_url(rt, client):
+    """Screens in the field before tokens were hashed keep their player URL after the upgrade,
+    and the database no longer holds the token itself."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import inspect, text
+
+    from publisher.store.db import MIGRATIONS_DIR
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with rt.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0011")
+        conn.execute(text("UPDATE screens SET token = 'kiosk-' || id"))
+    with rt.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    columns = {c["name"] for c in inspect(rt.db.engine).get_columns("screens")}
+    assert "token" not in columns and "token_hash" in columns
+    assert client.get("/play/daizawa-1?token=kiosk-daizawa-1").status_code == 303
+    assert client.get("/play/daizawa-1?token=kiosk-seijo-1").status_code == 403
+    with rt.session() as s:
+        hashes = s.scalars(select(ScreenRow.token_hash)).all()
+    assert len(set(hashes)) == len(hashes) and not any("kiosk" in h for h in hashes)

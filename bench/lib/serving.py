@@ -117,9 +117,14 @@ class Ward:
         publisher(["users", "create", "bench-admin", "--role", "admin", "--area", "setagaya",
                    "--password-stdin"], self.env, "correct horse battery\n")  # fmt: skip
         self.token = publisher(["tokens", "create", "bench-admin"], self.env).split()[-1]
-        screens = json.loads(publisher(["screens", "--json"], self.env))
+        # `publisher init` saved each new screen's player URL once (only hashes are stored)
+        urls = [
+            line.split(" ", 1)
+            for line in (tmp / "screen-urls.txt").read_text().splitlines()
+            if not line.startswith("#")
+        ]
         self.paths = [
-            f"/api/screens/{s['id']}/events?{s['player_url'].split('?', 1)[1]}" for s in screens
+            f"/api/screens/{sid}/events?{url.split('?', 1)[1]}" for sid, url in sorted(urls)
         ]
         self.servers: list[subprocess.Popen] = []
 

@@ -7,7 +7,9 @@ Every command answers bad input with one line saying where and why and a non-zer
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -19,7 +21,7 @@ from publisher.errors import PublisherError
 from publisher.items import KINDS, PRIORITIES, Item, utcnow
 from publisher.runtime import Runtime
 from publisher.store import staff, workflow
-from publisher.store.content import get_item, list_items, screen_rows, sync_tree
+from publisher.store.content import get_item, list_items, sync_tree
 from publisher.timetable import load_schedule
 
 
@@ -73,6 +75,18 @@ def cli() -> None:
     """Setagaya's district signage and information publisher."""
 
 
+def save_player_urls(rt: Runtime, tokens: dict[str, str]) -> Path:
+    """Append new screens' player URLs to ``DATA_DIR/screen-urls.txt`` (mode 0600)."""
+    path = Path(rt.settings.data_dir) / "screen-urls.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    os.fchmod(fd, 0o600)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
+        f.write(f"# {utcnow().isoformat(timespec='seconds')}: new screens' player URLs\n")
+        f.writelines(f"{sid} {rt.player_url(sid, t)}\n" for sid, t in sorted(tokens.items()))
+    return path
+
+
 @cli.command()
 @click.option("--demo", is_flag=True, help="Also load the demo items of content/demo/.")
 def init(demo: bool) -> None:
@@ -81,8 +95,9 @@ def init(demo: bool) -> None:
     tree = rt.tree  # validate displays/ before touching the database
     load_schedule(rt.settings["SCHEDULES_DIR"])  # and schedules/
     rt.db.migrate()
+    new_tokens: dict[str, str] = {}
     with rt.session() as session:
-        counts = sync_tree(session, tree)
+        counts = sync_tree(session, tree, new_tokens)
         click.echo(
             f"areas: {len(tree.areas)} ({counts['areas']} changed), "
             f"screens: {len(tree.screens)} ({counts['screens']} changed)"
@@ -96,6 +111,12 @@ def init(demo: bool) -> None:
             staff_file = create_demo_staff(session, tree, rt.settings.data_dir)
             if staff_file:
                 click.echo(f"demo staff accounts for /admin/: names and passwords in {staff_file}")
+    if new_tokens:
+        urls_file = save_player_urls(rt, new_tokens)
+        click.echo(
+            f"player URLs of {len(new_tokens)} new screen(s) in {urls_file} (shown only this "
+            "once: the database keeps only a hash of each token)"
+        )
     click.echo(f"database ready: {rt.db.safe_url}")
 
 
@@ -146,8 +167,8 @@ def areas(as_json: bool) -> None:
 @click.pass_context
 def screens(ctx: click.Context, as_json: bool) -> None:
     """Every screen: area, delivery, status, last heartbeat, version on screen vs latest,
-    last delivery and failures, and its player URL (with its token).
-    `publisher screens rotate-token SCREEN` gives a screen a new token."""
+    last delivery and failures. Tokens are stored only as hashes, so no player URL is shown:
+    `publisher screens rotate-token SCREEN` gives a screen a new token and prints its URL."""
     from publisher.store.screens import describe, screen_report
 
     if ctx.invoked_subcommand is not None:
@@ -156,9 +177,6 @@ def screens(ctx: click.Context, as_json: bool) -> None:
     offline_after_s = load_schedule(rt.settings["SCHEDULES_DIR"]).offline_after_s
     with rt.session() as session:
         rows = screen_report(session, utcnow(), offline_after_s)
-        tokens = {r.id: r.token for r in screen_rows(session)}
-    for r in rows:
-        r["player_url"] = rt.player_url(r["id"], tokens[r["id"]])
     if as_json:
         _echo_json(rows)
         return
@@ -166,7 +184,7 @@ def screens(ctx: click.Context, as_json: bool) -> None:
         seen = r["last_heartbeat_at"] or "-"
         click.echo(
             f"{r['id']:<22} {r['area']:<36} {r['size']:<10} {r['delivery']:<7} "
-            f"{r['status']:<10} {seen:<26} {describe(r)}  {r['player_url']}"
+            f"{r['status']:<10} {seen:<26} {describe(r)}"
         )
 
 

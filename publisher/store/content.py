@@ -349,11 +349,26 @@ def audit(
 # -- displays/ into the database --------------------------------------------------------------------
 
 
-def sync_tree(session: Session, tree: AreaTree) -> dict[str, int]:
+def screen_token_digest(token: str) -> str:
+    """What the store keeps of a screen's token: its SHA-256 (the token itself is shown once)."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_screen_token(row: ScreenRow) -> str:
+    """Give ``row`` a new random token; returns it (the only time it is seen)."""
+    token = secrets.token_urlsafe(16)
+    row.token_hash = screen_token_digest(token)
+    return token
+
+
+def sync_tree(
+    session: Session, tree: AreaTree, new_tokens: dict[str, str] | None = None
+) -> dict[str, int]:
     """Bring the areas and screens tables in line with ``displays/``. Idempotent.
 
-    Screens keep their token across syncs; a screen removed from ``displays/`` is deactivated,
-    never deleted, so its proof-of-play history stays.
+    Screens keep their token across syncs; a new screen's token goes into ``new_tokens`` (the
+    caller shows or saves it once: only its hash is stored). A screen removed from ``displays/``
+    is deactivated, never deleted, so its proof-of-play history stays.
     """
     counts = {"areas": 0, "screens": 0}
     have = {a.code: a for a in session.scalars(select(AreaRow))}
@@ -383,7 +398,11 @@ def sync_tree(session: Session, tree: AreaTree) -> dict[str, int]:
             "active": True,
         }
         if srow is None:
-            session.add(ScreenRow(id=screen.id, token=secrets.token_urlsafe(16), **values))
+            srow = ScreenRow(id=screen.id, **values)
+            token = new_screen_token(srow)
+            if new_tokens is not None:
+                new_tokens[screen.id] = token
+            session.add(srow)
             counts["screens"] += 1
         elif any(getattr(srow, k) != v for k, v in values.items()):
             for k, v in values.items():

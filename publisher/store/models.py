@@ -167,7 +167,7 @@ class ScreenRow(Base):
     delivery: Mapped[str] = mapped_column(String(20), default="pull")
     endpoint: Mapped[str | None] = mapped_column(String(1000))
     folder: Mapped[str | None] = mapped_column(String(1000))
-    token: Mapped[str] = mapped_column(String(100))  # capability in the player URL
+    token_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the player's token
     active: Mapped[bool] = mapped_column(Boolean, default=True)  # false once gone from displays/
     last_heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_item_id: Mapped[int | None] = mapped_column(Integer)

@@ -3,8 +3,8 @@ delivery and its failures. One function feeds ``publisher screens`` and ``GET /a
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterable
+import hmac
+from collections.abc import Container, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.items import iso
-from publisher.store.content import audit, screen_row, screen_rows
+from publisher.store.content import (
+    audit,
+    new_screen_token,
+    screen_row,
+    screen_rows,
+    screen_token_digest,
+)
 from publisher.store.models import DeliveryRow, ScreenRow
 
 
@@ -29,7 +35,7 @@ def screen_status(row: ScreenRow, now: datetime, offline_after_s: float) -> str:
 def screen_report(
     session: Session, now: datetime, offline_after_s: float, ids: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
-    """One plain dict per active screen (no player token: callers add it where allowed)."""
+    """One plain dict per active screen (never a token: only its hash is stored)."""
     rows = screen_rows(session, ids)
     last: dict[str, DeliveryRow] = {}
     for row in session.scalars(
@@ -96,6 +102,34 @@ def describe(report: dict[str, Any]) -> str:
 def rotate_screen_token(session: Session, screen_id: str, *, actor: str) -> str:
     """A new random token for ``screen_id`` (returned once); the old one stops working."""
     row = screen_row(session, screen_id)
-    row.token = secrets.token_urlsafe(16)
+    token = new_screen_token(row)
     audit(session, actor, "rotate-token", "screen", row.id, None, None)
-    return row.token
+    return token
+
+
+def screen_token_problem(
+    session: Session, screen_id: str | None, given: str, known: Container[str]
+) -> tuple[int, str] | None:
+    """The one check of a screen's token, for every route a player calls.
+
+    None when ``given`` is the token of active screen ``screen_id`` (any active screen's when
+    ``screen_id`` is None: slides and audio are shared); else (404 unknown screen, or 403 why).
+    ``known`` is the screen ids in ``displays/``. Only the token's hash is stored, and the hashes
+    are compared in constant time.
+    """
+    row = None
+    if screen_id is not None:
+        row = session.get(ScreenRow, screen_id)
+        if row is None or not row.active or screen_id not in known:
+            return 404, f"unknown screen '{screen_id}'"
+    if not given:
+        return 403, "this screen's token is missing" if row else "a screen token is required"
+    digest = screen_token_digest(given)
+    if row is not None:
+        ok = hmac.compare_digest(digest, row.token_hash)
+    else:
+        found = session.scalars(
+            select(ScreenRow.id).where(ScreenRow.token_hash == digest, ScreenRow.active.is_(True))
+        ).first()
+        ok = found is not None and found in known
+    return None if ok else (403, "this screen's token is missing or wrong")

@@ -7,6 +7,7 @@ A token acts as its user, with the same role and scope checks as the admin pages
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,7 @@ def token_required(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 JSON_MAX_DEPTH = 16
+AT_SLACK = timedelta(minutes=5)  # an anonymous ``at`` this close to now is read as now (clocks)
 
 
 def _json_body(required: bool = True) -> dict[str, Any]:
@@ -89,8 +91,9 @@ def areas() -> Any:
 def items() -> Any:
     """Items seen in ``?area=CODE`` now (or ``&at=ISO``); ``&status=`` lists drafts etc. for staff.
 
-    Anyone may look back (``at`` in the past); looking ahead needs a token, and even then shows
-    items not yet published only when the caller's scope covers all their targets."""
+    Anonymous callers see what is published now: an ``at`` further than
+    :data:`AT_SLACK` from now (past or future) needs a token, and even then shows items not
+    published now only when the caller's scope covers all their targets."""
     rt = runtime()
     area = _area_arg(request.args.get("area") or rt.tree.ward_code)
     status = request.args.get("status")
@@ -98,13 +101,15 @@ def items() -> Any:
     with rt.session() as session:
         if status is None:
             at = parse_time(request.args.get("at"), "at") or now
-            who = _principal() if at > now else None
-            if at > now and who is None:
+            elsewhen = abs(at - now) > AT_SLACK
+            who = _principal() if elsewhen else None
+            if elsewhen and who is None:
                 raise PublisherError(
-                    "items not yet published are not public: looking ahead needs a token",
+                    "anonymous callers see only what is published now: reading another moment "
+                    "(past or future) needs a token",
                     field="at",
                 ).with_status(401)
-            found = visible_items(session, rt.tree, area, at)
+            found = visible_items(session, rt.tree, area, at if elsewhen else now)
             if who is not None:
                 found = [i for i in found if i.is_live(now) or who.covers(rt.tree, i.targets)]
         else:

@@ -1,12 +1,13 @@
 """Lobby screens: the player page, its playlist, its push stream, proof of play, the slides.
 
-Every route needs the screen's token (``?token=`` or the ``X-Screen-Token`` header), compared in
-constant time; a wrong or missing token gets 403 and no data, an unknown screen 404.
+Every route needs the screen's token: the cookie ``/play/<id>?token=`` sets (then redirects to
+``/play/<id>``), the ``X-Screen-Token`` or bearer header, or ``?token=`` (see
+:mod:`publisher.web.screen_auth`); a wrong or missing token gets 403 and no data, an unknown
+screen 404.
 """
 
 from __future__ import annotations
 
-import hmac
 import json
 import time
 from collections.abc import Iterator
@@ -18,11 +19,11 @@ from flask import (
     abort,
     current_app,
     jsonify,
+    redirect,
     render_template,
     request,
     send_from_directory,
 )
-from sqlalchemy import select
 
 from publisher.deliver.playlists import (
     ScreenPlaylist,
@@ -38,6 +39,13 @@ from publisher.errors import PublisherError
 from publisher.items import utcnow
 from publisher.store.models import HeartbeatRow, ScreenRow
 from publisher.web import runtime
+from publisher.web.screen_auth import (
+    COOKIE_MAX_AGE_S,
+    cookie_name,
+    cookie_paths,
+    given_token,
+    screen_token_problem,
+)
 
 bp = Blueprint("player", __name__)
 
@@ -53,18 +61,14 @@ PLAYER_CSP = (
 )
 
 
-def _screen_token(screen_id: str) -> tuple[ScreenRow, str]:
-    """The screen's row, after checking the caller's token (403) and the screen (404)."""
-    rt = runtime()
-    given = request.args.get("token") or request.headers.get("X-Screen-Token") or ""
-    with rt.session() as session:
-        row = session.get(ScreenRow, screen_id)
-        if row is None or not row.active or screen_id not in rt.tree.screens:
-            abort(404, f"unknown screen '{screen_id}'")
-        session.expunge(row)
-    if not given or not hmac.compare_digest(given.encode(), row.token.encode()):
-        abort(403, "this screen's token is missing or wrong")
-    return row, given
+def _screen_token(screen_id: str | None) -> str:
+    """The caller's token, after checking it (403) and the screen (404); ``screen_id`` None:
+    any active screen's token (slides and audio are shared)."""
+    given = given_token(screen_id, request.args, request.headers, request.cookies)
+    problem = screen_token_problem(runtime(), screen_id, given)
+    if problem is not None:
+        abort(*problem)
+    return given
 
 
 def _config(name: str, default: Any) -> Any:
@@ -77,13 +81,31 @@ def _current(screen_id: str) -> ScreenPlaylist:
 
 @bp.get("/play/<screen_id>")
 def play(screen_id: str) -> Any:
-    """The player page a lobby screen's kiosk browser opens."""
-    row, token = _screen_token(screen_id)
+    """The player page a lobby screen's kiosk browser opens.
+
+    Opened with ``?token=``: the token goes into the screen's cookies and the browser is sent to
+    ``/play/<id>``, so the token leaves the address bar and every later request line."""
+    token = _screen_token(screen_id)
+    if "token" in request.args:
+        resp = redirect(f"/play/{screen_id}", code=303)
+        secure = request.is_secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+        for path in cookie_paths(screen_id):
+            resp.set_cookie(
+                cookie_name(screen_id),
+                token,
+                max_age=COOKIE_MAX_AGE_S,
+                path=path,
+                secure=secure,
+                httponly=True,
+                samesite="Strict",
+            )
+        resp.headers["Cache-Control"] = "no-store"
+        resp.headers["Referrer-Policy"] = "no-referrer"
+        return resp
     screen = runtime().tree.screen(screen_id)
     html = render_template(
         "player/play.html",
         screen=screen,
-        token=token,
         poll_s=_config("PLAYER_POLL_S", PLAYLIST_POLL_S),
         heartbeat_s=_config("PLAYER_HEARTBEAT_S", HEARTBEAT_INTERVAL_S),
     )
@@ -197,11 +219,7 @@ def heartbeat(screen_id: str) -> Any:
 @bp.get("/slides/<key>.png")
 def slide(key: str) -> Any:
     """A rendered slide; its name is its content hash, so it never changes."""
-    screen_id = request.args.get("screen", "")
-    if screen_id:
-        _screen_token(screen_id)
-    else:
-        _any_screen_token()
+    _screen_token(request.args.get("screen") or None)
     if not key.isalnum() or len(key) > 64:
         abort(404)
     if (
@@ -217,11 +235,7 @@ def slide(key: str) -> Any:
 @bp.get("/audio/<key>.wav")
 def announcement_audio(key: str) -> Any:
     """A chime or a spoken announcement; named by its content, so it never changes."""
-    screen_id = request.args.get("screen", "")
-    if screen_id:
-        _screen_token(screen_id)
-    else:
-        _any_screen_token()
+    _screen_token(request.args.get("screen") or None)
     if not key.isalnum() or len(key) > 64:
         abort(404)
     rt = runtime()
@@ -230,14 +244,3 @@ def announcement_audio(key: str) -> Any:
     resp = send_from_directory(audio_dir(rt), f"{key}.wav", max_age=31536000)
     resp.headers["Cache-Control"] = SLIDE_CACHE_CONTROL
     return resp
-
-
-def _any_screen_token() -> None:
-    """Slides are shared between screens: any active screen's token may fetch them."""
-    given = request.args.get("token") or request.headers.get("X-Screen-Token") or ""
-    if not given:
-        abort(403, "a screen token is required")
-    with runtime().session() as session:
-        tokens = session.scalars(select(ScreenRow.token).where(ScreenRow.active.is_(True))).all()
-    if not any(hmac.compare_digest(given.encode(), t.encode()) for t in tokens):
-        abort(403, "this screen's token is missing or wrong")

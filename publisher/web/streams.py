@@ -1,6 +1,6 @@
 """Lobby screens' push streams on the server's event loop: one live stream per screen.
 
-``GET /api/screens/<id>/events?token=`` answers ``text/event-stream`` exactly as the Flask
+``GET /api/screens/<id>/events`` (the screen's token in its cookie, a header or ``?token=``) answers ``text/event-stream`` exactly as the Flask
 route in :mod:`publisher.web.player` does (``event: hello`` with the current version, then
 ``event: playlist`` each time the screen's playlist changes, a comment line as keep-alive), so
 the player's JavaScript cannot tell them apart. Here a stream costs a socket and a coroutine:
@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import json
 import logging
 import re
 import threading
 import time
 from concurrent.futures import Executor
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -34,7 +34,7 @@ from publisher.deliver.playlists import cache_for
 from publisher.deliver.push import Hub, hub_for, start_listening
 from publisher.items import utcnow
 from publisher.runtime import Runtime
-from publisher.store.models import ScreenRow
+from publisher.web.screen_auth import given_token, screen_token_problem
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +47,6 @@ STREAM_BUFFER_MAX_BYTES = 256 * 1024
 
 def is_stream(method: str, path: str) -> bool:
     return method == "GET" and STREAM_PATH.match(path) is not None
-
-
-def screen_token_problem(rt: Runtime, screen_id: str, given: str) -> tuple[int, str] | None:
-    """None when ``given`` is the active screen's token; else (404 or 403, why)."""
-    with rt.session() as session:
-        row = session.get(ScreenRow, screen_id)
-        if row is None or not row.active or screen_id not in rt.tree.screens:
-            return 404, f"unknown screen '{screen_id}'"
-        token = row.token
-    if not given or not hmac.compare_digest(given.encode(), token.encode()):
-        return 403, "this screen's token is missing or wrong"
-    return None
 
 
 def sse(event: str, data: dict[str, Any]) -> bytes:
@@ -124,8 +112,20 @@ class Streams:
         match = STREAM_PATH.match(request.path)
         assert match is not None
         screen_id = unquote(match.group(1))
-        query = parse_qs(request.query)
-        given = (query.get("token") or [""])[0] or request.headers.get("x-screen-token", "")
+        query = {k: v[0] for k, v in parse_qs(request.query).items()}
+        headers = request.headers
+        jar = SimpleCookie()
+        with contextlib.suppress(CookieError):
+            jar.load(headers.get("cookie", ""))
+        given = given_token(
+            screen_id,
+            query,
+            {
+                "X-Screen-Token": headers.get("x-screen-token", ""),
+                "Authorization": headers.get("authorization", ""),
+            },
+            {name: morsel.value for name, morsel in jar.items()},
+        )
         loop = asyncio.get_running_loop()
         try:
             problem, hello = await loop.run_in_executor(self._pool, self._open, screen_id, given)

@@ -18,7 +18,6 @@
   "use strict";
 
   const body = document.body;
-  const AUTH = `token=${encodeURIComponent(body.dataset.token || "")}`;
   const BAND_MS = 4000;
   const audio = document.getElementById("announce");
   const band = document.getElementById("attention");
@@ -32,7 +31,6 @@
   const state = { played: [], blocked: null, onPlaylist };
   window.publisherAlert = state;
 
-  const withToken = (url) => url + (url.includes("?") ? "&" : "?") + AUTH;
 
   function attention(drill) {
     if (!band) return;
@@ -57,7 +55,7 @@
       };
       audio.onended = done;
       audio.onerror = done; // a missing language must not silence the rest
-      audio.src = withToken(clip.src);
+      audio.src = clip.src;
       audio.dataset.lang = clip.lang;
       audio.volume = Math.min(1, Math.max(0, Number(current && current.volume) || 0.8));
       audio

@@ -17,13 +17,11 @@
 
   const body = document.body;
   const SCREEN = body.dataset.screen;
-  const TOKEN = body.dataset.token;
   const POLL_MS = Math.max(1, Number(body.dataset.pollS) || 30) * 1000;
   const HEARTBEAT_MS = Math.max(1, Number(body.dataset.heartbeatS) || 30) * 1000;
   const HEARTBEAT_MIN_GAP_MS = 5000;
   const RETRY_MS = 5000;
   const API = `/api/screens/${encodeURIComponent(SCREEN)}`;
-  const AUTH = `token=${encodeURIComponent(TOKEN)}`;
   const STORE_KEY = `publisher.playlist.${SCREEN}`;
   const CACHE_NAME = "publisher-slides-v1";
 
@@ -42,7 +40,6 @@
   let lastBeat = 0;
   const blobs = new Map(); // slide URL -> object URL
 
-  const withToken = (url) => url + (url.includes("?") ? "&" : "?") + AUTH;
 
   // -- online / offline -------------------------------------------------------------------------
 
@@ -62,7 +59,7 @@
 
   async function slideUrl(url) {
     if (blobs.has(url)) return blobs.get(url);
-    const full = withToken(url);
+    const full = url; // the screen's cookie carries its token
     const cache = await openCache();
     let resp = cache ? await cache.match(full) : null;
     if (!resp) {
@@ -182,7 +179,7 @@
   function fetchPlaylist() {
     if (fetching) return fetching;
     const headers = etag ? { "If-None-Match": etag } : {};
-    fetching = fetch(`${API}/playlist?${AUTH}`, { headers, cache: "no-store" })
+    fetching = fetch(`${API}/playlist`, { headers, cache: "no-store" })
       .then(async (resp) => {
         if (resp.status === 304) {
           setOnline(true);
@@ -205,7 +202,7 @@
 
   function connectEvents() {
     if (!("EventSource" in window)) return;
-    const events = new EventSource(`${API}/events?${AUTH}`);
+    const events = new EventSource(`${API}/events`);
     const onVersion = (e) => {
       setOnline(true);
       let data = {};
@@ -231,7 +228,7 @@
     if (!force && now - lastBeat < HEARTBEAT_MIN_GAP_MS) return;
     lastBeat = now;
     const slide = showing ? showing.slide.split("/").pop().split(".")[0] : null;
-    fetch(`${API}/heartbeat?${AUTH}`, {
+    fetch(`${API}/heartbeat`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({

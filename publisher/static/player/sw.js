@@ -38,7 +38,13 @@ self.addEventListener("fetch", (event) => {
           }
           return resp;
         })
-        .catch(() => caches.match(req).then((hit) => hit || Response.error())),
+        .catch(() =>
+          caches
+            .match(req)
+            // a kiosk restarting offline opens /play/<id>?token=…: its kept page is /play/<id>
+            .then((hit) => hit || (page ? caches.match(url.origin + url.pathname) : undefined))
+            .then((hit) => hit || Response.error()),
+        ),
     );
   }
 });

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import flash, redirect, request, url_for
+from flask import flash, make_response, request
 from sqlalchemy import func, select
 
 from publisher.errors import Forbidden
@@ -23,9 +23,13 @@ _AUDIT_NOISE = {"updated_at", "revision"}
 
 
 @bp.get("/screens")
-def screens() -> Any:
-    """Every screen within scope: online or not, what it shows, which version, how delivered."""
+def screens(fresh: dict[str, str] | None = None) -> Any:
+    """Every screen within scope: online or not, what it shows, which version, how delivered.
+
+    ``fresh``: a just-rotated screen's player URL, shown in this one answer (only the token's
+    hash is stored, so the URL cannot be shown again)."""
     me, rt, at = who(), runtime(), clock()
+    fresh = fresh or {}
     regions = [
         rt.tree.get(c) for c in rt.tree.audience(me.scope) if rt.tree.get(c).tier != "district"
     ]
@@ -82,7 +86,7 @@ def screens() -> Any:
                 "delivery_error": d.last_error if d and d.state == "failed" else "",
                 "delivered_at": delivered.get(r.id),
                 "failures": failures.get(r.id, 0),
-                "player_url": rt.player_url(r.id, r.token) if me.at_least("admin") else "",
+                "player_url": fresh.get(r.id, "") if me.at_least("admin") else "",
             }
         )
     return render_page("screens.html", screens=listed, regions=regions, region=region)
@@ -97,9 +101,11 @@ def rotate_token(screen_id: str) -> Any:
         row = screen_row(s, screen_id)
         if row.area_code not in rt.tree or not rt.tree.within(row.area_code, me.scope):
             raise Forbidden(f"screen {screen_id} is outside your scope")
-        rotate_screen_token(s, screen_id, actor=me.name)
+        token = rotate_screen_token(s, screen_id, actor=me.name)
     flash(M["screen_token_rotated"])
-    return redirect(url_for("admin.screens"))
+    resp = make_response(screens({screen_id: rt.player_url(screen_id, token)}))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
 
 
 def changes(
