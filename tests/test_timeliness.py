@@ -23,7 +23,7 @@ from publisher.schedule import service as schedule
 from publisher.schedule.scheduler import Scheduler
 from publisher.store.content import create_item
 from publisher.timetable import Timetable
-from tests.factories import WARD, make_item
+from tests.factories import WARD, make_item, player_token
 from tests.schedule_helpers import RecordingPush
 
 
@@ -247,10 +247,8 @@ def test_an_emergency_scheduled_8_s_ahead_is_on_a_chromium_player_at_its_start(
     )
     monkeypatch.setattr(schedule, "_ACTIVE", sched)
     server = Server(rt, {**FAST, "PLAYER_POLL_S": 30})
+    token = player_token(rt, "daizawa-1")
     with rt.session() as session:
-        from publisher.store.models import ScreenRow
-
-        token = session.get(ScreenRow, "daizawa-1").token
         create_item(session, make_item("代沢まつりのお知らせ", starts_at=None, ends_at=None),
                     actor="test")  # fmt: skip
     admin = token_for("admin", "setagaya")
