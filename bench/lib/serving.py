@@ -283,7 +283,7 @@ def post(port: int, token: str, body: dict, path: str = "/api/items") -> tuple[f
 def quantiles(ms: list[float]) -> str:
     if not ms:
         return "no data"
-    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
+    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
     return f"p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms, max {ms[-1]:.0f} ms"
 
 
@@ -391,6 +391,16 @@ def answered(s: socket.socket) -> bool:
     except OSError:
         pass
     return True
+
+
+def prober(port: int, every_s: float, stop: Any, out: Any, path: str = "/healthz") -> None:
+    """(A process, as a monitor is) ``probe`` every ``every_s`` s until ``stop`` is set; puts
+    [(ms, status), ...]. Its own process, so the bench's other clients do not delay it."""
+    got = []
+    while not stop.is_set():
+        got.append(probe(port, path))
+        stop.wait(every_s)
+    out.put(got)
 
 
 def probe(port: int, path: str = "/healthz") -> tuple[float, int]:

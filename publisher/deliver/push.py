@@ -220,16 +220,20 @@ def on_items_changed(rt: Runtime, item_ids: set[int]) -> None:
 
 
 def payloads(item_ids: Iterable[int], screen_ids: Iterable[str]) -> list[str]:
-    """NOTIFY payloads of at most :data:`NOTIFY_MAX_BYTES`, ids only."""
+    """NOTIFY payloads of at most :data:`NOTIFY_MAX_BYTES`, ids only (sized as they are built:
+    ten thousand screens cost one pass, not one encoding per screen)."""
     items, screens = sorted(item_ids), sorted(screen_ids)
+    empty = len(json.dumps({"items": items[:50], "screens": []}).encode())
     out: list[str] = []
     chunk: list[str] = []
+    size = empty
     for screen in screens:
-        candidate = json.dumps({"items": items[:50], "screens": [*chunk, screen]})
-        if len(candidate.encode()) > NOTIFY_MAX_BYTES and chunk:
+        extra = len(json.dumps(screen).encode()) + (2 if chunk else 0)  # ", " between ids
+        if size + extra > NOTIFY_MAX_BYTES and chunk:
             out.append(json.dumps({"items": items[:50], "screens": chunk}))
-            chunk = []
+            chunk, size, extra = [], empty, extra - 2
         chunk.append(screen)
+        size += extra
     out.append(json.dumps({"items": items[:50], "screens": chunk}))
     return out
 
