@@ -384,12 +384,13 @@ def _version(screen: Screen, entries: tuple[Entry, ...], override: bool) -> str:
     """Same content, same version: the ETag players revalidate against."""
     # json.dumps({"entries": …, "override": …, "screen": …, "size": …}, sort_keys=True), with
     # the entries' part (the same for every screen planned alike) worked out once.
-    rest = json.dumps(
-        {"override": override, "screen": screen.id, "size": [screen.width, screen.height]},
-        sort_keys=True,
-        ensure_ascii=False,
+    # (the rest written out: json.dumps per screen was a third of re-planning 5,000 screens)
+    rest = (
+        f'"override": {"true" if override else "false"}, '
+        f'"screen": {json.dumps(screen.id, ensure_ascii=False)}, '
+        f'"size": [{int(screen.width)}, {int(screen.height)}]}}'
     )
-    blob = '{"entries": ' + _entries_json(entries) + ", " + rest[1:]
+    blob = '{"entries": ' + _entries_json(entries) + ", " + rest
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 
 
