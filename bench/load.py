@@ -73,8 +73,7 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     notice = dict(ALERT, kind="notice", priority="normal", title={"ja": "idle baseline"})
     _, idle_post_s, _ = post(port, ward.token, notice)
     streams.pump("none", 1.0)
-    for st in streams.state.values():
-        st["at"] = None  # the baseline notice may have changed some playlists
+    streams.forget_playlists()  # the baseline notice may have changed some playlists
 
     out: multiprocessing.Queue = multiprocessing.Queue()
     reader = multiprocessing.Process(target=readers, args=(port, paths, READERS, LOAD_S, out))

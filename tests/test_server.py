@@ -483,3 +483,14 @@ def test_healthz_says_when_the_database_is_in_trouble(rt, serve, monkeypatch):
     assert status(answer) == 503
     assert json.loads(body(answer))["database"] == "unreachable"
     assert b"Connection: close" in answer
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{"version": "3f2a", "override": True}, {"version": "3f2a", "override": False},
+     {"override": False, "version": "x"}, {"version": "a\"b", "override": True, "extra": 1}],
+)  # fmt: skip
+def test_the_playlist_event_written_out_is_what_the_flask_route_sends(message):
+    from publisher.web.streams import playlist_event, sse
+
+    assert playlist_event(message) == sse("playlist", message)

@@ -182,6 +182,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_up(port: int, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -245,8 +251,23 @@ class Streams:
                     st["buf"] = st["buf"][-1024:]
             if time.monotonic() >= end:
                 return
-            if until != "none" and all(st[key] or st["closed"] for st in self.state.values()):
+            if until != "none" and all(st[key] or st["closed"] for st in self._waiting(key)):
                 return
+
+    def _waiting(self, key: str) -> list[dict]:
+        """The streams still waiting for ``key`` (kept short, so checking is cheap while
+        ten thousand events arrive: the client's own work is in every figure)."""
+        left = self.__dict__.setdefault("_left", {})
+        if key not in left:
+            left[key] = list(self.state.values())
+        left[key] = [st for st in left[key] if not (st[key] or st["closed"])]
+        return left[key]
+
+    def forget_playlists(self) -> None:
+        """Wait for the next ``event: playlist`` on every stream, as if none had come."""
+        for st in self.state.values():
+            st["at"] = None
+        self.__dict__.pop("_left", None)
 
     def connected(self) -> int:
         return sum(st["hello"] and not st["closed"] for st in self.state.values())

@@ -139,7 +139,11 @@ class Server:
             reuse_port=reuse_port or None,
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        loop = asyncio.get_running_loop()
         await self.streams.start(self.priority_pool)
+        # The change listeners (push, feeds, scheduler, SNS outbox) are imported now, not by
+        # the first write: the first alert after a restart would pay for it (~0.3 s).
+        await loop.run_in_executor(self.priority_pool, lambda: self.rt.listeners)
         hub = hub_for(self.rt)
         if not self.rt.db.is_sqlite:  # another process's change: drop held reads at once
             hub.on_change.append(self.reads.clear)
