@@ -186,8 +186,8 @@ def call_app(app: Callable[..., Any], environ: dict[str, Any], request: Request)
     return ("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body
 
 
-def access_line(request: Request, answer: bytes) -> str:
+def access_line(request: Request, answer: bytes, size: int | None = None) -> str:
     """One access-log line: address, method, path and status, never the query string (a
     screen's token or a resident's search never reaches a log file)."""
     status = answer[9:12].decode("ascii", "replace") if answer.startswith(b"HTTP/") else "-"
-    return f'{request.peer[0]} "{request.method} {request.path} {request.version}" {status} {len(answer)}'
+    return f'{request.peer[0]} "{request.method} {request.path} {request.version}" {status} {len(answer) if size is None else size}'

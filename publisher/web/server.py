@@ -34,6 +34,7 @@ import logging
 import resource
 import signal
 import sys
+import threading
 import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
@@ -59,6 +60,7 @@ access_log = logging.getLogger("publisher.access")
 
 RETRY_AFTER_S = 5
 SWITCH_INTERVAL_S = 0.001
+ACCESS_LOG_EVERY_S = 0.25
 PUBLIC_PER_TURN = 8  # public answers the loop gives per turn before it looks round again
 SERVER_NAME = "publisher"
 HEALTH_WAIT_S = 5.0  # a health check that takes longer is itself the answer: 503
@@ -92,6 +94,39 @@ def is_priority(method: str, path: str) -> bool:
     return method not in ("GET", "HEAD") or path.startswith(PRIORITY_PREFIXES)
 
 
+class AccessLog:
+    """Access-log lines, written by a thread of their own every :data:`ACCESS_LOG_EVERY_S`: the
+    loop hands a line over and goes on; it never waits for a log file or a pipe."""
+
+    def __init__(self) -> None:
+        self._lines: deque[tuple[Request, bytes, int]] = deque()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, request: Request, answer: bytes) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        self._lines.append((request, answer[:12], len(answer)))  # the status, the size
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="publisher-access", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(ACCESS_LOG_EVERY_S):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        while self._lines:
+            request, status, size = self._lines.popleft()
+            access_log.info(access_line(request, status, size))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)
+
+
 class Server:
     """The app and the push streams on one loop; Flask in two lanes of threads."""
 
@@ -111,6 +146,7 @@ class Server:
         self._health: tuple[float, bytes] | None = None  # (monotonic time, the answer)
         self._health_check: asyncio.Future[None] | None = None
         self.reads: ReadCache = read_cache(rt)
+        self.access = AccessLog()
         self.streams = streams.Streams(rt, app)
         self.per_address: Counter[str] = Counter()
         self.connections = 0
@@ -161,6 +197,7 @@ class Server:
         self.public_pool.shutdown(wait=False, cancel_futures=True)
         self.priority_pool.shutdown(wait=False, cancel_futures=True)
         self.health_pool.shutdown(wait=False, cancel_futures=True)
+        self.access.close()
 
     # -- one connection ----------------------------------------------------------------------
 
@@ -218,7 +255,7 @@ class Server:
                 await self.streams.serve(request, reader, writer)
                 return
             answer = await self._answer(request)
-            access_log.info(access_line(request, answer))
+            self.access.add(request, answer)
             writer.write(answer)
             await self._drain(writer)
             if not request.keep_alive or b"\r\nConnection: close\r\n" in answer[:4096]:
