@@ -32,6 +32,7 @@ from lib.serving import (
     Ward,
     cpu_s,
     free_port,
+    machine_load,
     post,
     quantiles,
     raise_files,
@@ -80,6 +81,7 @@ def bench(n: int, processes: int = 1) -> None:
         f"{len(got)}/{n}"
     )
     print(f"         latency from POST: {quantiles(got)}")
+    print("         " + machine_load())
     names = [f"web {i + 1}" for i in range(processes)] + (["worker"] if processes > 1 else [])
     print(
         "         CPU used from the POST to the last event: "

@@ -42,6 +42,7 @@ from lib.serving import (
     Ward,
     area_codes,
     free_port,
+    machine_load,
     post,
     probe,
     prober,
@@ -117,6 +118,7 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     print(f"   readers: {total} answers in {LOAD_S:.0f} s ({total / LOAD_S:.0f}/s), statuses "
           f"{dict(sorted(statuses.items()))}, answer time {quantiles(times)}")  # fmt: skip
     print(f"   answers >= 500: {failed} (503 sheds)")
+    print("   " + machine_load())
     print(
         f"   slow clients dropped by the server: {dropped[0] if dropped else 0}; RSS {rss:.0f} MB"
     )

@@ -182,6 +182,12 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def machine_load() -> str:
+    """The machine's load averages: on a shared machine, read every figure beside them."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min), {os.cpu_count()} cores"
+
+
 def cpu_s(pid: int) -> float:
     """CPU seconds (user + system) the process has used so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
