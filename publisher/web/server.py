@@ -34,7 +34,6 @@ import logging
 import resource
 import signal
 import sys
-import threading
 import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
@@ -46,9 +45,9 @@ from publisher.runtime import Runtime
 from publisher.web import streams
 from publisher.web.caching import ReadCache, read_cache
 from publisher.web.http11 import (
+    AccessLog,
     HttpError,
     Request,
-    access_line,
     call_app,
     parse_head,
     simple_response,
@@ -56,11 +55,9 @@ from publisher.web.http11 import (
 )
 
 log = logging.getLogger(__name__)
-access_log = logging.getLogger("publisher.access")
 
 RETRY_AFTER_S = 5
 SWITCH_INTERVAL_S = 0.001
-ACCESS_LOG_EVERY_S = 0.25
 PUBLIC_PER_TURN = 8  # public answers the loop gives per turn before it looks round again
 SERVER_NAME = "publisher"
 HEALTH_WAIT_S = 5.0  # a health check that takes longer is itself the answer: 503
@@ -92,39 +89,6 @@ PRIORITY_PREFIXES = ("/admin", "/api/alerts", "/healthz")
 def is_priority(method: str, path: str) -> bool:
     """Staff, alerts, health checks and every write run in the lane no reader can fill."""
     return method not in ("GET", "HEAD") or path.startswith(PRIORITY_PREFIXES)
-
-
-class AccessLog:
-    """Access-log lines, written by a thread of their own every :data:`ACCESS_LOG_EVERY_S`: the
-    loop hands a line over and goes on; it never waits for a log file or a pipe."""
-
-    def __init__(self) -> None:
-        self._lines: deque[tuple[Request, bytes, int]] = deque()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def add(self, request: Request, answer: bytes) -> None:
-        if not access_log.isEnabledFor(logging.INFO):
-            return
-        self._lines.append((request, answer[:12], len(answer)))  # the status, the size
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="publisher-access", daemon=True)
-            self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.wait(ACCESS_LOG_EVERY_S):
-            self.flush()
-        self.flush()
-
-    def flush(self) -> None:
-        while self._lines:
-            request, status, size = self._lines.popleft()
-            access_log.info(access_line(request, status, size))
-
-    def close(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(2)
 
 
 class Server:
