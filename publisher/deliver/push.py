@@ -42,6 +42,7 @@ CHANNEL = "publisher_items"
 NOTIFY_MAX_BYTES = 7900  # PostgreSQL refuses payloads of 8,000 bytes or more
 LISTEN_POLL_S = 1.0  # how often the listener thread checks whether it should stop
 BURST_GAP_S = 0.005  # NOTIFYs of one change arrive together; a pause this long ends the burst
+BURST_MAX_GAPS = 20  # ... and a burst is handed on after 0.1 s however long it goes on
 
 
 @dataclass(eq=False)
@@ -290,7 +291,10 @@ def _listen(hub: Hub) -> None:
                         continue
                     # One change to many screens comes as several NOTIFYs (one per ~600
                     # screens): take the rest of the burst too, and re-plan once, not per part.
-                    while (more := _heard(conn.notifies(timeout=BURST_GAP_S))) is not None:
+                    for _ in range(BURST_MAX_GAPS):  # a steady trickle still gets through
+                        more = _heard(conn.notifies(timeout=BURST_GAP_S))
+                        if more is None:
+                            break
                         screens |= more
                     hub.screens_changed(screens)
         except psycopg.Error as e:
