@@ -30,7 +30,9 @@ from lib.serving import (
     PG_URL,
     Streams,
     Ward,
+    cpu_s,
     free_port,
+    machine_load,
     post,
     quantiles,
     raise_files,
@@ -59,11 +61,14 @@ def bench(n: int, processes: int = 1) -> None:
             connect_s = time.perf_counter() - t
             streams.pump("none", 1.0)
             rss_streams = [rss_mb(s.pid) for s in servers]
+            procs = [s.pid for s in ward.servers]
+            cpu_before = [cpu_s(pid) for pid in procs]
             posted, post_s, status = post(ports[0], ward.token, ALERT)
             if b" 201 " not in status:
                 raise SystemExit(f"the POST failed: {status!r}")
             streams.pump("playlist", 60)
             got = streams.latencies_ms(posted)
+            cpu_used = [cpu_s(pid) - b for pid, b in zip(procs, cpu_before, strict=True)]
             rss_after = [rss_mb(s.pid) for s in servers]
             connected = streams.connected()
         finally:
@@ -76,6 +81,12 @@ def bench(n: int, processes: int = 1) -> None:
         f"{len(got)}/{n}"
     )
     print(f"         latency from POST: {quantiles(got)}")
+    print("         " + machine_load())
+    names = [f"web {i + 1}" for i in range(processes)] + (["worker"] if processes > 1 else [])
+    print(
+        "         CPU used from the POST to the last event: "
+        + ", ".join(f"{name} {s * 1000:.0f} ms" for name, s in zip(names, cpu_used, strict=True))
+    )
     print(
         "         server RSS per process: "
         + ", ".join(

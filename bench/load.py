@@ -7,7 +7,8 @@ stream; then, at the same time:
   area, each asking again as soon as it has its answer;
 - 300 slow clients sending one header line every 5 s and never finishing (the server drops
   them after its header timeout; they reconnect);
-- ``/healthz`` probed every 0.2 s on a fresh connection.
+- ``/healthz`` probed every 0.2 s on a fresh connection, by a process of its own (as a
+  monitor would; the bench's own threads would otherwise delay it in this process).
 
 After 5 s of that, a ward-wide emergency is POSTed with an admin token. Prints: /healthz
 latency, the POST's time, each stream's time to the event (p50/p99/max), what the readers got
@@ -41,8 +42,10 @@ from lib.serving import (
     Ward,
     area_codes,
     free_port,
+    machine_load,
     post,
     probe,
+    prober,
     quantiles,
     raise_files,
     readers,
@@ -71,47 +74,43 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     notice = dict(ALERT, kind="notice", priority="normal", title={"ja": "idle baseline"})
     _, idle_post_s, _ = post(port, ward.token, notice)
     streams.pump("none", 1.0)
-    for st in streams.state.values():
-        st["at"] = None  # the baseline notice may have changed some playlists
+    streams.forget_playlists()  # the baseline notice may have changed some playlists
 
     out: multiprocessing.Queue = multiprocessing.Queue()
     reader = multiprocessing.Process(target=readers, args=(port, paths, READERS, LOAD_S, out))
     stop, dropped = threading.Event(), []
     slow = threading.Thread(target=slow_clients, args=(port, SLOW, 5.0, stop, dropped))
-    health: list[float] = []
-    health_codes: list[int] = []
-
-    def probe_health() -> None:
-        while not stop.is_set():
-            ms, code = probe(port)
-            health.append(ms)
-            health_codes.append(code)
-            stop.wait(0.2)
-
-    prober = threading.Thread(target=probe_health)
+    probes_stop = multiprocessing.Event()
+    probes_out: multiprocessing.Queue = multiprocessing.Queue()
+    health_prober = multiprocessing.Process(
+        target=prober, args=(port, 0.2, probes_stop, probes_out)
+    )
     reader.start()
     slow.start()
-    prober.start()
+    health_prober.start()
     t_end = time.monotonic() + LOAD_BEFORE_ALERT_S
     while time.monotonic() < t_end:
         streams.pump("none", 0.2)
     posted, post_s, status = post(port, ward.token, ALERT)
     streams.pump("playlist", 20)
+    time.sleep(2.0)  # the prober goes on a while after the alert: its fan-out is in the figures
     got = streams.latencies_ms(posted)
     rss = rss_mb(server_pid)
     statuses, times = out.get(timeout=LOAD_S + 60)
     reader.join()
     stop.set()
+    probes_stop.set()
+    probed = probes_out.get(timeout=30)
+    health_prober.join()
+    health, health_codes = sorted(ms for ms, _ in probed), [code for _, code in probed]
     slow.join()
-    prober.join()
     streams.close()
     failed = sum(v for k, v in statuses.items() if k >= 500)
     label = "readers defeating the cache" if bust_cache else "readers of /api/items and feeds"
     print(f"-- {READERS} {label} + {SLOW} slow clients + {connected}/{n} streams")
-    health.sort()
     print(f"   /healthz: {quantiles(health)} ({len(health)} probes, "
           f"{sum(c != 200 for c in health_codes)} not 200); idle before: {quantiles(idle_health)}; "
-          f"p50 ratio {health[len(health) // 2] / idle_health[5]:.1f}x")  # fmt: skip
+          f"p50 ratio {health[len(health) // 2] / max(idle_health[5], 0.1):.1f}x")  # fmt: skip
     print(f"   emergency POST: {status.decode()} in {post_s * 1000:.0f} ms (a notice POSTed idle "
           f"before: {idle_post_s * 1000:.0f} ms, ratio {post_s / idle_post_s:.1f}x)")  # fmt: skip
     print(f"   alert received by {len(got)}/{connected} streams: {quantiles(got)}")
@@ -119,6 +118,7 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     print(f"   readers: {total} answers in {LOAD_S:.0f} s ({total / LOAD_S:.0f}/s), statuses "
           f"{dict(sorted(statuses.items()))}, answer time {quantiles(times)}")  # fmt: skip
     print(f"   answers >= 500: {failed} (503 sheds)")
+    print("   " + machine_load())
     print(
         f"   slow clients dropped by the server: {dropped[0] if dropped else 0}; RSS {rss:.0f} MB"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 from typing import Any
@@ -274,3 +275,16 @@ def test_approving_an_emergency_pushes_an_override(rt, app, client, token_for):
     assert resp.status_code == 200
     assert '"override": true' in events.next_playlist_event()
     events.stop()
+
+
+def test_a_change_seen_by_ten_thousand_screens_fits_in_notify_payloads_each_named_once():
+    """PostgreSQL refuses a NOTIFY payload of 8,000 bytes or more: the screen ids are split,
+    none lost, none twice, whatever their names (escaped non-ASCII counts as sent)."""
+    screens = [f"screen-{i:05d}" for i in range(10_000)] + [f"世田谷-{i}" for i in range(300)]
+    out = push.payloads(range(80), screens)
+    assert all(len(p.encode()) <= push.NOTIFY_MAX_BYTES for p in out)
+    assert sorted(s for p in out for s in json.loads(p)["screens"]) == sorted(screens)
+    assert all(json.loads(p)["items"] == list(range(50)) for p in out)
+    assert len(out) <= 1 + sum(len(json.dumps(s)) + 2 for s in screens) // (
+        push.NOTIFY_MAX_BYTES - 400
+    )  # full payloads, not one per screen

@@ -7,6 +7,7 @@ every byte a slow or hostile client would send is under the test's control.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import selectors
 import socket
@@ -399,3 +400,118 @@ def test_a_change_made_by_another_process_drops_held_reads_at_once(rt, serve, to
         assert item_id in seen
     finally:
         other.close()
+
+
+class Big:
+    """The app, except that ``GET /big`` answers :data:`BIG_BYTES` bytes: a large page."""
+
+    BIG_BYTES = 32 * 1024 * 1024
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.config = app.config
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/big":
+            start_response("200 OK", [("Content-Type", "application/octet-stream")])
+            return [b"x" * self.BIG_BYTES]
+        return self.app(environ, start_response)
+
+
+def reluctant_reader(srv: Running) -> socket.socket:
+    """A connection whose client reads nothing (a tiny receive window, never emptied)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(SOCKET_TIMEOUT_S)
+    s.connect(("127.0.0.1", srv.port))
+    srv.sockets.append(s)
+    return s
+
+
+def until(condition: Any) -> bool:
+    """Poll ``condition`` (the server's own state) until true; the deadline only guards a hang."""
+    deadline = time.monotonic() + SOCKET_TIMEOUT_S
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.02)
+    return True
+
+
+def test_a_client_that_does_not_read_its_answer_is_dropped_after_the_write_timeout(app, serve):
+    srv = serve(Limits(write_timeout_s=0.3), Big(app))
+    s = reluctant_reader(srv)
+    s.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert until(lambda: srv.server.connections == 1)
+    # The server gives up on it and frees the 32 MB it had queued, without the client reading.
+    assert until(lambda: srv.server.connections == 0)
+    received = 0
+    with contextlib.suppress(ConnectionError):
+        while chunk := s.recv(1 << 20):
+            received += len(chunk)
+    assert received < Big.BIG_BYTES
+    # Everyone else is answered as before.
+    assert status(srv.get("/healthz")) == 200
+
+
+def test_a_stream_whose_screen_stops_reading_is_dropped_and_frees_its_memory(rt, serve):
+    srv = serve()
+    srv.server.streams.buffer_max = 64 * 1024
+    s = reluctant_reader(srv)
+    s.sendall(
+        f"GET /api/screens/daizawa-1/events?token={screen_token(rt)} HTTP/1.1\r\n"
+        "Host: x\r\n\r\n".encode()
+    )
+    assert until(lambda: "daizawa-1" in srv.server.streams.by_screen)
+    stream = srv.server.streams.by_screen["daizawa-1"]
+    hub = push.hub_for(rt)
+    assert until(lambda: hub.subscribers("daizawa-1") == 1)
+    big = {"version": "v" * 100_000, "override": False}
+    for _ in range(200):  # 20 MB of events it never reads: more than any socket buffer holds
+        if stream.done.is_set():
+            break
+        hub.publish("daizawa-1", big)
+        time.sleep(0.005)  # let the loop write (no decision waits on this)
+    assert until(lambda: srv.server.connections == 0)
+    assert srv.server.streams.dropped == 1
+    assert srv.server.streams.by_screen == {}
+    assert hub.subscribers("daizawa-1") == 0
+    assert stream.writer.transport.get_write_buffer_size() == 0
+    # The screen comes back with a new stream as soon as it reads again.
+    again = open_stream(srv, screen_token(rt))
+    assert b"event: hello" in read_until(again, b"event: hello")
+
+
+def test_healthz_answers_while_every_lane_thread_is_busy(app, serve):
+    wsgi = Blocking(app)
+    srv = serve(Limits(public_threads=1, priority_threads=1), wsgi)
+    for path in ("/slow/read", "/slow/write"):  # a public GET and a staff POST, both held
+        c = srv.connect()
+        method = "GET" if path == "/slow/read" else "POST"
+        c.sendall(f"{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n".encode())
+        assert wsgi.started.acquire(timeout=SOCKET_TIMEOUT_S)
+    answer = srv.get("/healthz")
+    assert status(answer) == 200
+    assert json.loads(body(answer))["ok"] is True
+    wsgi.release.set()
+
+
+def test_healthz_says_when_the_database_is_in_trouble(rt, serve, monkeypatch):
+    srv = serve(Limits(health_fresh_s=0, health_stale_s=0))
+    assert status(srv.get("/healthz")) == 200
+    monkeypatch.setattr(rt.db, "health", lambda: {"database": "unreachable", "schema": "ok"})
+    answer = srv.get("/healthz")
+    assert status(answer) == 503
+    assert json.loads(body(answer))["database"] == "unreachable"
+    assert b"Connection: close" in answer
+
+
+@pytest.mark.parametrize(
+    "message",
+    [{"version": "3f2a", "override": True}, {"version": "3f2a", "override": False},
+     {"override": False, "version": "x"}, {"version": "a\"b", "override": True, "extra": 1}],
+)  # fmt: skip
+def test_the_playlist_event_written_out_is_what_the_flask_route_sends(message):
+    from publisher.web.streams import playlist_event, sse
+
+    assert playlist_event(message) == sse("playlist", message)

@@ -187,6 +187,18 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def machine_load() -> str:
+    """The machine's load averages: on a shared machine, read every figure beside them."""
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min), {os.cpu_count()} cores"
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def wait_up(port: int, timeout: float = 60) -> None:
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -250,8 +262,23 @@ class Streams:
                     st["buf"] = st["buf"][-1024:]
             if time.monotonic() >= end:
                 return
-            if until != "none" and all(st[key] or st["closed"] for st in self.state.values()):
+            if until != "none" and all(st[key] or st["closed"] for st in self._waiting(key)):
                 return
+
+    def _waiting(self, key: str) -> list[dict]:
+        """The streams still waiting for ``key`` (kept short, so checking is cheap while
+        ten thousand events arrive: the client's own work is in every figure)."""
+        left = self.__dict__.setdefault("_left", {})
+        if key not in left:
+            left[key] = list(self.state.values())
+        left[key] = [st for st in left[key] if not (st[key] or st["closed"])]
+        return left[key]
+
+    def forget_playlists(self) -> None:
+        """Wait for the next ``event: playlist`` on every stream, as if none had come."""
+        for st in self.state.values():
+            st["at"] = None
+        self.__dict__.pop("_left", None)
 
     def connected(self) -> int:
         return sum(st["hello"] and not st["closed"] for st in self.state.values())
@@ -288,7 +315,7 @@ def post(port: int, token: str, body: dict, path: str = "/api/items") -> tuple[f
 def quantiles(ms: list[float]) -> str:
     if not ms:
         return "no data"
-    q = statistics.quantiles(ms, n=100) if len(ms) > 1 else ms * 99
+    q = statistics.quantiles(ms, n=100, method="inclusive") if len(ms) > 1 else ms * 99
     return f"p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms, max {ms[-1]:.0f} ms"
 
 
@@ -396,6 +423,16 @@ def answered(s: socket.socket) -> bool:
     except OSError:
         pass
     return True
+
+
+def prober(port: int, every_s: float, stop: Any, out: Any, path: str = "/healthz") -> None:
+    """(A process, as a monitor is) ``probe`` every ``every_s`` s until ``stop`` is set; puts
+    [(ms, status), ...]. Its own process, so the bench's other clients do not delay it."""
+    got = []
+    while not stop.is_set():
+        got.append(probe(port, path))
+        stop.wait(every_s)
+    out.put(got)
 
 
 def probe(port: int, path: str = "/healthz") -> tuple[float, int]:

@@ -163,7 +163,7 @@ def _version(plan: Playlist, slides: Sequence[Slide], audio: Sequence[speech.Cli
         if len(_KEYS_JSON) > PLANNED_MAX:
             _KEYS_JSON.clear()
         _KEYS_JSON[id(slides)] = held
-    sound = json.dumps([c.key for c in audio])
+    sound = json.dumps([c.key for c in audio]) if audio else "[]"
     blob = "[" + json.dumps(plan.version) + ", " + held[1] + ", " + sound + "]"
     return hashlib.sha256(blob.encode()).hexdigest()[:20]
 

@@ -21,12 +21,14 @@ the change at their next playlist poll (the cache checks the store's fingerprint
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import select, text
 
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 CHANNEL = "publisher_items"
 NOTIFY_MAX_BYTES = 7900  # PostgreSQL refuses payloads of 8,000 bytes or more
 LISTEN_POLL_S = 1.0  # how often the listener thread checks whether it should stop
+BURST_GAP_S = 0.005  # NOTIFYs of one change arrive together; a pause this long ends the burst
+BURST_MAX_GAPS = 20  # ... and a burst is handed on after 0.1 s however long it goes on
 
 
 @dataclass(eq=False)
@@ -220,16 +224,20 @@ def on_items_changed(rt: Runtime, item_ids: set[int]) -> None:
 
 
 def payloads(item_ids: Iterable[int], screen_ids: Iterable[str]) -> list[str]:
-    """NOTIFY payloads of at most :data:`NOTIFY_MAX_BYTES`, ids only."""
+    """NOTIFY payloads of at most :data:`NOTIFY_MAX_BYTES`, ids only (sized as they are built:
+    ten thousand screens cost one pass, not one encoding per screen)."""
     items, screens = sorted(item_ids), sorted(screen_ids)
+    empty = len(json.dumps({"items": items[:50], "screens": []}).encode())
     out: list[str] = []
     chunk: list[str] = []
+    size = empty
     for screen in screens:
-        candidate = json.dumps({"items": items[:50], "screens": [*chunk, screen]})
-        if len(candidate.encode()) > NOTIFY_MAX_BYTES and chunk:
+        extra = len(json.dumps(screen).encode()) + (2 if chunk else 0)  # ", " between ids
+        if size + extra > NOTIFY_MAX_BYTES and chunk:
             out.append(json.dumps({"items": items[:50], "screens": chunk}))
-            chunk = []
+            chunk, size, extra = [], empty, extra - 2
         chunk.append(screen)
+        size += extra
     out.append(json.dumps({"items": items[:50], "screens": chunk}))
     return out
 
@@ -278,16 +286,32 @@ def _listen(hub: Hub) -> None:
                 hub.listening.set()
                 hub.screens_changed(None)  # anything missed while (re)connecting
                 while not hub.closed.is_set():
-                    for note in conn.notifies(timeout=LISTEN_POLL_S):
-                        try:
-                            screens = json.loads(note.payload).get("screens", [])
-                        except (ValueError, AttributeError):
-                            screens = []
-                        hub.screens_changed(screens)
+                    screens = _heard(conn.notifies(timeout=LISTEN_POLL_S, stop_after=1))
+                    if screens is None:
+                        continue
+                    # One change to many screens comes as several NOTIFYs (one per ~600
+                    # screens): take the rest of the burst too, and re-plan once, not per part.
+                    for _ in range(BURST_MAX_GAPS):  # a steady trickle still gets through
+                        more = _heard(conn.notifies(timeout=BURST_GAP_S))
+                        if more is None:
+                            break
+                        screens |= more
+                    hub.screens_changed(screens)
         except psycopg.Error as e:
             hub.listening.clear()
             log.warning("push: LISTEN %s failed (%s); retrying in 1 s", CHANNEL, e)
             hub.closed.wait(1.0)
+
+
+def _heard(notes: Iterable[Any]) -> set[str] | None:
+    """The screens named by these notifications; None when there were none."""
+    screens: set[str] | None = None
+    for note in notes:
+        screens = screens if screens is not None else set()
+        # A payload not ours to read: the subscribed screens are re-planned all the same.
+        with contextlib.suppress(ValueError, AttributeError, TypeError):
+            screens.update(str(s) for s in json.loads(note.payload).get("screens", []))
+    return screens
 
 
 def stop(rt: Runtime) -> None:

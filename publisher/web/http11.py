@@ -2,7 +2,8 @@
 
 Strict and small: a request line, at most ``max_headers`` header fields, a body only with a
 ``Content-Length``; anything else is an :class:`HttpError` whose message says what was wrong.
-The app runs in a thread (:func:`call_app`) and its whole answer comes back as bytes.
+The app runs in a thread (:func:`call_app`) and its whole answer comes back as bytes;
+:class:`AccessLog` writes the access log from a thread of its own.
 """
 
 from __future__ import annotations
@@ -10,12 +11,17 @@ from __future__ import annotations
 import io
 import logging
 import sys
+import threading
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("publisher.access")
+
+ACCESS_LOG_EVERY_S = 0.25
 
 
 @dataclass
@@ -186,8 +192,41 @@ def call_app(app: Callable[..., Any], environ: dict[str, Any], request: Request)
     return ("\r\n".join(out) + "\r\n\r\n").encode("latin-1") + body
 
 
-def access_line(request: Request, answer: bytes) -> str:
+def access_line(request: Request, answer: bytes, size: int | None = None) -> str:
     """One access-log line: address, method, path and status, never the query string (a
     screen's token or a resident's search never reaches a log file)."""
     status = answer[9:12].decode("ascii", "replace") if answer.startswith(b"HTTP/") else "-"
-    return f'{request.peer[0]} "{request.method} {request.path} {request.version}" {status} {len(answer)}'
+    return f'{request.peer[0]} "{request.method} {request.path} {request.version}" {status} {len(answer) if size is None else size}'
+
+
+class AccessLog:
+    """Access-log lines, written by a thread of their own every :data:`ACCESS_LOG_EVERY_S`: the
+    loop hands a line over and goes on; it never waits for a log file or a pipe."""
+
+    def __init__(self) -> None:
+        self._lines: deque[tuple[Request, bytes, int]] = deque()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def add(self, request: Request, answer: bytes) -> None:
+        if not access_log.isEnabledFor(logging.INFO):
+            return
+        self._lines.append((request, answer[:12], len(answer)))  # the status, the size
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="publisher-access", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(ACCESS_LOG_EVERY_S):
+            self.flush()
+        self.flush()
+
+    def flush(self) -> None:
+        while self._lines:
+            request, status, size = self._lines.popleft()
+            access_log.info(access_line(request, status, size))
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(2)

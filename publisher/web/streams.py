@@ -53,22 +53,45 @@ def sse(event: str, data: dict[str, Any]) -> bytes:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n".encode()
 
 
+def playlist_event(message: dict) -> bytes:
+    """``sse("playlist", message)``, written out for the usual message (thousands per change)."""
+    if list(message) == ["version", "override"] and isinstance(message["version"], str):
+        override = "true" if message["override"] is True else "false"
+        data = f'{{"version": {json.dumps(message["version"])}, "override": {override}}}'
+        if message["override"] in (True, False):
+            return f"event: playlist\ndata: {data}\n\n".encode()
+    return sse("playlist", message)
+
+
 class Stream:
     """One screen's open stream."""
 
-    def __init__(self, screen_id: str, writer: asyncio.StreamWriter):
+    def __init__(
+        self,
+        screen_id: str,
+        writer: asyncio.StreamWriter,
+        buffer_max: int = STREAM_BUFFER_MAX_BYTES,
+    ):
         self.screen_id = screen_id
         self.writer = writer
+        self.buffer_max = buffer_max
         self.done = asyncio.Event()
+        self.dropped = False
 
     def send(self, data: bytes) -> None:
         if self.done.is_set():
             return
         transport = self.writer.transport
-        if transport.is_closing() or transport.get_write_buffer_size() > STREAM_BUFFER_MAX_BYTES:
+        if transport.is_closing():
             self.end()
-            return
-        self.writer.write(data)
+        elif transport.get_write_buffer_size() > self.buffer_max:
+            # A client that stops reading: drop the connection and everything queued for it
+            # (close() would keep both until the client reads, which it may never do).
+            self.done.set()
+            self.dropped = True
+            transport.abort()
+        else:
+            self.writer.write(data)
 
     def end(self) -> None:
         if not self.done.is_set():
@@ -83,6 +106,8 @@ class Streams:
         self.rt = rt
         self.heartbeat_s = float(app.config.get("PLAYER_SSE_HEARTBEAT_S", SSE_HEARTBEAT_S))
         self.by_screen: dict[str, Stream] = {}
+        self.buffer_max = STREAM_BUFFER_MAX_BYTES  # unsent bytes before a stream is dropped
+        self.dropped = 0  # streams dropped because their client stopped reading
         self.replaced = 0
         self._pool: Executor | None = None
         self._hub: Hub | None = None
@@ -144,7 +169,7 @@ class Streams:
             with contextlib.suppress(TimeoutError, ConnectionError):
                 await asyncio.wait_for(writer.drain(), 5)
             return
-        stream = Stream(screen_id, writer)
+        stream = Stream(screen_id, writer, self.buffer_max)
         old = self.by_screen.get(screen_id)
         if old is not None:
             self.replaced += 1
@@ -160,7 +185,7 @@ class Streams:
         hub = self._hub or hub_for(self.rt)
 
         def deliver(message: dict) -> None:  # the hub's thread
-            self._hand_over(loop, stream, sse("playlist", message))
+            self._hand_over(loop, stream, playlist_event(message))
 
         sub = hub.subscribe(screen_id, hello["version"], deliver)
         try:
@@ -172,6 +197,7 @@ class Streams:
         finally:
             hub.unsubscribe(sub)
             stream.end()
+            self.dropped += stream.dropped
             if self.by_screen.get(screen_id) is stream:
                 del self.by_screen[screen_id]
 
