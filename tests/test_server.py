@@ -434,7 +434,7 @@ def until(condition: Any) -> bool:
     while not condition():
         if time.monotonic() > deadline:
             return False
-        time.sleep(0.02)
+        pause(0.02)
     return True
 
 
@@ -471,7 +471,7 @@ def test_a_stream_whose_screen_stops_reading_is_dropped_and_frees_its_memory(rt,
         if stream.done.is_set():
             break
         hub.publish("daizawa-1", big)
-        time.sleep(0.005)  # let the loop write (no decision waits on this)
+        pause(0.005)  # let the loop write (no decision waits on this)
     assert until(lambda: srv.server.connections == 0)
     assert srv.server.streams.dropped == 1
     assert srv.server.streams.by_screen == {}
