@@ -175,9 +175,8 @@ def test_kill_the_leading_worker_and_the_standby_runs_the_next_job_and_none_twic
         for proc in (first, second):
             if proc is not None and proc.poll() is None:
                 proc.terminate()
-                try:
-                    proc.wait(30)
-                except subprocess.TimeoutExpired:
+                # polled, not proc.wait(30): its timed wait sleeps, which libfaketime breaks
+                if not _wait(lambda p=proc: p.poll() is not None, timeout=30):
                     proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread
                     proc.wait()
                     logs = (tmp_path / "second.log").read_text()[-6000:]
