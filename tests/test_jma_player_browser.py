@@ -18,11 +18,10 @@ from publisher.schedule import service as schedule
 from publisher.schedule.scheduler import Scheduler
 from publisher.store.models import CollectRunRow
 from publisher.timetable import Timetable
-from tests.browser import launch
 from tests.factories import player_token
 from tests.jma_helpers import Agency, moved
 from tests.schedule_helpers import FakeBundles
-from tests.test_player_browser import Server
+from tests.test_player_browser import Server, browser  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -45,21 +44,16 @@ def agency() -> Iterator[Agency]:
     server.close()
 
 
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
-
-
 def shown(page: Any) -> str | None:
     return page.evaluate("document.querySelector('img.current')?.dataset.itemId ?? null")
 
 
 def test_a_new_feed_entry_reaches_a_chromium_player_within_the_poll_interval_plus_a_second(
-    rt: Any, agency: Agency, browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    rt: Any,
+    agency: Agency,
+    browser: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
 ) -> None:
     content = tmp_path / "content"
     content.mkdir()
