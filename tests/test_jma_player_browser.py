@@ -51,9 +51,9 @@ def shown(page: Any) -> str | None:
 def test_a_new_feed_entry_reaches_a_chromium_player_within_the_poll_interval_plus_a_second(
     rt: Any,
     agency: Agency,
-    browser: Any,
+    browser: Any,  # noqa: F811  (the imported fixture)
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     content = tmp_path / "content"
     content.mkdir()
