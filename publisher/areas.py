@@ -350,8 +350,12 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         raise ConfigError(
             f"{path}: {where} delivery must be one of {', '.join(DELIVERIES)} (got {delivery!r})"
         )
-    if delivery == "http" and not str(raw.get("endpoint", "")).startswith(("http://", "https://")):
-        raise ConfigError(f'{path}: {where} has delivery "http" but no http(s) endpoint')
+    endpoint = str(raw.get("endpoint", ""))
+    if delivery == "http" and not endpoint.startswith(("http://", "https://", "/demo/players/")):
+        raise ConfigError(
+            f'{path}: {where} has delivery "http" but no http(s) endpoint '
+            "(or /demo/players/<id>, the demo's player inside the publisher)"
+        )
     if delivery == "folder" and not raw.get("folder"):
         raise ConfigError(f'{path}: {where} has delivery "folder" but no folder')
     unknown = set(raw) - {
