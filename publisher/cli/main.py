@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 from publisher import __version__
 from publisher.config import DEFAULT_HOST, DEFAULT_PORT, settings_help
 from publisher.errors import PublisherError
-from publisher.items import KINDS, PRIORITIES, Item, utcnow
+from publisher.items import KINDS, PRIORITIES, utcnow
 from publisher.runtime import Runtime
 from publisher.store import staff, workflow
 from publisher.store.content import get_item, list_items, sync_tree
@@ -152,7 +151,11 @@ def _write_demo_sources(rt: Runtime, today: Any) -> None:
     )
     load_sources_file(out, rt.tree)  # a mistake in them shows now, not at the first collection
     if rt.settings.sources_file.resolve() == out.resolve():
+        from publisher.collect import load_sources, run_source
+
         click.echo(f"demo sources (files, no network): {out}")
+        for source in load_sources(rt):  # once now; then the scheduler, each at its interval
+            click.echo(f"  {source.name}: {run_source(rt, source.name).summary()}")
     else:
         click.echo(
             f"demo sources written to {out}; collect them with PUBLISHER_SOURCES_FILE={out} "
@@ -230,12 +233,31 @@ def screens(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _echo_json(rows)
         return
-    for r in rows:
-        seen = r["last_heartbeat_at"] or "-"
-        click.echo(
-            f"{r['id']:<22} {r['area']:<36} {r['size']:<10} {r['delivery']:<7} "
-            f"{r['status']:<10} {seen:<26} {describe(r)}"
+    from publisher.cli.text import local_time, table
+
+    headers = (
+        "SCREEN",
+        "AREA",
+        "SIZE",
+        "DELIVERY",
+        "STATUS",
+        "LAST HEARTBEAT",
+        "VERSION · LAST DELIVERY",
+    )
+    cells = [
+        (
+            r["id"],
+            r["area"],
+            r["size"],
+            r["delivery"],
+            r["status"],
+            local_time(r["last_heartbeat_at"], rt.tz) or "-",
+            describe(r),
         )
+        for r in rows
+    ]
+    for line in table(headers, cells):
+        click.echo(line)
 
 
 @cli.command()
@@ -297,8 +319,9 @@ def items() -> None:
     "targets",
     multiple=True,
     required=True,
-    metavar="CODE",
-    help="An area code; repeat for several (setagaya/kitazawa/daizawa).",
+    metavar="AREA",
+    help="An area: its code (setagaya/kitazawa/daizawa), or a unique district or region code or "
+    "name (daizawa, 代沢); repeat for several.",
 )
 @click.option("--start", help="Display from (ISO date-time; default now).")
 @click.option("--end", help="Display until (ISO date-time; default until withdrawn).")
@@ -332,7 +355,7 @@ def items_add(
         "kind": kind,
         "title": {"ja": title},
         "body": {"ja": body} if body else {},
-        "targets": list(targets),
+        "targets": [rt.tree.resolve(t, "--target") for t in targets],
         "starts_at": start,
         "ends_at": end,
         "priority": priority,
@@ -345,7 +368,12 @@ def items_add(
     if place:
         data["place"] = {"name": place}
     with rt.session() as session:
-        item = workflow.create(session, rt.tree, staff.operator(rt.tree), data)
+        try:
+            item = workflow.create(session, rt.tree, staff.operator(rt.tree), data)
+        except PublisherError as e:
+            from publisher.cli.text import in_flags
+
+            raise click.ClickException(in_flags(e.message, e.field)) from None
     _echo_json(item.as_json()) if as_json else click.echo(item.id)
 
 
@@ -359,7 +387,7 @@ def items_list(area: str | None, status: str | None, as_json: bool) -> None:
     """Items, newest first."""
     rt = _ready_runtime()
     if area:
-        rt.tree.get(area)
+        area = rt.tree.resolve(area, "--area")
     with rt.session() as session:
         found = list_items(session, rt.tree, seen_in=area, statuses=[status] if status else None)
     if as_json:
@@ -384,30 +412,10 @@ def items_show(item_id: int, as_json: bool) -> None:
     if as_json:
         _echo_json(item.as_json())
         return
-    _print_item(item, rt.item_url)
+    from publisher.cli.text import item_lines
 
-
-def _print_item(item: Item, url_of: Callable[[int], str]) -> None:
-    data = item.as_json()
-    click.echo(f"#{item.id} {item.kind} · {item.status} · revision {item.revision}")
-    for t in item.translations:
-        click.echo(f"  [{t.lang}] {t.title}")
-        if t.body:
-            click.echo("        " + t.body.replace("\n", "\n        "))
-    for key in (
-        "targets",
-        "starts_at",
-        "ends_at",
-        "priority",
-        "category",
-        "event",
-        "place",
-        "alert",
-    ):
-        if data.get(key) not in (None, [], {}):
-            click.echo(f"  {key}: {data[key]}")
-    if item.id is not None:
-        click.echo(f"  page: {url_of(item.id)}")
+    for line in item_lines(item, rt.item_url, rt.tz, rt.tree):
+        click.echo(line)
 
 
 # Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.
