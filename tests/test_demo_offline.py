@@ -134,3 +134,6 @@ def test_the_demo_player_answers_only_for_screens_that_name_it(client):
     assert client.post("/demo/players/nowhere-9", json=offer).status_code == 404
     bad = client.post("/demo/players/kyodo-1", json={"version": "v1"})
     assert bad.status_code == 400 and "files" in bad.get_json()["error"]
+    huge = _offer({"001.png": b"x"})
+    huge["files"][0]["size"] = 10**12
+    assert client.post("/demo/players/kyodo-1", json=huge).status_code == 413

@@ -32,6 +32,8 @@ bp = Blueprint("demo_players", __name__)
 
 PREFIX = "/demo/players/"
 OUT_DIR = "demo-players"  # under DATA_DIR
+MAX_FILES = 1000  # a bundle's slides, audio and SMIL; far more than a playlist has
+MAX_BUNDLE_BYTES = 500 * 1024 * 1024
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
@@ -105,7 +107,14 @@ def offer(screen_id: str) -> Any:
             or not isinstance(f.get("sha256"), str)
         ):
             abort(400, description=f"files: {f!r} is not a file of a bundle")
+    total = sum(f["size"] for f in files if isinstance(f.get("size"), int))
+    if len(files) > MAX_FILES or total > MAX_BUNDLE_BYTES:
+        abort(413, description=f"a bundle of {len(files)} files, {total} bytes: too large")
     staging = _staging(folder, version)
+    if staging.parent.is_dir():  # one offer at a time: an earlier, uncommitted one is dropped
+        for other in staging.parent.iterdir():
+            if other != staging:
+                shutil.rmtree(other, ignore_errors=True)
     (staging / "files").mkdir(parents=True, exist_ok=True)
     offer = {"version": version, "manifest": data["manifest"], "files": files}
     write_atomic(staging / "offer.json", json.dumps(offer, ensure_ascii=False).encode())
@@ -121,8 +130,10 @@ def put_file(screen_id: str, name: str) -> Any:
     if name not in offered:
         abort(400, description=f"{name}: not a file of the offered bundle")
     data = request.get_data()
-    if hashlib.sha256(data).hexdigest() != offered[name]["sha256"]:
-        abort(400, description=f"{name}: its SHA-256 is not the offered one")
+    if len(data) != offered[name].get("size") or (
+        hashlib.sha256(data).hexdigest() != offered[name]["sha256"]
+    ):
+        abort(400, description=f"{name}: its size or SHA-256 is not the offered one")
     write_atomic(staging / "files" / name, data)
     return jsonify({"stored": name})
 
