@@ -18,11 +18,16 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-## run: set up, load Setagaya's data and the demo, serve on http://127.0.0.1:8000
+# The offline demo collects from files that `publisher init --demo` writes under DATA_DIR.
+DEMO_SOURCES := $${PUBLISHER_SOURCES_FILE:-$${PUBLISHER_DATA_DIR:-var}/demo-sources/sources.toml}
+
+## run: set up, load Setagaya's data and the demo, serve on http://$(HOST):$(PORT)
+## (make run PORT=8001 HOST=0.0.0.0; links follow them unless PUBLISHER_BASE_URL is set)
 run: $(STAMP)
 	@scripts/system-deps.sh run
-	$(BIN)/publisher init --demo
-	$(BIN)/publisher serve --host $(HOST) --port $(PORT)
+	export PUBLISHER_SOURCES_FILE="$(DEMO_SOURCES)"; \
+	$(BIN)/publisher init --demo --host $(HOST) --port $(PORT) && \
+	exec $(BIN)/publisher serve --host $(HOST) --port $(PORT)
 
 ## test: set up and run every test (PostgreSQL too when PUBLISHER_TEST_DATABASE_URL is set)
 test: $(STAMP)
@@ -44,5 +49,6 @@ typecheck: $(STAMP)
 bench: $(STAMP)
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+## clean: remove the venv and var/ (the SQLite database, slides, demo files, screen URLs)
 clean:
 	rm -rf $(VENV) var .pytest_cache

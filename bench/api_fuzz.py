@@ -22,6 +22,7 @@ import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 
 
@@ -110,6 +111,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=10_000)
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
+    from lib.need import missing_module, require, unreachable_postgres
+
+    require(missing_module("hypothesis", "-e '.[dev]'"))
+    if "postgres" in backends(args.sqlite_only):
+        problem = unreachable_postgres(os.environ["PUBLISHER_TEST_DATABASE_URL"])
+        if problem:
+            print(f"postgres: skipped: {problem}")
+            args.sqlite_only = True
     import logging
 
     logging.disable(logging.WARNING)  # every refused login logs a line; the figures matter here

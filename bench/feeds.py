@@ -32,6 +32,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from lib.need import missing_command, missing_module, require  # noqa: E402
 
 FEED = "/feeds/setagaya/kitazawa/daizawa.rss"
 
@@ -186,6 +189,7 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--server-threads", type=int, default=8, help="gunicorn threads per worker")
     opts = parser.parse_args()
+    require(missing_command("nginx", "nginx-light"), missing_module("gunicorn", "gunicorn"))
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
     tmp.chmod(0o755)  # nginx's workers (user nobody when started as root) read the file

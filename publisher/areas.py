@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from publisher.errors import ConfigError, NotFound, did_you_mean
+from publisher.errors import ConfigError, NotFound, PublisherError, did_you_mean
 
 TIERS = ("ward", "region", "district")
 DELIVERIES = ("pull", "http", "folder")
@@ -63,6 +63,19 @@ class Area:
         return (self.name_en or self.code.rsplit("/", 1)[-1].title()) + suffix[self.tier]
 
 
+def _names_of(area: Area) -> set[str]:
+    """Every way a person may name ``area``, case-folded."""
+    names = {
+        area.code.rsplit("/", 1)[-1],
+        area.name,
+        area.short_name,
+        area.display_name,
+        area.name_en,
+        area.display_name_en,
+    }
+    return {n.casefold() for n in names if n}
+
+
 @dataclass(frozen=True)
 class Screen:
     id: str
@@ -104,6 +117,27 @@ class AreaTree:
             return self.areas[code]
         except KeyError:
             raise NotFound(f"unknown area '{code}'{did_you_mean(code, self.areas)}") from None
+
+    def resolve(self, text: str, flag: str = "") -> str:
+        """The area code for what a person typed: a code, or a district's or region's own code
+        (``daizawa``), Japanese name (``代沢``, ``代沢地区``, ``代沢まちづくりセンター``) or English
+        name (``Daizawa``) when only one area has it. ``flag`` names the option in errors."""
+        text = text.strip()
+        if text in self.areas:
+            return text
+        key = text.casefold()
+        found = [a.code for a in self.areas.values() if key in _names_of(a)]
+        where = f"{flag}: " if flag else ""
+        if len(found) == 1:
+            return found[0]
+        if found:
+            choices = ", ".join(f"'{c}' ({self.areas[c].short_name})" for c in found)
+            raise PublisherError(f"{where}'{text}' is more than one area: {choices}; give its code")
+        leaves = [a.code.rsplit("/", 1)[-1] for a in self.areas.values()]
+        names = [n for a in self.areas.values() for n in (a.name, a.name_en) if n]
+        raise NotFound(
+            f"{where}unknown area '{text}'{did_you_mean(text, [*self.areas, *leaves, *names])}"
+        )
 
     def __contains__(self, code: object) -> bool:
         return code in self.areas
@@ -350,8 +384,12 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         raise ConfigError(
             f"{path}: {where} delivery must be one of {', '.join(DELIVERIES)} (got {delivery!r})"
         )
-    if delivery == "http" and not str(raw.get("endpoint", "")).startswith(("http://", "https://")):
-        raise ConfigError(f'{path}: {where} has delivery "http" but no http(s) endpoint')
+    endpoint = str(raw.get("endpoint", ""))
+    if delivery == "http" and not endpoint.startswith(("http://", "https://", "/demo/players/")):
+        raise ConfigError(
+            f'{path}: {where} has delivery "http" but no http(s) endpoint '
+            "(or /demo/players/<id>, the demo's player inside the publisher)"
+        )
     if delivery == "folder" and not raw.get("folder"):
         raise ConfigError(f'{path}: {where} has delivery "folder" but no folder')
     unknown = set(raw) - {

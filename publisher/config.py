@@ -33,27 +33,51 @@ class Setting:
     default: Any
     help: str
     parse: Callable[[str], Any] = field(default=str)
+    shown: str = ""  # how the default reads in the table when it is not a plain value
+
+    @property
+    def env(self) -> str:
+        return ENV_PREFIX + self.name
+
+    @property
+    def default_text(self) -> str:
+        if self.shown:
+            return self.shown
+        if isinstance(self.default, Path):
+            return f"{self.default.relative_to(REPO_DIR)}/"
+        return str(self.default)
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DATA_DIR",
         REPO_DIR / "var",
-        "Where the database, rendered outputs and the secret key live.",
+        "Where the SQLite database, rendered slides and bundles, uploads and the generated "
+        "secret key live. Several machines: shared storage (see docs/deployment.md).",
         _path,
     ),
     Setting(
         "DATABASE_URL",
         None,
-        "SQLAlchemy URL. Default: SQLite at DATA_DIR/publisher.db. "
-        "PostgreSQL: postgresql+psycopg://user@host/db",
+        "SQLAlchemy URL. PostgreSQL: postgresql+psycopg://user@host/db",
+        shown="SQLite at DATA_DIR/publisher.db",
     ),
-    Setting("DISPLAYS_DIR", REPO_DIR / "displays", "The area tree and screens (*.toml).", _path),
+    Setting(
+        "DISPLAYS_DIR", REPO_DIR / "displays", "The area tree and the screens (*.toml).", _path
+    ),
     Setting(
         "CONTENT_DIR",
         REPO_DIR / "content",
-        "sources.toml, accounts.toml, alert-templates/ and demo/ items.",
+        "sources.toml, accounts.toml, alert-templates/ and demo/.",
         _path,
+    ),
+    Setting(
+        "SOURCES_FILE",
+        None,
+        "The sources to collect. `make run` points it at the offline demo's sources, which "
+        "`publisher init --demo` writes into DATA_DIR/demo-sources/.",
+        _path,
+        shown="CONTENT_DIR/sources.toml",
     ),
     Setting(
         "SCHEDULES_DIR",
@@ -62,12 +86,32 @@ SETTINGS: tuple[Setting, ...] = (
         _path,
     ),
     Setting(
-        "BASE_URL", "http://127.0.0.1:8000", "Public URL used in QR codes, feeds and SNS posts."
+        "BASE_URL",
+        None,
+        "The public URL in QR codes, feeds, player URLs and SNS posts. Behind a reverse "
+        "proxy: the https:// address residents use.",
+        shown="http://HOST:PORT of `publisher serve` (127.0.0.1:8000)",
     ),
     Setting(
-        "SECRET_KEY", None, "Signs sessions. Default: generated once into DATA_DIR/secret_key."
+        "PROXY_HOPS",
+        0,
+        "Reverse proxies in front of `publisher serve` whose X-Forwarded-For/-Proto/-Host "
+        "headers are trusted (1 behind one nginx). 0: none are trusted.",
+        _int,
     ),
-    Setting("FONT", None, "A font file overriding discovery of Noto Sans CJK JP.", _path),
+    Setting(
+        "SECRET_KEY",
+        None,
+        "Signs sessions; the same on every machine.",
+        shown="generated once into DATA_DIR/secret_key",
+    ),
+    Setting(
+        "FONT",
+        None,
+        "A font file overriding discovery.",
+        _path,
+        shown="Noto Sans CJK JP (fonts-noto-cjk)",
+    ),
     Setting(
         "ANNOUNCE_EVERY_S",
         300,
@@ -83,33 +127,38 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "JTALK_VOICE",
         None,
-        "An Open JTalk voice (.htsvoice) overriding discovery under /usr/share/hts-voice.",
+        "The Open JTalk voice (.htsvoice) for Japanese announcements.",
         _path,
+        shown="the first .htsvoice under /usr/share/hts-voice/",
     ),
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
         "SCHEDULER",
         "on",
-        "on: `publisher serve` embeds a scheduler (standby if another holds the lock); off: run `publisher worker`.",
+        "on: `publisher serve` embeds a scheduler (a standby while another process leads); "
+        "off: leave it to `publisher worker`.",
     ),
     Setting(
         "THREADS",
         4,
-        "Threads of `publisher serve` for pages, feeds and API reads; staff, alerts and "
-        "writes get half as many of their own. Push streams need none.",
+        "Threads of `publisher serve` for pages, feeds, API reads, players' playlists and "
+        "slides; staff, alerts and every write get half as many of their own (at least 2). "
+        "Push streams hold no thread. The database pool is sized to match.",
         _int,
     ),
     Setting(
         "MAX_CONNECTIONS",
         15000,
-        "Open connections one `publisher serve` process holds at most (screens' streams "
-        "included); more are answered 503.",
+        "Open connections one `publisher serve` process holds at most, push streams "
+        "included (capped by the open-files limit); beyond it: 503.",
         _int,
     ),
     Setting(
         "MAX_PER_ADDRESS",
         500,
-        "Open connections from one IP address at most (a lobby's or an office's NAT).",
+        "Open connections from one IP address at most, generous to a lobby's or an "
+        "office's NAT; beyond it: 503. Behind a reverse proxy every connection comes from "
+        "the proxy: raise it to MAX_CONNECTIONS there.",
         _int,
     ),
 )
@@ -130,7 +179,17 @@ class Settings(dict[str, Any]):
 
     @property
     def base_url(self) -> str:
-        return str(self["BASE_URL"]).rstrip("/")
+        return str(self["BASE_URL"] or DEFAULT_BASE_URL).rstrip("/")
+
+    @property
+    def sources_file(self) -> Path:
+        return Path(self["SOURCES_FILE"] or Path(self["CONTENT_DIR"]) / "sources.toml")
+
+    def follow_server(self, host: str, port: int) -> None:
+        """Unless BASE_URL was given, links point at the address ``publisher serve`` binds
+        (a wildcard address is replaced by this machine's name)."""
+        if not self["BASE_URL"]:
+            self["BASE_URL"] = base_url_for(host, port)
 
     def secret_key(self) -> str:
         """The configured key, or one generated once and kept in DATA_DIR."""
@@ -144,6 +203,22 @@ class Settings(dict[str, Any]):
             tmp.chmod(0o600)
             tmp.replace(path)
         return path.read_text().strip()
+
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_BASE_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+
+
+def base_url_for(host: str, port: int) -> str:
+    """``http://host:port`` for links; ``0.0.0.0``/``::`` become this machine's name."""
+    if host in ("", "0.0.0.0", "::"):
+        import socket
+
+        host = socket.gethostname()
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -167,10 +242,46 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     return settings
 
 
-def settings_help() -> str:
-    """The settings table as plain text (for ``publisher --help``)."""
-    lines = ["Settings (environment variables):"]
-    for s in SETTINGS:
-        default = s.default if not isinstance(s.default, Path) else s.default.relative_to(REPO_DIR)
-        lines.append(f"  {ENV_PREFIX}{s.name:<14} {s.help} [default: {default}]")
+def settings_rows() -> list[tuple[str, str, str]]:
+    """(variable, default, meaning) per setting: the one table every listing is made from."""
+    return [(s.env, s.default_text, s.help) for s in SETTINGS]
+
+
+def settings_help(width: int = 100) -> str:
+    """The settings as aligned plain text (``publisher settings``, ``publisher --help``)."""
+    import textwrap
+
+    rows = settings_rows()
+    name_w = max(len(r[0]) for r in rows)
+    indent = " " * (name_w + 4)
+    lines = []
+    for env, default, meaning in rows:
+        lines.append(f"  {env:<{name_w}}  default: {default}")
+        lines.extend(textwrap.wrap(meaning, width, initial_indent=indent, subsequent_indent=indent))
     return "\n".join(lines)
+
+
+README_BEGIN = "<!-- settings table: generated by `publisher settings --markdown`; do not edit -->"
+README_END = "<!-- end of settings table -->"
+
+
+def write_settings_table(readme: Path) -> bool:
+    """Put :func:`settings_markdown` between the markers of ``readme``; True when it changed."""
+    text = readme.read_text(encoding="utf-8")
+    start, end = text.find(README_BEGIN), text.find(README_END)
+    if start < 0 or end < start:
+        raise ConfigError(f"{readme}: no settings table markers ({README_BEGIN} … {README_END})")
+    new = text[: start + len(README_BEGIN)] + "\n" + settings_markdown() + "\n" + text[end:]
+    if new != text:
+        readme.write_text(new, encoding="utf-8")
+    return new != text
+
+
+def settings_markdown() -> str:
+    """The README's settings table, between :data:`README_BEGIN` and :data:`README_END`."""
+    out = ["| variable | default | meaning |", "|---|---|---|"]
+    for env, default, meaning in settings_rows():
+        cell = meaning.replace("|", "\\|")
+        shown = default if SETTINGS_BY_NAME[env[len(ENV_PREFIX) :]].shown else f"`{default}`"
+        out.append(f"| `{env}` | {shown} | {cell} |")
+    return "\n".join(out)

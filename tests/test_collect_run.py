@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from publisher.collect.base import Source
 from publisher.collect.history import last_runs
 from publisher.collect.http import USER_AGENT, FetchError, Http
 from publisher.collect.oneoff import import_document, ingest_alert
+from publisher.config import REPO_DIR
 from publisher.errors import ConfigError
 from publisher.store import workflow
 from publisher.store.content import get_item, list_items
@@ -167,12 +169,22 @@ def test_http_refuses_what_is_not_http(upstream):
 # -- sources.toml ---------------------------------------------------------------------------------
 
 
-def test_the_shipped_sources_toml_is_valid(rt):
+def test_the_shipped_sources_toml_polls_nothing_and_its_commented_examples_are_valid(rt, tmp_path):
+    """A fresh clone polls no ward or agency server; uncommenting the examples gives the ward's
+    sources."""
+    assert load_sources(rt) == []
+    _with_the_ward_examples(rt, tmp_path)
     sources = {s.name: s for s in load_sources(rt)}
     assert {s.kind for s in sources.values()} == {"rss", "events-csv", "ical", "cap", "jma"}
     assert sources["daizawa-association"].targets == (DAIZAWA,)
     assert sources["disaster-cap"].interval == timedelta(minutes=1)
     assert sources["jma-extra"].interval == sources["jma-eqvol"].interval == timedelta(minutes=1)
+
+
+def _with_the_ward_examples(rt, tmp_path) -> None:
+    """content/sources.toml with its commented examples (the ward's real sources) turned on."""
+    shipped = (REPO_DIR / "content" / "sources.toml").read_text(encoding="utf-8")
+    _with_sources(rt, tmp_path, re.sub(r"(?m)^# (\[sources\.|[a-z_]+ = )", r"\1", shipped))
 
 
 def _with_sources(rt, tmp_path, text: str):
@@ -237,8 +249,9 @@ def test_run_source_runs_a_configured_source_by_name(rt, now, tmp_path, upstream
         run_source(rt, "daizawwa", now=now)
 
 
-def test_sources_without_internet_just_record_failed_runs(rt, now):
-    """`make run` has no internet: the shipped sources fail harmlessly."""
+def test_sources_without_internet_just_record_failed_runs(rt, now, tmp_path):
+    """A ward's sources that cannot be reached fail harmlessly."""
+    _with_the_ward_examples(rt, tmp_path)
     http = Http(connect_timeout_s=0.5, read_timeout_s=0.5)
     for s in load_sources(rt):
         blocked = Source(

@@ -68,8 +68,9 @@ def register(cli: click.Group) -> None:
         "--target",
         "targets",
         multiple=True,
-        metavar="CODE",
-        help="Target area for the imported items (repeatable; default the whole ward).",
+        metavar="AREA",
+        help="Target area for the imported items: a code or a unique name (daizawa, 代沢); "
+        "repeatable; default the whole ward.",
     )
     @click.option("--json", "as_json", is_flag=True)
     @click.option("--at", "at_text", metavar="ISO-TIME", help=AT_HELP)
@@ -83,6 +84,7 @@ def register(cli: click.Group) -> None:
             )
         rt = _ready_runtime()
         _quiet()
+        targets = tuple(rt.tree.resolve(t, "--target") for t in targets)
         result = import_document(rt, kind, location, targets, now=parse_time(at_text, "--at"))
         if as_json:
             _echo_json(result.as_json())

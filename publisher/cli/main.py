@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +15,9 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from publisher import __version__
-from publisher.config import settings_help
+from publisher.config import DEFAULT_HOST, DEFAULT_PORT, settings_help
 from publisher.errors import PublisherError
-from publisher.items import KINDS, PRIORITIES, Item, utcnow
+from publisher.items import KINDS, PRIORITIES, utcnow
 from publisher.runtime import Runtime
 from publisher.store import staff, workflow
 from publisher.store.content import get_item, list_items, sync_tree
@@ -65,9 +64,18 @@ def _echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def _epilog() -> str:
+    # "\b" keeps click from re-wrapping the aligned table into one paragraph.
+    return (
+        "Run it as .venv/bin/publisher, or `. .venv/bin/activate` first.\n\n"
+        "\b\nSettings (environment variables; `publisher settings` prints them alone):\n"
+        + settings_help(width=98)
+    )
+
+
 @click.group(
     cls=PublisherGroup,
-    epilog=settings_help(),
+    epilog=_epilog(),
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
 )
 @click.version_option(__version__, prog_name="publisher")
@@ -88,10 +96,19 @@ def save_player_urls(rt: Runtime, tokens: dict[str, str]) -> Path:
 
 
 @cli.command()
-@click.option("--demo", is_flag=True, help="Also load the demo items of content/demo/.")
-def init(demo: bool) -> None:
+@click.option("--demo", is_flag=True, help="Also load the demo items and sources of content/demo/.")
+@click.option(
+    "--host",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="The address `publisher serve` will use: new player URLs point at it "
+    "unless PUBLISHER_BASE_URL is set.",
+)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+def init(demo: bool, host: str, port: int) -> None:
     """Create or migrate the database and load displays/ (and the demo). Idempotent."""
     rt = _runtime()
+    rt.settings.follow_server(host, port)
     tree = rt.tree  # validate displays/ before touching the database
     load_schedule(rt.settings["SCHEDULES_DIR"])  # and schedules/
     rt.db.migrate()
@@ -117,12 +134,38 @@ def init(demo: bool) -> None:
             f"player URLs of {len(new_tokens)} new screen(s) in {urls_file} (shown only this "
             "once: the database keeps only a hash of each token)"
         )
+    if demo:
+        _write_demo_sources(rt, utcnow().astimezone(rt.tz).date())
     click.echo(f"database ready: {rt.db.safe_url}")
 
 
+def _write_demo_sources(rt: Runtime, today: Any) -> None:
+    from publisher.cli.demo_sources import DEMO_SOURCES_DIR, write_demo_sources
+    from publisher.collect.sources import load_sources_file
+
+    out = write_demo_sources(
+        rt.settings["CONTENT_DIR"] / "demo" / "sources",
+        rt.settings.data_dir / DEMO_SOURCES_DIR,
+        today,
+        rt.tz,
+    )
+    load_sources_file(out, rt.tree)  # a mistake in them shows now, not at the first collection
+    if rt.settings.sources_file.resolve() == out.resolve():
+        from publisher.collect import load_sources, run_source
+
+        click.echo(f"demo sources (files, no network): {out}")
+        for source in load_sources(rt):  # once now; then the scheduler, each at its interval
+            click.echo(f"  {source.name}: {run_source(rt, source.name).summary()}")
+    else:
+        click.echo(
+            f"demo sources written to {out}; collect them with PUBLISHER_SOURCES_FILE={out} "
+            f"(now: {rt.settings.sources_file})"
+        )
+
+
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--host", default=DEFAULT_HOST, show_default=True)
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
 @click.option(
     "--reuse-port",
     is_flag=True,
@@ -138,7 +181,17 @@ def serve(host: str, port: int, reuse_port: bool) -> None:
             "--reuse-port needs PostgreSQL: on SQLite a change reaches the screens of the "
             "process that made it only"
         )
-    click.echo(f"publisher on http://{host}:{port}/  (database {rt.db.safe_url})")
+    rt.settings.follow_server(host, port)
+    if not reuse_port:
+        from publisher.cli.serve import port_problem
+
+        problem = port_problem(host, port)
+        if problem:
+            raise click.ClickException(problem)
+    click.echo(
+        f"publisher on http://{host}:{port}/  (links: {rt.settings.base_url}; "
+        f"database {rt.db.safe_url})"
+    )
     run_server(rt, host, port, reuse_port=reuse_port)
 
 
@@ -180,12 +233,31 @@ def screens(ctx: click.Context, as_json: bool) -> None:
     if as_json:
         _echo_json(rows)
         return
-    for r in rows:
-        seen = r["last_heartbeat_at"] or "-"
-        click.echo(
-            f"{r['id']:<22} {r['area']:<36} {r['size']:<10} {r['delivery']:<7} "
-            f"{r['status']:<10} {seen:<26} {describe(r)}"
+    from publisher.cli.text import local_time, table
+
+    headers = (
+        "SCREEN",
+        "AREA",
+        "SIZE",
+        "DELIVERY",
+        "STATUS",
+        "LAST HEARTBEAT",
+        "VERSION · LAST DELIVERY",
+    )
+    cells = [
+        (
+            r["id"],
+            r["area"],
+            r["size"],
+            r["delivery"],
+            r["status"],
+            local_time(r["last_heartbeat_at"], rt.tz) or "-",
+            describe(r),
         )
+        for r in rows
+    ]
+    for line in table(headers, cells):
+        click.echo(line)
 
 
 @cli.command()
@@ -201,6 +273,33 @@ def publish(at_text: str | None, no_collect: bool) -> None:
     report = run_pipeline(rt, now, collect_sources=not no_collect)
     for line in report.lines():
         click.echo(line)
+
+
+@cli.command("settings")
+@click.option("--markdown", is_flag=True, help="Print the README's Markdown table instead.")
+@click.option(
+    "--write-readme",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="README.md",
+    help="Rewrite the table between the markers of this file (what the README test checks).",
+)
+def settings_command(markdown: bool, write_readme: Path | None) -> None:
+    """Every PUBLISHER_* setting: its default and what it means."""
+    from publisher.config import settings_markdown, write_settings_table
+
+    if write_readme is not None:
+        changed = write_settings_table(write_readme)
+        click.echo(f"{write_readme}: settings table {'rewritten' if changed else 'unchanged'}")
+        return
+    if markdown:
+        click.echo(settings_markdown())
+        return
+    rt = _runtime()
+    click.echo(settings_help())
+    given = sorted(k for k in os.environ if k.startswith("PUBLISHER_"))
+    if given:
+        click.echo(f"\nSet in this environment: {', '.join(given)}")
+    click.echo(f"Database now: {rt.db.safe_url}")
 
 
 # -- items ------------------------------------------------------------------------------------------
@@ -220,8 +319,9 @@ def items() -> None:
     "targets",
     multiple=True,
     required=True,
-    metavar="CODE",
-    help="An area code; repeat for several (setagaya/kitazawa/daizawa).",
+    metavar="AREA",
+    help="An area: its code (setagaya/kitazawa/daizawa), or a unique district or region code or "
+    "name (daizawa, 代沢); repeat for several.",
 )
 @click.option("--start", help="Display from (ISO date-time; default now).")
 @click.option("--end", help="Display until (ISO date-time; default until withdrawn).")
@@ -255,7 +355,7 @@ def items_add(
         "kind": kind,
         "title": {"ja": title},
         "body": {"ja": body} if body else {},
-        "targets": list(targets),
+        "targets": [rt.tree.resolve(t, "--target") for t in targets],
         "starts_at": start,
         "ends_at": end,
         "priority": priority,
@@ -268,7 +368,12 @@ def items_add(
     if place:
         data["place"] = {"name": place}
     with rt.session() as session:
-        item = workflow.create(session, rt.tree, staff.operator(rt.tree), data)
+        try:
+            item = workflow.create(session, rt.tree, staff.operator(rt.tree), data)
+        except PublisherError as e:
+            from publisher.cli.text import in_flags
+
+            raise click.ClickException(in_flags(e.message, e.field)) from None
     _echo_json(item.as_json()) if as_json else click.echo(item.id)
 
 
@@ -282,7 +387,7 @@ def items_list(area: str | None, status: str | None, as_json: bool) -> None:
     """Items, newest first."""
     rt = _ready_runtime()
     if area:
-        rt.tree.get(area)
+        area = rt.tree.resolve(area, "--area")
     with rt.session() as session:
         found = list_items(session, rt.tree, seen_in=area, statuses=[status] if status else None)
     if as_json:
@@ -307,30 +412,10 @@ def items_show(item_id: int, as_json: bool) -> None:
     if as_json:
         _echo_json(item.as_json())
         return
-    _print_item(item, rt.item_url)
+    from publisher.cli.text import item_lines
 
-
-def _print_item(item: Item, url_of: Callable[[int], str]) -> None:
-    data = item.as_json()
-    click.echo(f"#{item.id} {item.kind} · {item.status} · revision {item.revision}")
-    for t in item.translations:
-        click.echo(f"  [{t.lang}] {t.title}")
-        if t.body:
-            click.echo("        " + t.body.replace("\n", "\n        "))
-    for key in (
-        "targets",
-        "starts_at",
-        "ends_at",
-        "priority",
-        "category",
-        "event",
-        "place",
-        "alert",
-    ):
-        if data.get(key) not in (None, [], {}):
-            click.echo(f"  {key}: {data[key]}")
-    if item.id is not None:
-        click.echo(f"  page: {url_of(item.id)}")
+    for line in item_lines(item, rt.item_url, rt.tz, rt.tree):
+        click.echo(line)
 
 
 # Modules that add commands: each has ``register(cli)``. Adding one is a one-line change.

@@ -10,7 +10,9 @@ screens, and LISTEN/NOTIFY tells every one of them about every change.
 
 from __future__ import annotations
 
+import errno
 import logging
+import socket
 
 from publisher.runtime import Runtime
 from publisher.web import create_app
@@ -26,6 +28,32 @@ def limits_from(rt: Runtime) -> Limits:
         max_connections=int(rt.settings["MAX_CONNECTIONS"]),
         per_address=int(rt.settings["MAX_PER_ADDRESS"]),
     )
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """One line saying why ``host:port`` cannot be served and what to do, or None when free."""
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM)
+    except socket.gaierror as e:
+        return f"cannot serve on {host!r}: {e.strerror} (give --host an address of this machine)"
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as e:
+            if e.errno == errno.EADDRINUSE:
+                return (
+                    f"port {port} on {host} is in use: stop the other server, or choose "
+                    f"another port (`make run PORT={port + 1}` or `publisher serve --port "
+                    f"{port + 1}`)"
+                )
+            if e.errno == errno.EACCES:
+                return f"port {port} needs root: choose one above 1023 (--port 8000)"
+            if e.errno == errno.EADDRNOTAVAIL:
+                return f"{host} is not an address of this machine (give --host one that is)"
+            return f"cannot serve on {host}:{port}: {e.strerror}"
+    return None
 
 
 def serve(rt: Runtime, host: str, port: int, *, reuse_port: bool = False) -> None:

@@ -42,13 +42,26 @@ def register(cli: click.Group) -> None:
             click.echo("EMERGENCY OVERRIDE: an emergency alert replaces the playlist")
         if not sp.slides:
             click.echo("  (nothing to show)")
+        from publisher.cli.text import cut, table
+
+        rows = []
         for i, slide in enumerate(sp.slides, start=1):
             e = slide.entry
-            mark = " 訓練" if e.drill else ""
-            click.echo(
-                f"  {i:>3}. #{e.item_id:<5} {e.lang:<9} {e.duration_s:>3}s  {e.role:<9}"
-                f" {out / slide.file_name}  {e.item.text(e.lang).title[:40]}{mark}"
+            rows.append(
+                (
+                    f"{i}.",
+                    f"#{e.item_id}",
+                    e.lang,
+                    f"{e.duration_s}s",
+                    e.role,
+                    cut(e.item.text(e.lang).title, 40),
+                    str(out / slide.file_name),
+                )
             )
+        if rows:
+            headers = ("", "ITEM", "LANG", "TIME", "ROLE", "TITLE", "SLIDE")
+            for line in table(headers, rows):
+                click.echo("  " + line)
         click.echo(f"changes next at {iso(sp.next_change_at)}")
 
     @cli.command()

@@ -110,8 +110,9 @@ class RunResult:
 
 
 def load_sources(rt: Runtime) -> list[Source]:
-    """The sources of ``CONTENT_DIR/sources.toml`` (validated against the area tree)."""
-    return load_sources_file(rt.settings["CONTENT_DIR"] / SOURCES_FILE, rt.tree)
+    """The sources of ``PUBLISHER_SOURCES_FILE`` (default ``CONTENT_DIR/sources.toml``),
+    validated against the area tree."""
+    return load_sources_file(rt.settings.sources_file, rt.tree)
 
 
 def run_source(

@@ -210,7 +210,10 @@ class Deliverer:
             assert delivery is not None
             screen = screen_row(session, delivery.screen_id)
             target_of = ScreenTarget(
-                screen.id, screen.delivery, screen.endpoint, self._folder(screen.folder)
+                screen.id,
+                screen.delivery,
+                self._endpoint(screen.endpoint),
+                self._folder(screen.folder),
             )
         target = self.targets.get(target_of.delivery)
         error: str | None = None
@@ -254,6 +257,12 @@ class Deliverer:
                 error,
             )
             return Outcome(delivery.screen_id, bundle.version, "failed", error)
+
+    def _endpoint(self, endpoint: str | None) -> str | None:
+        """A path (the demo's players, ``/demo/players/<id>``) is on this publisher's BASE_URL."""
+        if endpoint and endpoint.startswith("/"):
+            return self.rt.settings.base_url + endpoint
+        return endpoint
 
     def _folder(self, folder: str | None) -> Path | None:
         """Relative folders live beside DATA_DIR (``var/folders/x`` → ``<DATA_DIR>/folders/x``

@@ -119,6 +119,7 @@ class Scheduler(Transitions):
         self._plan_lock = threading.Lock()
         self._pending: set[int] = set()
         self._to_deliver: set[str] = set()  # pushed screens waiting for a bundle
+        self._delivering = False  # a deliveries:changes run is under way
         self._armed_at: datetime | None = None
         self._seen: dict[int, datetime] = {}  # item -> updated_at already handled
         self._seen_since = self.clock()
@@ -190,17 +191,22 @@ class Scheduler(Transitions):
         self._queue_deliveries()
 
     def _queue_deliveries(self) -> None:
+        with self._plan_lock:
+            if self._delivering:
+                return  # the run under way queues the next one as it ends (not a skipped job)
         self.aps.add_job(self._deliver_changed, id="deliveries:changes", replace_existing=True)
 
     def _deliver_changed(self) -> None:
         """Bundles for the screens changes touched; what arrives meanwhile goes in the next run."""
         with self._plan_lock:
+            self._delivering = True
             wanted, self._to_deliver = self._to_deliver, set()
         try:
             if wanted:
                 self.deliverer.deliver_many(sorted(wanted), self.clock())
         finally:
             with self._plan_lock:
+                self._delivering = False
                 more = bool(self._to_deliver)
             if more:
                 self._queue_deliveries()

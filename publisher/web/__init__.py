@@ -30,6 +30,7 @@ BLUEPRINTS = [
     "publisher.web.api:bp",
     "publisher.web.admin:bp",
     "publisher.web.collect:bp",
+    "publisher.web.demo_players:bp",
     "publisher.web.player:bp",
     "publisher.web.public:bp",
     "publisher.web.screens_status:bp",
@@ -61,6 +62,16 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         app.register_blueprint(getattr(importlib.import_module(module), attr))
 
     trouble.init_app(app, rt)  # 503s for database trouble, /healthz
+
+    hops = int(rt.settings["PROXY_HOPS"])
+    if hops > 0:
+        # Behind nginx: the client's address, https and host come from X-Forwarded-* headers,
+        # trusted only from that many proxies (a client cannot forge them past the last one).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
 
     @app.errorhandler(PublisherError)
     def publisher_error(e: PublisherError) -> Any:
