@@ -260,3 +260,10 @@ def test_the_users_page_asks_browsers_not_to_fill_in_a_new_name(staff):
         r'<input type="text" id="f-name" name="name" value="" required autocomplete="off"', page
     )
     assert "&#34;off&#34;" not in page and "&quot;off&quot;" not in page
+
+
+def test_staff_can_list_only_the_screens_that_need_attention(staff, field):
+    page = staff("ward-admin").get("/admin/screens?show=problems").text
+    listed = set(re.findall(r'id="screen-([a-z0-9-]+)"', page))
+    assert listed == {"kyodo-1", "daizawa-2"}  # failing and offline; behind the plan
+    assert "daizawa-1" not in listed and "seijo-1" not in listed  # fine; never seen

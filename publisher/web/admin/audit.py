@@ -28,6 +28,7 @@ from publisher.web.admin.messages import (
     AUDIT_ACTORS,
     AUDIT_ENTITIES,
     AUDIT_FIELDS,
+    AUDIT_SOURCES,
     M,
 )
 
@@ -118,6 +119,8 @@ def word(field: str, value: Any, tree: AreaTree | None = None) -> tuple[str, ...
         return (M.get(_WORDED[last] + text, text),)
     if last == "category":
         return (CATEGORIES.get(text, text),)
+    if field == "source":
+        return (AUDIT_SOURCES.get(text, text),)
     if last == "scope":
         return (_area(tree, text),)
     if _ISO_TIME.match(text):
@@ -263,6 +266,7 @@ def audit_log() -> Any:
                 "is_item": r.entity == "item",
                 "entity_id": r.entity_id,
                 "changes": changes(r.before, r.after, rt.tree),
+                "created": not r.before,
             }
             for r in rows
         ]

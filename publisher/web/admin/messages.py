@@ -175,6 +175,8 @@ M: dict[str, str] = {
     "screens_title": "画面の状態",
     "screens_summary": "{total}台中 {online}台が接続中、{behind}台が古い表示、{failing}台で配信に失敗しています。",
     "filter_region": "地域",
+    "filter_show": "表示する画面",
+    "show_problems": "問題のある画面だけ（応答なし・古い表示・配信の失敗）",
     "col_screen": "画面",
     "col_place": "設置場所",
     "col_online": "状態",
@@ -230,7 +232,7 @@ M: dict[str, str] = {
     "「トークンを新しくする」で、トークン付きのURLを一度だけ表示します。",
     "player_url_staff_hint": "トークン付きのURLは管理者が「トークンを新しくする」で発行します。",
     "player_url_fresh": "新しいプレーヤーURL（この画面でだけ表示されます。コピーしてプレーヤーで開いてください）",
-    "copy": "コピー",
+    "copy_button": "コピー",
     "copied": "コピーしました",
     "confirm_rotate": "この画面のトークンを新しくしますか？今のプレーヤーURLは使えなくなります。",
     "never": "なし",
@@ -257,6 +259,7 @@ M: dict[str, str] = {
     "col_field": "項目",
     "col_before": "変更前",
     "col_after": "変更後",
+    "col_value": "内容",
     "audit_no_changes": "項目の変更はありません",
     "audit_all_entries": "この対象の履歴をすべて見る",
     "yes": "はい",
@@ -418,5 +421,10 @@ AUDIT_ACTORS: dict[str, str] = {
     "scheduler": "自動処理（スケジューラー）",
     "cli": "コマンド",
     "login": "ログイン処理",
-    "test": "テスト",
+}
+
+# Where an item came from (``items.source``), when it is not a collected source's name.
+AUDIT_SOURCES: dict[str, str] = {
+    "staff": "職員の入力",
+    "cli": "コマンド",
 }

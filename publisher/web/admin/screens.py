@@ -19,6 +19,7 @@ from typing import Any
 from flask import flash, make_response, request
 from sqlalchemy import select
 
+from publisher.areas import LANGUAGES
 from publisher.deliver.playlists import ScreenPlaylist, cache_for
 from publisher.errors import Forbidden
 from publisher.plan.screens import ROLE_CLEARED
@@ -100,6 +101,7 @@ def behind(since: datetime | None, now: datetime, *, exact: bool) -> str:
 class Version:
     up_to_date: bool
     text: str
+    known: bool = True  # False: nothing to compare (never reported, or no plan)
 
 
 def version_state(
@@ -110,12 +112,14 @@ def version_state(
     A pushed screen fell behind when the first version it did not get was built (its delivery
     log says when). A pull screen fetches its own playlist; the moment this process planned the
     current version is the latest it can have changed, so its lag is a lower bound."""
+    if row.last_heartbeat_at is None and row.version_on_screen is None:
+        return Version(False, M["showing_nothing"], known=False)
     if planned is None:
-        return Version(False, M["version_unplanned"])
+        return Version(False, M["version_unplanned"], known=False)
     if row.version_on_screen == planned.version:
         return Version(True, M["up_to_date"])
     if row.version_on_screen is None:
-        return Version(False, M["version_unreported"])
+        return Version(False, M["version_unreported"], known=False)
     if row.delivery != "pull" and summary is not None and summary.last.state != "delivered":
         since = summary.failing_since or summary.last.created_at
         return Version(False, behind(min(since, planned.generated_at), now, exact=True))
@@ -216,6 +220,7 @@ def screens(fresh: dict[str, str] | None = None) -> Any:
     if region not in rt.tree or not rt.tree.within(region, me.scope):
         region = ""
     wanted = set(rt.tree.audience(region or me.scope))
+    only_problems = request.args.get("show") == "problems"
     offline_after_s = load_schedule(rt.settings["SCHEDULES_DIR"]).offline_after_s
     with rt.session() as s:
         rows = [r for r in screen_rows(s) if r.area_code in wanted]
@@ -242,7 +247,7 @@ def screens(fresh: dict[str, str] | None = None) -> Any:
                     else r.area_code,
                     "location": r.location,
                     "size": f"{r.width}×{r.height}",
-                    "languages": r.languages,
+                    "languages": [LANGUAGES.get(lang, lang) for lang in r.languages],
                     "status": status,
                     "symbol": symbol,
                     "status_word": M[word],
@@ -264,14 +269,31 @@ def screens(fresh: dict[str, str] | None = None) -> Any:
                     "fresh_url": fresh.get(r.id, "") if me.at_least("admin") else "",
                 }
             )
+    if only_problems:
+        listed = [x for x in listed if _has_problem(x)]
     counts = {
         "total": len(listed),
         "online": sum(1 for x in listed if x["status"] == "online"),
-        "behind": sum(1 for x in listed if not x["version"].up_to_date),
+        "behind": sum(1 for x in listed if x["version"].known and not x["version"].up_to_date),
         "failing": sum(1 for x in listed if x["delivery"]["state"] == "failing"),
     }
     return render_page(
-        "screens.html", screens=listed, regions=regions, region=region, counts=counts
+        "screens.html",
+        screens=listed,
+        regions=regions,
+        region=region,
+        counts=counts,
+        only_problems=only_problems,
+    )
+
+
+def _has_problem(screen: dict[str, Any]) -> bool:
+    """Silent after answering, behind the plan, or failing to receive its bundle."""
+    version = screen["version"]
+    return (
+        screen["status"] == "offline"
+        or (version.known and not version.up_to_date)
+        or screen["delivery"]["state"] == "failing"
     )
 
 
