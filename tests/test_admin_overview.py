@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from publisher.cli.main import cli
 from publisher.deliver.playlists import cache_for
 from publisher.items import Translation
-from publisher.store.content import create_item
+from publisher.store.content import create_item, update_item
 from publisher.store.models import AuditRow, DeliveryRow, ScreenRow
 from publisher.web.admin.audit import changes, field_label
 from publisher.web.admin.screens import error_reason
@@ -130,22 +130,16 @@ def test_a_bad_audit_filter_is_named_not_a_server_error(staff):
     assert "<script>" not in r.text
 
 
-def test_an_editor_sees_only_the_changes_to_items_in_their_scope(staff, rt, now):
-    _audit_rows(rt, 1, at=now, entity_id="5")
+def test_an_editor_sees_only_the_changes_to_items_in_their_scope(staff, rt):
     with rt.session() as session:
-        session.add(
-            AuditRow(
-                at=now,
-                actor="kinuta-approver",
-                action="update",
-                entity="item",
-                entity_id="9",
-                before=None,
-                after={"title": {"ja": "成城の催し"}, "targets": [SEIJO]},
-            )
-        )
+        mine = create_item(session, make_item("代沢の清掃", targets=(DAIZAWA,)), actor="test")
+        create_item(session, make_item("成城の催し", targets=(SEIJO,)), actor="test")
+        update_item(session, mine.with_changes(targets=(DAIZAWA, SEIJO)), actor="test")
     words = text_of(staff("daizawa-editor").get("/admin/audit").text)
-    assert "題名1" in words and "成城の催し" not in words
+    assert "代沢の清掃" in words and "成城の催し" not in words
+    assert "1件中" in words  # the edit that reached Seijo is beyond a district editor's scope
+    region = text_of(staff("kinuta-approver").get("/admin/audit").text)
+    assert "成城の催し" in region and "代沢の清掃" not in region
 
 
 # -- the screens page ------------------------------------------------------------------------------

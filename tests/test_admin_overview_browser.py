@@ -151,6 +151,16 @@ def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese
             assert width <= viewport_width, f"open details at {viewport_width} px: {width} px"
             if name == "desk":
                 assert violations(page) == []
+                # an admin issues a new player URL: shown once, at the top, ready to copy
+                page.once("dialog", lambda d: d.accept())
+                kyodo.get_by_role("button", name="トークンを新しくする").click()
+                fresh = page.locator(".fresh-url")
+                fresh.wait_for()
+                fresh.get_by_role("button", name="コピー").click()
+                copied = page.evaluate("navigator.clipboard.readText()")
+                assert "/play/kyodo-1?token=" in copied
+                page.screenshot(path=str(SHOTS / "issue-17a-screens-rotated-desk.png"))
+                assert _fits(page)[0] <= viewport["width"]
                 page.goto(f"{server}/admin/users")
                 assert page.locator("#f-name").get_attribute("autocomplete") == "off"
                 assert violations(page) == []

@@ -15,12 +15,12 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask import request
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.sql import Select
 
 from publisher.areas import LANGUAGES, AreaTree
 from publisher.items import CATEGORIES, JST
-from publisher.store.models import AuditRow
+from publisher.store.models import AuditRow, TargetRow
 from publisher.web import runtime
 from publisher.web.admin.base import bp, render_page, who
 from publisher.web.admin.messages import (
@@ -247,10 +247,17 @@ def audit_log() -> Any:
             total = s.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = list(s.scalars(query.offset(first).limit(AUDIT_PAGE_SIZE)))
             actors = list(s.scalars(select(AuditRow.actor).distinct().order_by(AuditRow.actor)))
-        else:  # scope is checked on each entry's items, so page in Python
+        else:
+            # Items with a target in scope now (in SQL), then each entry's own targets then,
+            # all within scope (in Python): an item moved out of scope takes its history along.
+            mine = select(cast(TargetRow.item_id, String)).where(
+                TargetRow.area_code.in_(rt.tree.audience(me.scope))
+            )
             visible = [
                 r
-                for r in s.scalars(query.where(AuditRow.entity == "item"))
+                for r in s.scalars(
+                    query.where(AuditRow.entity == "item", AuditRow.entity_id.in_(mine))
+                )
                 if _visible_to(me, rt.tree, r)
             ]
             total = len(visible)
