@@ -22,7 +22,7 @@ from tests.axe_admin import violations
 from tests.browser import launch
 from tests.factories import DAIZAWA, SEIJO, WARD, make_item
 
-SHOTS = Path(os.environ.get("PUBLISHER_SCREENSHOTS") or "/tmp")
+SHOTS_DIR = os.environ.get("PUBLISHER_SCREENSHOTS")  # keep screenshots here when set
 WIDTHS = {"desk": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 TITLES = {
@@ -106,8 +106,12 @@ def _fits(page: Any) -> tuple[int, int]:
 
 
 @pytest.mark.browser
-def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese(demo, server):
+def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese(
+    demo, server, tmp_path
+):
     sync_api = pytest.importorskip("playwright.sync_api")
+    shots = Path(SHOTS_DIR) if SHOTS_DIR else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = launch(p)
@@ -124,7 +128,7 @@ def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese
             page.wait_for_url("**/admin/items")
 
             page.goto(f"{server}/admin/audit")
-            page.screenshot(path=str(SHOTS / f"issue-17a-audit-{name}.png"), full_page=True)
+            page.screenshot(path=str(shots / f"admin-audit-{name}.png"), full_page=True)
             assert page.get_by_role("rowheader", name="タイトル（English）").first.is_visible()
             assert page.locator("table.diff").get_by_text("取り下げ", exact=True).first.is_visible()
             assert '{"ja"' not in page.content()
@@ -134,7 +138,7 @@ def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese
                 assert violations(page) == []
 
             page.goto(f"{server}/admin/screens")
-            page.screenshot(path=str(SHOTS / f"issue-17a-screens-{name}.png"), full_page=True)
+            page.screenshot(path=str(shots / f"admin-screens-{name}.png"), full_page=True)
             kyodo = page.locator("#screen-kyodo-1")
             assert "配信に失敗（8回）：接続できません" in kyodo.inner_text()
             assert TITLES["ja"] in page.locator("#screen-daizawa-1").inner_text()
@@ -147,7 +151,7 @@ def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese
             assert copied.endswith("/play/kyodo-1") and "token" not in copied
             width, viewport_width = _fits(page)
             kyodo.scroll_into_view_if_needed()
-            page.screenshot(path=str(SHOTS / f"issue-17a-screens-details-{name}.png"))
+            page.screenshot(path=str(shots / f"admin-screens-details-{name}.png"))
             assert width <= viewport_width, f"open details at {viewport_width} px: {width} px"
             if name == "desk":
                 assert violations(page) == []
@@ -159,11 +163,24 @@ def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese
                 fresh.get_by_role("button", name="コピー").click()
                 copied = page.evaluate("navigator.clipboard.readText()")
                 assert "/play/kyodo-1?token=" in copied
-                page.screenshot(path=str(SHOTS / "issue-17a-screens-rotated-desk.png"))
+                page.screenshot(path=str(shots / "admin-screens-rotated-desk.png"))
                 assert _fits(page)[0] <= viewport["width"]
                 page.goto(f"{server}/admin/users")
                 assert page.locator("#f-name").get_attribute("autocomplete") == "off"
                 assert violations(page) == []
             context.close()
+        # without JavaScript: no dead button; the URL sits in a field staff can select and copy
+        context = browser.new_context(viewport=WIDTHS["desk"], java_script_enabled=False)
+        page = context.new_page()
+        page.goto(f"{server}/admin/login")
+        page.get_by_label("ユーザー名").fill("ward-admin")
+        page.get_by_label("パスワード").fill(PASSWORD)
+        page.get_by_role("button", name="ログイン").click()
+        page.goto(f"{server}/admin/screens")
+        kyodo = page.locator("#screen-kyodo-1")
+        kyodo.get_by_text("詳細", exact=True).click()
+        assert kyodo.get_by_label("プレーヤーURL").input_value().endswith("/play/kyodo-1")
+        assert not kyodo.get_by_role("button", name="コピー").is_visible()
+        context.close()
         browser.close()
     assert problems == []
