@@ -261,3 +261,34 @@ def test_staff_can_list_only_the_screens_that_need_attention(staff, field):
     listed = set(re.findall(r'id="screen-([a-z0-9-]+)"', page))
     assert listed == {"kyodo-1", "daizawa-2"}  # failing and offline; behind the plan
     assert "daizawa-1" not in listed and "seijo-1" not in listed  # fine; never seen
+
+
+def test_failures_count_every_failed_attempt_since_the_last_delivery_across_versions(rt, now):
+    from publisher.store.screens import delivery_summaries
+
+    def row(version, state, attempts, minutes, error=None):
+        at = now + timedelta(minutes=minutes)
+        return DeliveryRow(screen_id="kyodo-1", version=version, method="http", state=state,
+                           attempts=attempts, created_at=at, last_error=error,
+                           delivered_at=at if state == "delivered" else None)  # fmt: skip
+
+    with rt.session() as session:
+        session.add_all(
+            [
+                row("v1", "failed", 2, 0, "POST x: 500 Internal Server Error"),
+                row("v1b", "delivered", 3, 10),  # two more failures, then it got through
+                row("v2", "superseded", 4, 20, "POST x: no answer within 30 s"),
+                row("v3", "pending", 0, 30),  # built, not tried yet
+            ]
+        )
+    with rt.session() as session:
+        summary = delivery_summaries(session, ["kyodo-1"])["kyodo-1"]
+        assert summary.last.version == "v3"
+        assert summary.failures == 4  # v2's four; v1's were before the last success
+        assert summary.failing_since == now + timedelta(minutes=20)
+        assert summary.last_success_at == now + timedelta(minutes=10)
+        assert summary.last_error == "POST x: no answer within 30 s"
+        session.add(row("v3b", "delivered", 2, 40))
+    with rt.session() as session:
+        summary = delivery_summaries(session, ["kyodo-1"])["kyodo-1"]
+        assert (summary.failures, summary.failing_since) == (5, None)  # 4 + 1 before success

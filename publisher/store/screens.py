@@ -43,12 +43,14 @@ class DeliverySummary:
     versions (a newer version superseding a failing one does not reset it); when the last
     delivery succeeded, the failed attempts before that success. ``failing_since``: when the
     first of those failures' versions was built (None when the last delivery succeeded).
+    ``last_error``: the newest of those failures' error text.
     """
 
     last: DeliveryRow
     failures: int
     failing_since: datetime | None
     last_success_at: datetime | None
+    last_error: str | None = None
 
 
 def delivery_summaries(
@@ -60,6 +62,7 @@ def delivery_summaries(
         query = query.where(DeliveryRow.screen_id.in_(list(ids)))
     failed: dict[str, int] = {}
     since: dict[str, datetime | None] = {}
+    error: dict[str, str | None] = {}
     out: dict[str, DeliverySummary] = {}
     for d in session.scalars(query):
         sid = d.screen_id
@@ -68,12 +71,16 @@ def delivery_summaries(
         if d.state == "delivered":
             failures = failed.pop(sid, 0) + max(d.attempts - 1, 0)
             since.pop(sid, None)
+            error.pop(sid, None)
             out[sid] = DeliverySummary(d, failures, None, d.delivered_at or success_at)
             continue
         if d.attempts:
             failed[sid] = failed.get(sid, 0) + d.attempts
             since.setdefault(sid, d.created_at)
-        out[sid] = DeliverySummary(d, failed.get(sid, 0), since.get(sid), success_at)
+            error[sid] = d.last_error or error.get(sid)
+        out[sid] = DeliverySummary(
+            d, failed.get(sid, 0), since.get(sid), success_at, error.get(sid)
+        )
     return out
 
 

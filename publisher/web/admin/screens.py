@@ -169,7 +169,7 @@ def delivery_text(row: ScreenRow, summary: DeliverySummary | None, now: datetime
             "raw": "",
         }
     text = M["delivery_failing"].format(
-        failures=summary.failures, reason=error_reason(d.last_error)
+        failures=summary.failures, reason=error_reason(summary.last_error)
     )
     if summary.failing_since:
         notes.append(M["delivery_failing_since"].format(since=jst(summary.failing_since)))
@@ -182,7 +182,7 @@ def delivery_text(row: ScreenRow, summary: DeliverySummary | None, now: datetime
         "state": "failing",
         "text": text,
         "notes": notes,
-        "raw": d.last_error or "",
+        "raw": summary.last_error or "",
     }
 
 
