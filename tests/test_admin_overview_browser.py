@@ -1,4 +1,4 @@
-"""変更履歴 and 画面の状態 in Chromium at a desk (1280 px) and on a phone (390 px): nothing runs
+"""変更履歴, 画面の状態 and 職員アカウント in Chromium at a desk (1280 px) and on a phone (390 px): nothing runs
 off the side, the words are Japanese, the copy button copies, and axe finds nothing."""
 
 from __future__ import annotations
@@ -165,8 +165,12 @@ def test_the_audit_and_screens_pages_fit_a_desk_and_a_phone_and_read_in_japanese
                 assert "/play/kyodo-1?token=" in copied
                 page.screenshot(path=str(shots / "admin-screens-rotated-desk.png"))
                 assert _fits(page)[0] <= viewport["width"]
-                page.goto(f"{server}/admin/users")
-                assert page.locator("#f-name").get_attribute("autocomplete") == "off"
+            page.goto(f"{server}/admin/users")
+            assert page.locator("#f-name").get_attribute("autocomplete") == "off"
+            page.screenshot(path=str(shots / f"admin-users-{name}.png"), full_page=True)
+            width, viewport_width = _fits(page)
+            assert width <= viewport_width, f"users at {viewport_width} px is {width} px wide"
+            if name == "desk":
                 assert violations(page) == []
             context.close()
         # without JavaScript: no dead button; the URL sits in a field staff can select and copy
