@@ -1,10 +1,13 @@
 """How every screen is doing, for staff: last heartbeat, version on screen vs latest, last
-delivery and its failures. One function feeds ``publisher screens`` and ``GET /api/screens``."""
+delivery and its failures. :func:`screen_report` feeds ``publisher screens`` and
+``GET /api/screens``; :func:`delivery_summaries` counts failures for it and for the admin's
+screens page alike, so the two always agree."""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Container, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,22 +35,65 @@ def screen_status(row: ScreenRow, now: datetime, offline_after_s: float) -> str:
     return "online" if silent_s < offline_after_s else "offline"
 
 
+@dataclass(frozen=True)
+class DeliverySummary:
+    """A pushed screen's delivery log in brief.
+
+    ``failures`` is the number of failed attempts since the last successful delivery, across
+    versions (a newer version superseding a failing one does not reset it); when the last
+    delivery succeeded, the failed attempts before that success. ``failing_since``: when the
+    first of those failures' versions was built (None when the last delivery succeeded).
+    ``last_error``: the newest of those failures' error text.
+    """
+
+    last: DeliveryRow
+    failures: int
+    failing_since: datetime | None
+    last_success_at: datetime | None
+    last_error: str | None = None
+
+
+def delivery_summaries(
+    session: Session, ids: Iterable[str] | None = None
+) -> dict[str, DeliverySummary]:
+    """Each screen's (among ``ids``) :class:`DeliverySummary`; screens never pushed are absent."""
+    query = select(DeliveryRow).order_by(DeliveryRow.created_at, DeliveryRow.id)
+    if ids is not None:
+        query = query.where(DeliveryRow.screen_id.in_(list(ids)))
+    failed: dict[str, int] = {}
+    since: dict[str, datetime | None] = {}
+    error: dict[str, str | None] = {}
+    out: dict[str, DeliverySummary] = {}
+    for d in session.scalars(query):
+        sid = d.screen_id
+        before = out.get(sid)
+        success_at = before.last_success_at if before else None
+        if d.state == "delivered":
+            failures = failed.pop(sid, 0) + max(d.attempts - 1, 0)
+            since.pop(sid, None)
+            error.pop(sid, None)
+            out[sid] = DeliverySummary(d, failures, None, d.delivered_at or success_at)
+            continue
+        if d.attempts:
+            failed[sid] = failed.get(sid, 0) + d.attempts
+            since.setdefault(sid, d.created_at)
+            error[sid] = d.last_error or error.get(sid)
+        out[sid] = DeliverySummary(
+            d, failed.get(sid, 0), since.get(sid), success_at, error.get(sid)
+        )
+    return out
+
+
 def screen_report(
     session: Session, now: datetime, offline_after_s: float, ids: Iterable[str] | None = None
 ) -> list[dict[str, Any]]:
     """One plain dict per active screen (never a token: only its hash is stored)."""
     rows = screen_rows(session, ids)
-    last: dict[str, DeliveryRow] = {}
-    for row in session.scalars(
-        select(DeliveryRow)
-        .where(DeliveryRow.screen_id.in_([r.id for r in rows]))
-        .order_by(DeliveryRow.created_at, DeliveryRow.id)
-    ):
-        last[row.screen_id] = row
+    summaries = delivery_summaries(session, [r.id for r in rows])
     out = []
     for r in rows:
-        last_row = last.get(r.id)
-        d = last_row
+        summary = summaries.get(r.id)
+        d = summary.last if summary else None
         out.append(
             {
                 "id": r.id,
@@ -66,15 +112,17 @@ def screen_report(
                 "up_to_date": r.latest_version is not None
                 and r.version_on_screen == r.latest_version,
                 "last_delivery": None
-                if d is None
+                if d is None or summary is None
                 else {
                     "version": d.version,
                     "state": d.state,
                     "attempts": d.attempts,
-                    "failures": d.attempts - (1 if d.state == "delivered" else 0),
+                    "failures": summary.failures,
+                    "failing_since": iso(summary.failing_since),
                     "last_error": d.last_error,
                     "next_attempt_at": iso(d.next_attempt_at),
                     "delivered_at": iso(d.delivered_at),
+                    "last_success_at": iso(summary.last_success_at),
                 },
             }
         )
@@ -95,7 +143,7 @@ def describe(report: dict[str, Any]) -> str:
             f" after {d['failures']} failure(s)" if d["failures"] else ""
         )
     else:
-        delivery = f"{d['state']} ×{d['attempts']}: {d['last_error'] or ''}"
+        delivery = f"{d['state']} ×{d['failures']}: {d['last_error'] or ''}"
     return f"{version:<24} {delivery}".rstrip()
 
 

@@ -9,16 +9,23 @@ bearer-token API and the players (:data:`CSRF_EXEMPT_PREFIXES`), and a Content-S
 without inline scripts on admin pages.
 """
 
-from publisher.web.admin import accounts, emergency, itemviews, pages  # routes register on bp
+from publisher.web.admin import (  # routes register on bp
+    accounts,
+    audit,
+    emergency,
+    itemviews,
+    screens,
+)
 from publisher.web.admin.base import CSRF_EXEMPT_PREFIXES, bp, clock, who
 
 __all__ = [
     "CSRF_EXEMPT_PREFIXES",
     "accounts",
+    "audit",
     "bp",
     "clock",
     "emergency",
     "itemviews",
-    "pages",
+    "screens",
     "who",
 ]
