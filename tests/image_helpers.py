@@ -36,6 +36,7 @@ def magenta_share(img: Image.Image, box: tuple[int, int, int, int] | None = None
     small = part.resize(
         (max(1, part.width // 4), max(1, part.height // 4)), Image.Resampling.NEAREST
     )
-    pixels = list(small.getdata())
+    data = small.tobytes()
+    pixels = [data[i : i + 3] for i in range(0, len(data), 3)]
     hits = sum(1 for r, g, b in pixels if r > 190 and g < 60 and 90 < b < 170)
     return hits / max(1, len(pixels))
