@@ -4,6 +4,7 @@ stores uploads."""
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 from PIL import Image, ImageDraw
@@ -22,6 +23,14 @@ def photo(width: int = 800, height: int = 600, fmt: str = "JPEG") -> bytes:
     draw.ellipse((width - 3 * r, r // 2, width - r, r // 2 + 2 * r), fill=(250, 220, 40))
     out = io.BytesIO()
     img.save(out, format=fmt, quality=95)
+    return out.getvalue()
+
+
+def noisy_jpeg(width: int, height: int) -> bytes:
+    """A JPEG that compresses badly (random pixels): a big file, like a camera's."""
+    img = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    out = io.BytesIO()
+    img.save(out, format="JPEG", quality=95)
     return out.getvalue()
 
 
