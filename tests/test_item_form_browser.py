@@ -94,6 +94,13 @@ def test_a_picture_uploaded_on_the_form_reaches_the_slide_the_page_and_the_feed(
         page.get_by_role("button", name="保存して公開").click()
         page.get_by_text("保存しました。").wait_for()
         assert page.locator("img.thumb").is_visible()
+        item_id = page.url.rstrip("/").rsplit("/", 1)[-1]
+        phone = browser.new_page(viewport=PHONE, locale="ja-JP")
+        phone.goto(f"{server}/items/{item_id}")
+        shown = phone.get_by_role("img", name="落ち葉の積もった公園の小道")
+        assert shown.evaluate("img => img.complete && img.naturalWidth") == 1200
+        assert phone.evaluate("document.documentElement.scrollWidth") <= 320
+        phone.screenshot(path=str(SHOTS / "issue-17b-public-page.png"), full_page=True)
         browser.close()
     assert problems == []
 
