@@ -262,3 +262,19 @@ def test_panels_carry_no_language_of_their_own_only_the_typed_text_does(staff):
     assert '<section class="tab-panel" id="lang-ko" aria-labelledby="h-lang-ko">' in page
     assert 'name="title.ko" lang="ko"' in page and 'name="body.zh-Hant" lang="zh-Hant"' in page
     assert 'href="#lang-en"' in page  # without JavaScript: links to plain sections
+
+
+def test_the_static_export_carries_the_pictures_its_pages_and_feeds_point_at(rt, tmp_path, now):
+    from publisher.web.site import build_site
+    from tests.residents_helpers import store
+
+    name = stored_photo(rt.uploads_dir)
+    (item,) = store(rt, make_item("代沢の落ち葉清掃", image=name, image_alt={"ja": "公園の写真"}))
+    out = tmp_path / "site"
+    build_site(rt, out, now)
+    assert (out / "images" / name).read_bytes() == (rt.uploads_dir / name).read_bytes()
+    page = (out / f"items/{item.id}/index.html").read_text()
+    assert f'src="../../images/{name}"' in page and 'alt="公園の写真"' in page
+    rss = feedparser.parse((out / f"feeds/{DAIZAWA}.rss").read_bytes())
+    entry = next(e for e in rss.entries if e.link.endswith(f"/items/{item.id}"))
+    assert entry.enclosures[0].href == f"{rt.settings.base_url}/images/{name}"

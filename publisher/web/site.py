@@ -135,10 +135,12 @@ def build_site(rt: Runtime, out_dir: Path | str, at: datetime) -> dict[str, int]
         counts["calendars"] += 1
     for url in site_urls(rt.tree, public_items(rt, at)):
         response = client.get(url)
+        data = response.get_data()
+        response.close()  # a picture is answered from its file: let it go
         if response.status_code != 200:
             counts["skipped"] += 1
             continue
-        written.add(_write(out / export_file(url), response.get_data()))
+        written.add(_write(out / export_file(url), data))
         counts["qr" if url.startswith(("/qr/", "/images/")) else "pages"] += 1
     for source in sorted(STATIC_FOLDER.rglob("*")):
         if source.is_file():
