@@ -278,3 +278,37 @@ def test_the_static_export_carries_the_pictures_its_pages_and_feeds_point_at(rt,
     rss = feedparser.parse((out / f"feeds/{DAIZAWA}.rss").read_bytes())
     entry = next(e for e in rss.entries if e.link.endswith(f"/items/{item.id}"))
     assert entry.enclosures[0].href == f"{rt.settings.base_url}/images/{name}"
+
+
+def test_two_saves_at_once_from_one_revision_one_is_written_the_other_is_told(rt, tree):
+    """The check and the write are one statement: a save waiting for the row sees it moved."""
+    import threading
+
+    from publisher.store import workflow
+    from publisher.store.conflicts import StaleEdit
+    from publisher.store.staff import operator
+    from tests.factories import pause
+
+    who = operator(tree)
+    with rt.session() as s:
+        item_id = workflow.create(s, tree, who, api_item(status="draft")).id
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            with rt.session() as s:
+                workflow.edit(s, tree, who, item_id, {"title": {"ja": "二"}}, revision=1)
+            outcome.append("written")
+        except StaleEdit as e:
+            outcome.append(e)
+
+    with rt.session() as s:
+        workflow.edit(s, tree, who, item_id, {"title": {"ja": "一"}}, revision=1)
+        other = threading.Thread(target=second)
+        other.start()
+        pause(0.3)  # the other save is (most likely) waiting for the row now
+    other.join()
+    (told,) = outcome
+    assert isinstance(told, StaleEdit) and told.item.revision == 2
+    with rt.session() as s:
+        assert get_item(s, item_id).title == "一"
