@@ -2,7 +2,8 @@
 
 Every error the publisher raises on bad input says *where* (file, line, field, key) and
 *why*, in one line. Commands print it and exit non-zero; the API answers it as JSON with a
-4xx status; the admin shows it next to the field. None of them ever shows a traceback.
+4xx status; the admin shows it next to the field, in Japanese when the error carries ``ja``
+(the API keeps the English ``message``). None of them ever shows a traceback.
 """
 
 from __future__ import annotations
@@ -16,10 +17,18 @@ class PublisherError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, where: str | None = None, field: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        where: str | None = None,
+        field: str | None = None,
+        ja: str | None = None,
+    ):
         self.message = message
         self.where = where
         self.field = field
+        self.ja = ja  # the same for staff, in Japanese (the admin shows it after the field's label)
         super().__init__(f"{where}: {message}" if where else message)
 
     def with_status(self, status: int) -> PublisherError:

@@ -8,130 +8,40 @@ importers submit, checked field by field.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, date, datetime, time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from publisher.areas import LANGUAGES, AreaTree
 from publisher.errors import PublisherError, did_you_mean
+from publisher.item_fields import (
+    ADDRESS_MAX_CHARS,
+    ALT_MAX_CHARS,
+    PLACE_NAME_MAX_CHARS,
+    YEAR_MAX,
+    YEAR_MIN,
+    choice,
+    parse_alt,
+    parse_dayparts,
+    parse_place,
+    parse_time,
+)
 from publisher.items import (
     ALERT_KINDS,
     BODY_MAX_CHARS,
     CATEGORIES,
     IMAGE_NAME,
-    JST,
     KINDS,
     PRIORITIES,
     TITLE_MAX_CHARS,
-    WEEKDAYS,
     AlertInfo,
-    Daypart,
     Item,
-    Place,
     Translation,
     clean_json,
 )
 
 # What the store's columns hold (longer text is refused here, with the field, not by the database)
 URL_MAX_CHARS = 1000
-PLACE_NAME_MAX_CHARS = 200
-ADDRESS_MAX_CHARS = 300
-
-# Dates a notice can sensibly carry; far years also overflow when converted between zones.
-YEAR_MIN, YEAR_MAX = 1970, 2200
-
-
-def parse_time(value: Any, field_name: str, tz: ZoneInfo = JST) -> datetime | None:
-    """An ISO date or date-time; naive values are the ward's local time. ``None``/"" pass."""
-    if value in (None, ""):
-        return None
-    if isinstance(value, datetime):
-        dt = value
-    elif isinstance(value, date):
-        dt = datetime.combine(value, time())
-    elif isinstance(value, str):
-        try:
-            # "+09:00" typed into a URL arrives as " 09:00": restore the sign
-            text = re.sub(r"(T[\d:.]+) (\d{2}:?\d{2})$", r"\1+\2", value.strip())
-            dt = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            raise PublisherError(
-                f"{value!r} is not a date-time (use ISO 8601, e.g. 2026-12-01T09:00 or "
-                "2026-12-01T09:00+09:00)",
-                field=field_name,
-            ) from None
-    else:
-        raise PublisherError(
-            f"must be an ISO 8601 date-time string, not {type(value).__name__}", field=field_name
-        )
-    dt = dt.replace(tzinfo=tz) if dt.tzinfo is None else dt
-    try:
-        year = dt.astimezone(UTC).year
-    except (OverflowError, ValueError):
-        year = 0
-    if not YEAR_MIN <= year <= YEAR_MAX:
-        raise PublisherError(
-            f"{value!s} is out of range (years {YEAR_MIN}–{YEAR_MAX})", field=field_name
-        )
-    return dt
-
-
-def parse_dayparts(value: Any) -> tuple[Daypart, ...]:
-    """``[{"start": "07:00", "end": "10:00", "weekdays": ["mon", ...]}, ...]`` or ``"07:00-10:00"``."""
-    if not value:
-        return ()
-    if not isinstance(value, list):
-        value = [value]
-    out = []
-    for i, raw in enumerate(value):
-        where = f"dayparts[{i}]"
-        if isinstance(raw, str):
-            m = re.fullmatch(r"\s*(\d{1,2}:\d{2})\s*[-–〜~]\s*(\d{1,2}:\d{2})\s*", raw)
-            if not m:
-                raise PublisherError(f'{raw!r} is not a time range like "07:00-10:00"', field=where)
-            raw = {"start": m[1], "end": m[2]}
-        if not isinstance(raw, dict):
-            raise PublisherError('must be {"start": "HH:MM", "end": "HH:MM"}', field=where)
-        try:
-            start = time.fromisoformat(str(raw.get("start", "")).zfill(5))
-            end = time.fromisoformat(str(raw.get("end", "")).zfill(5))
-        except ValueError:
-            raise PublisherError("start and end must be HH:MM times", field=where) from None
-        if start == end:
-            raise PublisherError("start and end are the same time", field=where)
-        days = raw.get("weekdays") or list(WEEKDAYS)
-        if not isinstance(days, list):
-            raise PublisherError('weekdays is a list like ["mon", "tue"]', field=where)
-        bad = [d for d in days if not isinstance(d, str) or d not in WEEKDAYS]
-        if bad:
-            raise PublisherError(
-                f"unknown weekday {bad[0]!r} (use {', '.join(WEEKDAYS)})", field=where
-            )
-        out.append(Daypart(start, end, frozenset(WEEKDAYS.index(d) for d in days)))
-    return tuple(out)
-
-
-def _choice(
-    value: Any,
-    choices: tuple[str, ...] | Mapping[str, str],
-    field_name: str,
-    default: str | None = None,
-) -> str | None:
-    if value in (None, ""):
-        return default
-    if not isinstance(value, str):
-        raise PublisherError(
-            f"must be one of {', '.join(choices)}, not {type(value).__name__}", field=field_name
-        )
-    if value not in choices:
-        raise PublisherError(
-            f"{value!r} is not one of {', '.join(choices)}{did_you_mean(str(value), choices)}",
-            field=field_name,
-        )
-    return str(value)
 
 
 def parse_translations(title: Any, body: Any = None) -> tuple[Translation, ...]:
@@ -143,39 +53,56 @@ def parse_translations(title: Any, body: Any = None) -> tuple[Translation, ...]:
     if isinstance(body, str):
         body = {"ja": body}
     if not isinstance(title, dict):
-        raise PublisherError('must be {"ja": "..."} with Japanese required', field="title")
+        raise PublisherError(
+            'must be {"ja": "..."} with Japanese required',
+            field="title",
+            ja="日本語のタイトルを入力してください",
+        )
     if not isinstance(body, dict):
-        raise PublisherError('must be {"ja": "...", "en": "..."}', field="body")
+        raise PublisherError(
+            'must be {"ja": "...", "en": "..."}', field="body", ja="本文を入力し直してください"
+        )
     for lang in (*title, *body):
         if lang not in LANGUAGES:
             raise PublisherError(
                 f"unknown language {lang!r} (use {', '.join(LANGUAGES)})"
                 f"{did_you_mean(str(lang), LANGUAGES)}",
                 field=f"title.{lang}",
+                ja="この言語には対応していません",
             )
     if not isinstance(title.get("ja"), str) or not title["ja"].strip():
-        raise PublisherError("a Japanese title is required (title.ja)", field="title.ja")
+        raise PublisherError(
+            "a Japanese title is required (title.ja)",
+            field="title.ja",
+            ja="日本語のタイトルは必須です。入力してください",
+        )
     out = []
     for lang in LANGUAGES:  # canonical order: ja first
         t, b = title.get(lang), body.get(lang, "")
         if t is None and b:
             raise PublisherError(
-                f"has a body in {lang} but no title in {lang}", field=f"title.{lang}"
+                f"has a body in {lang} but no title in {lang}",
+                field=f"title.{lang}",
+                ja="本文があるのにタイトルがありません。タイトルも入力してください",
             )
         if t is None:
             continue
         if not isinstance(t, str) or not isinstance(b, str):
-            raise PublisherError("must be text", field=f"title.{lang}")
+            raise PublisherError("must be text", field=f"title.{lang}", ja="文字で入力してください")
         t, b = t.strip(), b.strip()
         if not t:
-            raise PublisherError("is empty", field=f"title.{lang}")
+            raise PublisherError("is empty", field=f"title.{lang}", ja="空欄です")
         if len(t) > TITLE_MAX_CHARS:
             raise PublisherError(
-                f"is {len(t)} characters; at most {TITLE_MAX_CHARS}", field=f"title.{lang}"
+                f"is {len(t)} characters; at most {TITLE_MAX_CHARS}",
+                field=f"title.{lang}",
+                ja=f"{len(t)}文字あります。{TITLE_MAX_CHARS}文字以内にしてください",
             )
         if len(b) > BODY_MAX_CHARS:
             raise PublisherError(
-                f"is {len(b)} characters; at most {BODY_MAX_CHARS}", field=f"body.{lang}"
+                f"is {len(b)} characters; at most {BODY_MAX_CHARS}",
+                field=f"body.{lang}",
+                ja=f"{len(b)}文字あります。{BODY_MAX_CHARS}文字以内にしてください",
             )
         out.append(Translation(lang, t, b))
     return tuple(out)
@@ -188,7 +115,7 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
     Raises :class:`PublisherError` with ``field`` set to the first field at fault.
     """
     if not isinstance(data, Mapping):
-        raise PublisherError("the item must be a JSON object")
+        raise PublisherError("the item must be a JSON object", ja="入力内容を読み取れません")
     data = clean_json(data)  # the one place text enters the store: no character XML forbids
     known = {
         "kind",
@@ -206,16 +133,21 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         "drill",
         "status",
         "image",
+        "image_alt",
         "warning_level",
         "alert_kind",
     }
     for key in data:
         if key not in known:
-            raise PublisherError(f"unknown field{did_you_mean(key, known)}", field=key)
+            raise PublisherError(
+                f"unknown field{did_you_mean(key, known)}", field=key, ja="この項目は使えません"
+            )
     b = base
-    kind = _choice(data.get("kind", b.kind if b else None), KINDS, "kind")
+    kind = choice(data.get("kind", b.kind if b else None), KINDS, "kind")
     if kind is None:
-        raise PublisherError(f"kind is required ({', '.join(KINDS)})", field="kind")
+        raise PublisherError(
+            f"kind is required ({', '.join(KINDS)})", field="kind", ja="種類を選んでください"
+        )
 
     if "title" in data or "body" in data or b is None:
         old_title = {t.lang: t.title for t in b.translations} if b else None
@@ -231,13 +163,20 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         raise PublisherError(
             "at least one target area code is required, e.g. " f'["{tree.ward_code}"]',
             field="targets",
+            ja="対象地域を1つ以上選んでください",
         )
     for code in raw_targets:
         if not isinstance(code, str):
-            raise PublisherError(f"area codes are text, not {type(code).__name__}", field="targets")
+            raise PublisherError(
+                f"area codes are text, not {type(code).__name__}",
+                field="targets",
+                ja="対象地域を選び直してください",
+            )
         if code not in tree:
             raise PublisherError(
-                f"unknown area '{code}'{did_you_mean(str(code), tree.areas)}", field="targets"
+                f"unknown area '{code}'{did_you_mean(str(code), tree.areas)}",
+                field="targets",
+                ja=f"「{code}」という地域はありません",
             )
     targets = tuple(dict.fromkeys(raw_targets))
 
@@ -248,16 +187,20 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
     ends_at = parse_time(pick("ends_at", b.ends_at if b else None), "ends_at")
     if starts_at and ends_at and ends_at <= starts_at:
         raise PublisherError(
-            "ends before it starts (ends_at must be after starts_at)", field="ends_at"
+            "ends before it starts (ends_at must be after starts_at)",
+            field="ends_at",
+            ja="表示終了が表示開始より前になっています。表示開始より後の日時にしてください",
         )
     dayparts = parse_dayparts(data["dayparts"]) if "dayparts" in data else (b.dayparts if b else ())
 
-    priority = _choice(
-        pick("priority", b.priority if b else None), PRIORITIES, "priority", "normal"
-    )
+    priority = choice(pick("priority", b.priority if b else None), PRIORITIES, "priority", "normal")
     if priority == "emergency" and kind != "alert":
-        raise PublisherError("only an alert can have emergency priority", field="priority")
-    category = _choice(pick("category", b.category if b else None), CATEGORIES, "category")
+        raise PublisherError(
+            "only an alert can have emergency priority",
+            field="priority",
+            ja="「緊急」にできるのは種類が緊急情報のときだけです",
+        )
+    category = choice(pick("category", b.category if b else None), CATEGORIES, "category")
 
     event_start = b.event_starts_at if b else None
     event_end = b.event_ends_at if b else None
@@ -265,33 +208,67 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
     if "event" in data:
         ev = data["event"] or {}
         if not isinstance(ev, Mapping):
-            raise PublisherError('must be {"starts_at": ..., "ends_at": ...}', field="event")
+            raise PublisherError(
+                'must be {"starts_at": ..., "ends_at": ...}',
+                field="event",
+                ja="イベントの開始と終了を入力してください",
+            )
         event_start = parse_time(ev.get("starts_at"), "event.starts_at")
         event_end = parse_time(ev.get("ends_at"), "event.ends_at")
         all_day = bool(ev.get("all_day", False))
     if kind == "event" and event_start is None:
-        raise PublisherError("an event needs event.starts_at", field="event.starts_at")
+        raise PublisherError(
+            "an event needs event.starts_at",
+            field="event.starts_at",
+            ja="イベントには開始日時が必要です",
+        )
     if event_start and event_end and event_end < event_start:
-        raise PublisherError("the event ends before it starts", field="event.ends_at")
+        raise PublisherError(
+            "the event ends before it starts",
+            field="event.ends_at",
+            ja="イベントの終了が開始より前になっています",
+        )
 
     place = b.place if b else None
     if "place" in data:
-        place = _parse_place(data["place"])
+        place = parse_place(data["place"])
 
     detail_url = pick("detail_url", b.detail_url if b else None) or None
     if detail_url is not None and not (
         isinstance(detail_url, str) and detail_url.startswith(("https://", "http://"))
     ):
-        raise PublisherError("must be an http(s) URL", field="detail_url")
+        raise PublisherError(
+            "must be an http(s) URL",
+            field="detail_url",
+            ja="https:// で始まるURLを入力してください",
+        )
     if detail_url is not None and len(detail_url) > URL_MAX_CHARS:
-        raise PublisherError(f"is longer than {URL_MAX_CHARS} characters", field="detail_url")
+        raise PublisherError(
+            f"is longer than {URL_MAX_CHARS} characters",
+            field="detail_url",
+            ja=f"URLは{URL_MAX_CHARS}文字以内にしてください",
+        )
     drill = pick("drill", b.drill if b else False)
     if not isinstance(drill, bool):
-        raise PublisherError("must be true or false", field="drill")
+        raise PublisherError(
+            "must be true or false", field="drill", ja="訓練か実際かを選んでください"
+        )
     image = pick("image", b.image if b else None) or None
     if image is not None and not (isinstance(image, str) and IMAGE_NAME.match(image)):
         raise PublisherError(
-            "must be the name of an image uploaded in the admin (e.g. 3f…a9.jpg)", field="image"
+            "must be the name of an image uploaded in the admin (e.g. 3f…a9.jpg)",
+            field="image",
+            ja="画像をもう一度選んでください",
+        )
+
+    image_alt = b.image_alt if b else {}
+    if "image_alt" in data:
+        image_alt = parse_alt(data["image_alt"])
+    if image is not None and not image_alt.get("ja") and ("image" in data or "image_alt" in data):
+        raise PublisherError(
+            "an image needs a Japanese alternative text saying what it shows (image_alt.ja)",
+            field="image_alt.ja",
+            ja="画像があるときは、画像に何が写っているかの説明（日本語）が必要です",
         )
 
     alert = b.alert if b else None
@@ -300,7 +277,11 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         if level is not None and (
             not isinstance(level, int) or isinstance(level, bool) or not 1 <= level <= 5
         ):
-            raise PublisherError("警戒レベル is a whole number from 1 to 5", field="warning_level")
+            raise PublisherError(
+                "警戒レベル is a whole number from 1 to 5",
+                field="warning_level",
+                ja="1から5までの数字を選んでください",
+            )
         alert = alert or AlertInfo(
             severity="Severe" if priority == "emergency" else "Moderate",
             urgency="Immediate" if priority == "emergency" else "Expected",
@@ -310,11 +291,19 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
             alert = replace(alert, cap_status="Exercise" if drill else "Actual")
         alert = replace(alert, warning_level=level)
         if "alert_kind" in data:
-            alert = replace(alert, kind=_choice(data["alert_kind"], ALERT_KINDS, "alert_kind"))
+            alert = replace(alert, kind=choice(data["alert_kind"], ALERT_KINDS, "alert_kind"))
     elif "warning_level" in data:
-        raise PublisherError("only an alert has a 警戒レベル", field="warning_level")
+        raise PublisherError(
+            "only an alert has a 警戒レベル",
+            field="warning_level",
+            ja="警戒レベルは種類が緊急情報のときだけ選べます",
+        )
     elif data.get("alert_kind"):
-        raise PublisherError("only an alert has an alert_kind", field="alert_kind")
+        raise PublisherError(
+            "only an alert has an alert_kind",
+            field="alert_kind",
+            ja="情報の種類は種類が緊急情報のときだけ選べます",
+        )
     else:
         alert = None
 
@@ -335,41 +324,22 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         detail_url=detail_url,
         drill=drill,
         image=image,
+        image_alt=image_alt if image else {},
         alert=alert,
     )
 
 
-def _parse_place(raw: Any) -> Place | None:
-    if not raw:
-        return None
-    if isinstance(raw, str):
-        if len(raw.strip()) > PLACE_NAME_MAX_CHARS:
-            raise PublisherError(f"is longer than {PLACE_NAME_MAX_CHARS} characters", field="place")
-        return Place(raw.strip())
-    if not isinstance(raw, Mapping) or not str(raw.get("name", "")).strip():
-        raise PublisherError(
-            'must be {"name": ..., "address": ..., "lat": ..., "lon": ...}', field="place"
-        )
-    coords: list[float | None] = []
-    for key, limit in (("lat", 90), ("lon", 180)):
-        v: Any = raw.get(key)
-        if v in (None, ""):
-            coords.append(None)
-            continue
-        try:
-            f = float(v)
-        except (TypeError, ValueError):
-            raise PublisherError("must be a number", field=f"place.{key}") from None
-        if not -limit <= f <= limit:
-            raise PublisherError(f"must be between -{limit} and {limit}", field=f"place.{key}")
-        coords.append(f)
-    name, address = raw["name"], raw.get("address") or ""
-    if not isinstance(name, str) or not isinstance(address, str):
-        raise PublisherError("name and address are text", field="place")
-    if len(name.strip()) > PLACE_NAME_MAX_CHARS or len(address.strip()) > ADDRESS_MAX_CHARS:
-        raise PublisherError(
-            f"name at most {PLACE_NAME_MAX_CHARS} characters, address at most "
-            f"{ADDRESS_MAX_CHARS}",
-            field="place",
-        )
-    return Place(name.strip(), address.strip(), coords[0], coords[1])
+__all__ = [
+    "ADDRESS_MAX_CHARS",
+    "ALT_MAX_CHARS",
+    "PLACE_NAME_MAX_CHARS",
+    "URL_MAX_CHARS",
+    "YEAR_MAX",
+    "YEAR_MIN",
+    "parse_alt",
+    "parse_dayparts",
+    "parse_item",
+    "parse_place",
+    "parse_time",
+    "parse_translations",
+]

@@ -125,7 +125,8 @@ class Item:
     all_day: bool = False
     place: Place | None = None
     detail_url: str | None = None
-    image: str | None = None
+    image: str | None = None  # an uploaded picture's stored name (IMAGE_NAME)
+    image_alt: Mapping[str, str] = field(default_factory=dict)  # language → what it shows
     drill: bool = False
     alert: AlertInfo | None = None
     source: str = "staff"
@@ -148,6 +149,10 @@ class Item:
             if t.lang == lang:
                 return t
         return self.translations[0]
+
+    def alt(self, lang: str = "ja") -> str:
+        """The picture's alternative text in ``lang``, falling back to Japanese."""
+        return self.image_alt.get(lang) or self.image_alt.get("ja", "")
 
     @property
     def title(self) -> str:
@@ -191,6 +196,7 @@ class Item:
             "drill": self.drill,
             "detail_url": self.detail_url,
             **({"image": self.image} if self.image else {}),
+            **({"image_alt": dict(self.image_alt)} if self.image and self.image_alt else {}),
             "source": self.source,
             "revision": self.revision,
             "created_at": iso(self.created_at),

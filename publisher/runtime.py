@@ -11,12 +11,14 @@ import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from publisher.areas import AreaTree, load_tree
 from publisher.config import Settings, load_settings
+from publisher.items import IMAGE_NAME, Item
 from publisher.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -90,6 +92,23 @@ class Runtime:
 
     def item_qr_url(self, item_id: int) -> str:
         return self.qr_url(f"i{item_id}")
+
+    @property
+    def uploads_dir(self) -> Path:
+        """Where the admin keeps uploaded pictures, each named by its content's hash."""
+        return Path(self.settings.data_dir) / "uploads"
+
+    def image_file(self, item: Item) -> Path | None:
+        """The item's picture on disk, if it has one and the file is there."""
+        if not item.image or not IMAGE_NAME.match(item.image):
+            return None
+        path = self.uploads_dir / item.image
+        return path if path.is_file() else None
+
+    def image_size(self, name: str) -> int | None:
+        """A stored picture's length in bytes (feeds' enclosures say it), if it is there."""
+        path = self.uploads_dir / name
+        return path.stat().st_size if IMAGE_NAME.match(name) and path.is_file() else None
 
     def player_url(self, screen_id: str, token: str) -> str:
         return f"{self.settings.base_url}/play/{screen_id}?token={token}"

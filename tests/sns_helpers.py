@@ -37,6 +37,7 @@ class StandIn(ThreadingHTTPServer):
         self.mastodon_keys: dict[str, dict[str, Any]] = {}
         self.line_keys: dict[str, str] = {}
         self.bluesky_records: dict[str, dict[str, Any]] = {}
+        self.media: dict[str, list[dict[str, Any]]] = defaultdict(list)  # uploaded pictures
 
     @property
     def url(self) -> str:
@@ -68,7 +69,10 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(n) if n else b""
         if not raw:
             return {}
-        if "json" in (self.headers.get("Content-Type") or ""):
+        kind = self.headers.get("Content-Type") or ""
+        if kind.startswith(("multipart/", "image/")):
+            return {"_raw": raw, "_type": kind}
+        if "json" in kind:
             return json.loads(raw)
         return {k: v[0] for k, v in parse_qs(raw.decode()).items()}
 
@@ -108,9 +112,24 @@ class _Handler(BaseHTTPRequestHandler):
     def _route(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> None:
         s = self.server
         # X v2
+        if method == "POST" and path == "/2/media/upload":
+            mid = str(1_900_000_000_000 + len(s.media["x"]))
+            s.media["x"].append({"id": mid, **_picture(body), "alt": None})
+            return self._answer(200, {"data": {"id": mid, "media_key": f"3_{mid}"}})
+        if method == "POST" and path == "/2/media/metadata":
+            for m in s.media["x"]:
+                if m["id"] == body["id"]:
+                    m["alt"] = body["metadata"]["alt_text"]["text"]
+            return self._answer(200, {"data": {"id": body["id"]}})
         if method == "POST" and path == "/2/tweets":
             tid = str(1_800_000_000_000 + len(s.posts["x"]))
-            s.posts["x"].append({"id": tid, "text": body["text"]})
+            s.posts["x"].append(
+                {
+                    "id": tid,
+                    "text": body["text"],
+                    "media_ids": body.get("media", {}).get("media_ids", []),
+                }
+            )
             return self._answer(201, {"data": {"id": tid, "text": body["text"]}})
         if method == "DELETE" and path.startswith("/2/tweets/"):
             tid = path.rsplit("/", 1)[-1]
@@ -123,6 +142,16 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/2/users/42/tweets":
             return self._answer(200, {"data": [_as_x_shows(p) for p in s.live("x")[::-1]]})
         # Mastodon
+        if method == "POST" and path in ("/api/v1/media", "/api/v2/media"):
+            mid = str(120_000 + len(s.media["mastodon"]))
+            raw = body.get("_raw", b"")
+            said = re.search(rb'name="description"\r\n\r\n(.*?)\r\n', raw, re.S)
+            description = said.group(1).decode() if said else None
+            s.media["mastodon"].append({"id": mid, **_picture(body), "alt": description})
+            return self._answer(
+                200,
+                {"id": mid, "type": "image", "url": f"{s.url}/m/{mid}", "description": description},
+            )
         if method == "POST" and path == "/api/v1/statuses":
             key = self.headers.get("Idempotency-Key")
             if key and key in s.mastodon_keys:
@@ -133,6 +162,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "text": body["status"],
                 "created_at": "2026-11-22T01:00:00.000Z",
                 "visibility": body.get("visibility", "public"),
+                "media_ids": _as_list(body.get("media_ids", body.get("media_ids[]"))),
             }
             s.posts["mastodon"].append(status)
             if key:
@@ -149,6 +179,17 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("password") != TOKEN:
                 return self._answer(401, {"error": "AuthenticationRequired"})
             return self._answer(200, {"accessJwt": "jwt-access", "did": DID, "handle": "x"})
+        if path == "/xrpc/com.atproto.repo.uploadBlob":
+            n = len(s.media["bluesky"])
+            picture = _picture(body)
+            s.media["bluesky"].append({"id": f"bafkrei{n}", **picture})
+            blob = {
+                "$type": "blob",
+                "ref": {"$link": f"bafkrei{n}"},
+                "mimeType": body.get("_type"),
+                "size": picture["bytes"],
+            }
+            return self._answer(200, {"blob": blob})
         if path == "/xrpc/com.atproto.repo.createRecord":
             rkey = body["rkey"]
             if rkey in s.bluesky_records:
@@ -183,6 +224,18 @@ class _Handler(BaseHTTPRequestHandler):
             s.posts["line"].append({"id": rid, "text": body["messages"][0]["text"]})
             return self._answer(200, {}, {"x-line-request-id": rid})
         return self._answer(404, {"error": f"no route {method} {path}"})
+
+
+def _picture(body: Any) -> dict[str, Any]:
+    """What an upload carried: its size, and whether it holds a JPEG or PNG image."""
+    raw = body.get("_raw", b"") if isinstance(body, dict) else b""
+    return {"bytes": len(raw), "image": b"\xff\xd8\xff" in raw or b"\x89PNG" in raw}
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
 
 
 def _as_x_shows(post: dict[str, Any]) -> dict[str, Any]:

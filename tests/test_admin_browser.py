@@ -62,7 +62,7 @@ def test_a_district_editor_and_a_region_approver_take_a_notice_to_the_public(
         page.get_by_label("本文（日本語）").fill(
             "11月29日（日）午前9時から、代沢小学校周辺の落ち葉清掃を行います。軍手をお持ちください。"
         )
-        page.get_by_role("link", name="English").click()
+        page.get_by_role("tab", name="English").click()
         page.get_by_label("タイトル（English）").fill("Fallen-leaf clean-up in Daizawa")
         assert page.get_by_label("代沢地区").is_checked()  # the editor's own district
         assert page.locator("input[name=targets]").count() == 1

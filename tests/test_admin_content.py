@@ -109,6 +109,7 @@ def _jpeg_with_exif(size=(800, 600)) -> bytes:
 
 def _upload(s, data: bytes, filename: str, **fields):
     """Post the form with a file, encoded here so the test client keeps no temp file open."""
+    fields.setdefault("image_alt.ja", "公園の落ち葉")
     form = MultiDict({"csrf_token": s.token, **notice_form(intent="draft", **fields)})
     form.setlist("targets", [DAIZAWA])
     form["image_file"] = FileStorage(io.BytesIO(data), filename)
@@ -159,11 +160,18 @@ def test_changing_only_the_image_is_saved_and_only_uploaded_images_are_accepted(
     token = {"Authorization": f"Bearer {token_for('approver', DAIZAWA)}"}
     item = client.post("/api/items", json=api_item(), headers=token).get_json()
     name = "0123456789abcdef0123456789abcdef.jpg"
-    r = client.patch(f"/api/items/{item['id']}", json={"image": name}, headers=token)
+    change = {
+        "image": name,
+        "image_alt": {"ja": "紅葉した公園の木々"},
+        "revision": item["revision"],
+    }
+    r = client.patch(f"/api/items/{item['id']}", json=change, headers=token)
     assert r.status_code == 200 and r.get_json()["image"] == name
     assert r.get_json()["revision"] == item["revision"] + 1
     for bad in ("../../etc/passwd", "https://evil.example/x.jpg", 12, ["a.jpg"]):
-        r = client.patch(f"/api/items/{item['id']}", json={"image": bad}, headers=token)
+        r = client.patch(
+            f"/api/items/{item['id']}", json={"image": bad, "revision": 2}, headers=token
+        )
         assert r.status_code == 400 and r.get_json()["field"] == "image", bad
 
 

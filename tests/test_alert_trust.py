@@ -210,7 +210,9 @@ def _live_alert_api(app, client, token_for, rt, now):
     def patch(role, body):
         token = token_for(role, WARD)
         return client.patch(
-            f"/api/items/{ward_id}", json=body, headers={"Authorization": f"Bearer {token}"}
+            f"/api/items/{ward_id}",
+            json=body,
+            headers={"Authorization": f"Bearer {token}", "If-Match": '"1"'},
         )
 
     return ward_id, patch

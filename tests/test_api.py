@@ -86,10 +86,16 @@ def test_an_editors_edit_of_a_live_item_sends_it_back_to_draft(client, token_for
     approver, editor = token_for("approver", KITAZAWA), token_for("editor", DAIZAWA)
     item_id = client.post("/api/items", json=api_item(), headers=bearer(approver)).get_json()["id"]
     r = client.patch(
-        f"/api/items/{item_id}", json={"title": {"ja": "題名を修正"}}, headers=bearer(editor)
+        f"/api/items/{item_id}",
+        json={"title": {"ja": "題名を修正"}},
+        headers={**bearer(editor), "If-Match": '"1"'},
     )
     assert r.get_json()["status"] == "draft" and r.get_json()["revision"] == 2
-    r = client.patch(f"/api/items/{item_id}", json={"targets": [WARD]}, headers=bearer(editor))
+    r = client.patch(
+        f"/api/items/{item_id}",
+        json={"targets": [WARD], "revision": 2},
+        headers=bearer(editor),
+    )
     assert r.status_code == 403
 
 

@@ -13,6 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "publisher"
 BASICS = {
     "items",
     "item_input",
+    "item_fields",
     "areas",
     "config",
     "errors",

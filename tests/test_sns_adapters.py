@@ -6,12 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from publisher.deliver.sns import CannotDelete, SendError
-from publisher.deliver.sns.bluesky import BlueskyAdapter, record_key
+from publisher.deliver.sns import CannotDelete, Media, SendError
+from publisher.deliver.sns.bluesky import BLOB_MAX_BYTES, BlueskyAdapter, fit_blob, record_key
 from publisher.deliver.sns.line import LineAdapter
 from publisher.deliver.sns.mastodon import MastodonAdapter
 from publisher.deliver.sns.x import XAdapter
 from publisher.render.sns import bluesky_facets
+from tests.image_helpers import noisy_jpeg, photo
 from tests.sns_helpers import TOKEN, StandIn, stand_in
 
 LINK = "https://signage.example.jp/items/7"
@@ -133,3 +134,47 @@ def test_bluesky_finds_the_record_its_key_names(server: StandIn) -> None:
     with pytest.raises(SendError):  # the same row can never make a second record
         a.post(TEXT, [], "7:1:daizawa:bluesky")
     assert len(server.posts["bluesky"]) == 1
+
+
+# -- pictures -----------------------------------------------------------------------------------
+
+
+def _media(width: int = 800, height: int = 600) -> Media:
+    return Media(photo(width, height), "image/jpeg", "落ち葉の積もった公園の小道", width, height)
+
+
+@pytest.mark.parametrize("network", ["x", "mastodon", "bluesky"])
+def test_a_picture_goes_with_the_post_where_the_network_takes_media(
+    server: StandIn, network: str
+) -> None:
+    """Is the item's picture uploaded, described and attached to the one post?"""
+    adapter(network, server.url).post(TEXT, [], "7:1:a:" + network, _media())
+    (uploaded,) = server.media[network]
+    assert uploaded["image"] and uploaded["bytes"] > 1000
+    (post,) = server.posts[network]
+    if network == "bluesky":
+        (image,) = post["embed"]["images"]
+        assert post["embed"]["$type"] == "app.bsky.embed.images"
+        assert image["alt"] == "落ち葉の積もった公園の小道"
+        assert image["image"]["ref"]["$link"] == uploaded["id"]
+        assert image["aspectRatio"] == {"width": 800, "height": 600}
+    else:
+        assert uploaded["alt"] == "落ち葉の積もった公園の小道"
+        assert [str(m) for m in post["media_ids"]] == [uploaded["id"]]
+
+
+def test_line_posts_text_only_even_with_a_picture(server: StandIn) -> None:
+    """LINE image messages need public HTTPS URLs: the post stays text, nothing is uploaded."""
+    adapter("line", server.url).post(TEXT, [], "7:1:a:line", _media())
+    assert [p["text"] for p in server.posts["line"]] == [TEXT]
+    assert not server.media["line"]
+
+
+def test_a_picture_too_big_for_bluesky_is_made_smaller_not_refused(server: StandIn) -> None:
+    big = Media(noisy_jpeg(3000, 2000), "image/jpeg", "大きな写真", 3000, 2000)
+    assert len(big.data) > BLOB_MAX_BYTES
+    data, mimetype, width, height = fit_blob(big)
+    assert len(data) <= BLOB_MAX_BYTES and mimetype == "image/jpeg"
+    assert abs(width / height - 1.5) < 0.01
+    adapter("bluesky", server.url).post(TEXT, [], "7:1:a:bluesky", big)
+    assert server.media["bluesky"][0]["bytes"] <= BLOB_MAX_BYTES

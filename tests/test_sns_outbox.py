@@ -258,3 +258,23 @@ def test_a_wrong_accounts_file_says_where(tree, tmp_path: Path, text: str, messa
     with pytest.raises(ConfigError, match=message) as e:
         load_accounts(path, tree)
     assert str(path) in str(e.value)
+
+
+def test_an_items_picture_goes_out_with_its_posts_where_the_network_takes_media(
+    sns_rt: Runtime, server: StandIn, now: datetime
+) -> None:
+    """Mastodon, Bluesky and X get the picture with its description; LINE gets the text."""
+    from tests.image_helpers import stored_photo
+
+    name = stored_photo(sns_rt.uploads_dir)
+    approve(sns_rt, targets=[DAIZAWA], image=name, image_alt={"ja": "落ち葉の積もった公園の小道"})
+    assert outbox.process_due(sns_rt, now) == {"sent": 4}
+    assert {n: len(server.media[n]) for n in NETWORKS} == {
+        "x": 1,
+        "mastodon": 1,
+        "bluesky": 1,
+        "line": 0,
+    }
+    assert server.media["mastodon"][0]["alt"] == "落ち葉の積もった公園の小道"
+    assert server.posts["bluesky"][0]["embed"]["images"][0]["alt"] == "落ち葉の積もった公園の小道"
+    assert server.posts["x"][0]["media_ids"] == [server.media["x"][0]["id"]]

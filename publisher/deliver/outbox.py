@@ -23,6 +23,7 @@ sending); sent → deleting → deleted | kept (the network cannot delete) | del
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 from collections.abc import Iterable, Mapping
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -43,7 +45,7 @@ from publisher.deliver.accounts import (
     credential,
     load_accounts,
 )
-from publisher.deliver.sns import Adapter, CannotDelete, SendError, load_adapter
+from publisher.deliver.sns import Adapter, CannotDelete, Media, SendError, load_adapter
 from publisher.items import Item
 from publisher.render.sns import bluesky_facets, compose
 from publisher.store.content import to_item
@@ -248,10 +250,24 @@ def _process(
     deleting = row.withdraw_requested_at is not None and row.state in ("sent", "deleting")
     if deleting:
         return _delete(rt, row, adapter, now)
-    return _send(rt, row, adapter, now)
+    return _send(rt, row, adapter, now, media_of(rt, item, row.lang))
 
 
-def _send(rt: Any, row: SnsPostRow, adapter: Adapter, now: datetime) -> str | None:
+def media_of(rt: Any, item: Item | None, lang: str) -> Media | None:
+    """The item's picture for a post in ``lang``, with its alternative text; None if none."""
+    path = rt.image_file(item) if item is not None else None
+    if item is None or path is None:
+        return None
+    data = path.read_bytes()
+    with Image.open(io.BytesIO(data)) as img:
+        width, height = img.size
+    mimetype = "image/png" if path.suffix == ".png" else "image/jpeg"
+    return Media(data, mimetype, item.alt(lang), width, height)
+
+
+def _send(
+    rt: Any, row: SnsPostRow, adapter: Adapter, now: datetime, media: Media | None = None
+) -> str | None:
     reconciling = row.state == "sending"
     if not _claim(rt, row, "sending", now):
         return None
@@ -259,7 +275,7 @@ def _send(rt: Any, row: SnsPostRow, adapter: Adapter, now: datetime) -> str | No
         remote_id = adapter.find_recent(row.text, row.idempotency_key) if reconciling else None
         if remote_id is None:
             facets = bluesky_facets(row.text, rt.item_url(row.item_id))
-            remote_id = adapter.post(row.text, facets, row.idempotency_key)
+            remote_id = adapter.post(row.text, facets, row.idempotency_key, media)
     except SendError as e:
         return _failed(rt, row, e, now)
     record_sent(rt, row, remote_id, now)

@@ -138,6 +138,7 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
             rt.tree.get(entry.issuer),
             rt.item_qr_url(entry.item_id),
             cleared=entry.role == ROLE_CLEARED,
+            picture=rt.image_file(entry.item),
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
     audio = announcement(rt, screen, plan)

@@ -14,7 +14,7 @@ changes instead), as Atom asks.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -75,8 +75,22 @@ def _jst(value: datetime) -> datetime:
     return value.astimezone(JST)
 
 
-def render_feed(items: Iterable[Item], spec: FeedSpec, base_url: str, fmt: str) -> bytes:
-    """The feed as RSS 2.0 (``fmt="rss"``) or Atom 1.0 (``fmt="atom"``) bytes, UTF-8."""
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png"}
+
+
+def render_feed(
+    items: Iterable[Item],
+    spec: FeedSpec,
+    base_url: str,
+    fmt: str,
+    image_sizes: Mapping[str, int] | None = None,
+) -> bytes:
+    """The feed as RSS 2.0 (``fmt="rss"``) or Atom 1.0 (``fmt="atom"``) bytes, UTF-8.
+
+    An item whose picture is in ``image_sizes`` (its stored name → length in bytes) carries it
+    as an enclosure: RSS ``<enclosure url length type>``, Atom ``<link rel="enclosure">`` with
+    the picture's alternative text as its title."""
+    sizes = image_sizes or {}
     if fmt not in ("rss", "atom"):
         raise ValueError(f"unknown feed format {fmt!r} (rss or atom)")
     items = list(items)
@@ -109,6 +123,14 @@ def render_feed(items: Iterable[Item], spec: FeedSpec, base_url: str, fmt: str) 
         entry.guid(url, permalink=True)
         entry.title(text(marked_title(item)))
         entry.link(href=url, rel="alternate", type="text/html", hreflang="ja")
+        if item.image and item.image in sizes:
+            entry.link(
+                href=f"{base_url}/images/{item.image}",
+                rel="enclosure",
+                type=IMAGE_TYPES[item.image.rsplit(".", 1)[1]],
+                length=str(sizes[item.image]),
+                title=text(item.alt("ja")) if fmt == "atom" else None,
+            )
         entry.summary(text(summary(item)))
         entry.published(_jst(published_at(item)))
         entry.updated(_jst(updated_at(item)))

@@ -51,6 +51,7 @@ class SlideContent:
     when_label: str
     where_label: str
     qr_url: str
+    picture: str | None = None  # the item's picture, by its content-hash name (None: none)
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,7 @@ class Composition:
     qr_box: tuple[int, int, int, int] = (0, 0, 0, 0)
     marker_box: tuple[int, int, int, int] | None = None
     content_box: tuple[int, int, int, int] = (0, 0, 0, 0)
+    picture_box: tuple[int, int, int, int] | None = None
 
     def role(self, name: str) -> list[PlacedText]:
         return [t for t in self.texts if t.role == name]
@@ -148,8 +150,15 @@ class _Slide:
         return y + block.height_px
 
 
-def compose(c: SlideContent, width: int, height: int, fonts: FontSet) -> Composition:
-    """Draw the slide for ``c`` at ``width``×``height``."""
+def compose(
+    c: SlideContent,
+    width: int,
+    height: int,
+    fonts: FontSet,
+    picture: Image.Image | None = None,
+) -> Composition:
+    """Draw the slide for ``c`` at ``width``×``height`` (with ``picture``, the item's picture:
+    see :func:`_picture`)."""
     s = _Slide(c, width, height, fonts)
     top = _marker_band(s) if c.marker else 0
     x0, y, x1, y1 = _frame(s, top)
@@ -163,6 +172,12 @@ def compose(c: SlideContent, width: int, height: int, fonts: FontSet) -> Composi
     else:
         column_right, bottom = qr_left - s.px(64), y1
         title_bottom = qr_top - s.px(40)
+    if picture is not None:
+        box = _picture(s, picture, x0, y, x1, qr_top - s.px(40))
+        if box and s.portrait:
+            y = box[3] + s.px(48)
+        elif box:
+            x1 = column_right = min(column_right, box[0] - s.px(56))
 
     # the title spans the width above the QR code; what follows runs beside it
     title = s.fit(
@@ -188,6 +203,36 @@ def compose(c: SlideContent, width: int, height: int, fonts: FontSet) -> Composi
         body = s.fit(c.body, column_right - x0, body_height, largest, BODY_MIN_U, spacing=1.6)
         s.put("body", body, x0, y, c.theme.text, c.theme.panel)
     return s.out
+
+
+PICTURE_SHARE_LANDSCAPE = 0.40  # of the content width, at most, beside the text
+PICTURE_SHARE_PORTRAIT = 0.42  # of the height between the header and the QR code, at most
+PICTURE_MIN_U = 200  # a smaller box shows nothing a passer-by can make out: no picture
+PICTURE_MAX_UPSCALE = 2.0  # a small upload is enlarged at most this much (beyond, it blurs)
+
+
+def _picture(
+    s: _Slide, picture: Image.Image, x0: int, top: int, x1: int, bottom: int
+) -> tuple[int, int, int, int] | None:
+    """Reserve the picture's box and draw it; returns the box, or None when there is no room.
+
+    Landscape: at the top right, beside the title and body, above the QR code. Portrait:
+    across the top, under the header. The whole picture is shown (never cropped: a poster's
+    words stay whole), and the box takes the picture's own shape, so there are no bars."""
+    if s.portrait:
+        max_w, max_h = x1 - x0, round((bottom - top) * PICTURE_SHARE_PORTRAIT)
+    else:
+        max_w, max_h = round((x1 - x0) * PICTURE_SHARE_LANDSCAPE), bottom - top
+    pw, ph = picture.size
+    scale = min(max_w / pw, max_h / ph, PICTURE_MAX_UPSCALE)
+    w, h = max(1, round(pw * scale)), max(1, round(ph * scale))
+    if min(w, h) < s.px(PICTURE_MIN_U) and max(w, h) < s.px(PICTURE_MIN_U * 2):
+        return None
+    left = x0 + (max_w - w) // 2 if s.portrait else x1 - w
+    shown = picture.convert("RGBA").resize((w, h), Image.Resampling.LANCZOS)
+    s.img.paste(shown, (left, top), shown)
+    s.out.picture_box = (left, top, left + w, top + h)
+    return s.out.picture_box
 
 
 def _frame(s: _Slide, top: int) -> tuple[int, int, int, int]:

@@ -8,6 +8,9 @@ The contract the rest of the publisher relies on (planning, the player, exports,
 - :func:`ensure_slide` writes ``<out_dir>/<key>.png`` atomically (temp file + rename) if it
   is missing and returns its path.
 
+An item's picture (an upload, re-encoded and named by its content's hash) is part of the
+spec as its file; the key hashes the file's name, so a new picture is a new slide.
+
 The issuing area (世田谷区, 北沢総合支所, 代沢まちづくりセンター) is on the slide, not the screen's
 own location, so one render serves every screen; the player overlays its own clock and place.
 
@@ -49,6 +52,7 @@ class SlideSpec:
     issuer: Area
     qr_url: str
     cleared: bool = False  # the emergency has just ended: 「解除されました」
+    picture: Path | None = None  # the item's picture file (named by its content's hash)
 
 
 def shown_lang(item: Item, lang: str) -> str:
@@ -84,6 +88,7 @@ def slide_content(spec: SlideSpec) -> SlideContent:
         when_label=labels.word(lang, "when"),
         where_label=labels.word(lang, "where"),
         qr_url=spec.qr_url,
+        picture=spec.picture.name if spec.picture is not None and not spec.cleared else None,
     )
 
 
@@ -108,13 +113,28 @@ def slide_key(spec: SlideSpec) -> str:
         "font": os.path.basename(os.environ.get("PUBLISHER_FONT", "")),
         **asdict(slide_content(spec)),
     }
+    if data["picture"] is None:
+        del data["picture"]  # slides without a picture keep the keys they had
     blob = json.dumps(data, sort_keys=True, ensure_ascii=False).encode()
     return hashlib.sha256(blob).hexdigest()[:32]
 
 
 def compose_slide(spec: SlideSpec, font_path: str | None = None) -> Composition:
     """The drawn slide with where each text went (``.image``, ``.texts``, ``.qr_box`` …)."""
-    return compose(slide_content(spec), spec.width, spec.height, find_fonts(font_path))
+    content = slide_content(spec)
+    picture = load_picture(spec.picture) if content.picture and spec.picture else None
+    return compose(content, spec.width, spec.height, find_fonts(font_path), picture)
+
+
+def load_picture(path: Path) -> Image.Image | None:
+    """The picture as pixels; one that cannot be read is left off the slide (the text stands
+    alone) rather than failing the whole playlist."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return img.copy()
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
 
 
 def render_slide(spec: SlideSpec, font_path: str | None = None) -> Image.Image:

@@ -77,6 +77,7 @@ def to_item(row: ItemRow) -> Item:
         place=place,
         detail_url=row.detail_url,
         image=row.image,
+        image_alt=dict(row.image_alt or {}),
         drill=row.drill,
         alert=alert,
         source=row.source,
@@ -105,6 +106,7 @@ def _fill(row: ItemRow, item: Item) -> None:
         p.lon,
     )
     row.detail_url, row.image, row.drill = item.detail_url, item.image, item.drill
+    row.image_alt = dict(item.image_alt) if item.image and item.image_alt else None
     a = item.alert
     row.cap_status = a.cap_status if a else None
     row.cap_msg_type = a.msg_type if a else None

@@ -90,6 +90,7 @@ class ItemRow(Base):
     place_lon: Mapped[float | None] = mapped_column(Float)
     detail_url: Mapped[str | None] = mapped_column(String(1000))
     image: Mapped[str | None] = mapped_column(String(300))
+    image_alt: Mapped[dict[str, str] | None] = mapped_column(JSON)  # language → alt text
     drill: Mapped[bool] = mapped_column(Boolean, default=False)
     # alert fields (CAP 1.2); null for notices and events
     cap_status: Mapped[str | None] = mapped_column(String(20))

@@ -82,3 +82,19 @@ def was_public(item: Item) -> bool:
     return item.approved_at is not None and (
         item.starts_at is None or withdrawn_at is None or item.starts_at <= withdrawn_at
     )
+
+
+def public_image(session: Session, name: str, at: datetime) -> bool:
+    """Is ``name`` the picture of an item residents may see at ``at`` (live, or ended but still
+    linked from printed QR codes)? Drafts', pending, withdrawn and private items' pictures
+    are not served."""
+    rows = session.scalars(
+        select(ItemRow).where(ItemRow.image == name, ItemRow.status.in_(["approved", "expired"]))
+    )
+    for row in rows:
+        try:
+            public_item(session, row.id, at)
+        except NotFound:
+            continue
+        return True
+    return False

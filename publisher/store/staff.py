@@ -51,6 +51,7 @@ class Principal:
             raise Forbidden(
                 f"{self.name} works for {self.scope} and may not act on " f"{', '.join(outside)}",
                 field="targets",
+                ja=f"担当範囲（{self.scope}）の外の地域は選べません：{'、'.join(outside)}",
             )
 
     def require_role(self, role: str, doing: str) -> None:

@@ -23,6 +23,7 @@ from publisher.areas import AreaTree
 from publisher.errors import Conflict, Forbidden, PublisherError
 from publisher.item_input import parse_item
 from publisher.items import Item, clean_text
+from publisher.store.conflicts import claim_revision
 from publisher.store.content import create_item, get_item, list_items, update_item
 from publisher.store.staff import Principal
 
@@ -57,20 +58,35 @@ def create(session: Session, tree: AreaTree, who: Principal, data: Mapping[str, 
 
 
 def edit(
-    session: Session, tree: AreaTree, who: Principal, item_id: int, data: Mapping[str, Any]
+    session: Session,
+    tree: AreaTree,
+    who: Principal,
+    item_id: int,
+    data: Mapping[str, Any],
+    *,
+    revision: int | None = None,
 ) -> Item:
     """Apply a partial change. An editor's change to a live notice or event sends it back for
-    review; a live alert is changed by approvers and admins only (it stays on air)."""
+    review; a live alert is changed by approvers and admins only (it stays on air).
+
+    ``revision`` is the one the editor started from: if the item has moved on since, nothing is
+    written and :class:`~publisher.store.conflicts.StaleEdit` (409) says what changed."""
+    if revision is not None:
+        claim_revision(session, item_id, revision)
     current = get_item(session, item_id)
     who.require_scope(tree, current.targets)
     if current.status in ("withdrawn", "expired"):
-        raise Conflict(f"item {item_id} is {current.status}; create a new item instead")
+        raise Conflict(
+            f"item {item_id} is {current.status}; create a new item instead",
+            ja="取り下げ済みまたは終了したお知らせは変更できません。新しく作成してください",
+        )
     if "status" in data:
         raise PublisherError("change status with /submit, /approve or /withdraw", field="status")
     if current.kind == "alert" and current.status == "approved" and not who.at_least("approver"):
         raise Forbidden(
             f"alert {item_id} is on air: only an approver or admin may change it (it stays on "
-            "air as a new revision); ask one, or ask for it to be withdrawn"
+            "air as a new revision); ask one, or ask for it to be withdrawn",
+            ja="発信中の緊急情報を変更できるのは承認者・管理者だけです",
         )
     changed = parse_item(data, tree, base=current)
     who.require_scope(tree, changed.targets)

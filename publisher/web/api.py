@@ -146,7 +146,7 @@ def create_item() -> Any:
         data = alert_templates.from_request(templates(), data, rt.tree)
     with rt.session() as session:
         item = workflow.create(session, rt.tree, g.principal, data)
-    return jsonify(_public_json(item)), 201
+    return _with_etag(item), 201
 
 
 @bp.get("/alert-templates")
@@ -172,22 +172,59 @@ def show_item(item_id: int) -> Any:
             except NotFound:
                 item = None
             if item is not None and who.covers(rt.tree, item.targets):
-                return jsonify(_public_json(item))
+                return _with_etag(item)
         item, state = public_item(session, item_id, clock())
     if state != "live":
         return jsonify({"error": f"item {item_id} is {state}", "status": state}), 410
-    return jsonify(_public_json(item))
+    return _with_etag(item)
 
 
 @bp.patch("/items/<int:item_id>")
 @token_required
 def patch_item(item_id: int) -> Any:
-    """Change some fields; an editor may not change a live alert, and their change to a live
-    notice or event returns it to draft."""
+    """Change some fields of the revision named by ``If-Match`` (or ``"revision"`` in the body);
+    409 with what changed when the item has moved on, 428 when neither names one. An editor may
+    not change a live alert, and their change to a live notice or event returns it to draft."""
     rt = runtime()
+    data = _json_body()
+    seen = _revision_of(data.pop("revision", None))
     with rt.session() as session:
-        item = workflow.edit(session, rt.tree, g.principal, item_id, _json_body())
-    return jsonify(_public_json(item))
+        item = workflow.edit(session, rt.tree, g.principal, item_id, data, revision=seen)
+    return _with_etag(item)
+
+
+def etag(item: Any) -> str:
+    """An item's ETag: its revision, what ``If-Match`` names to change it."""
+    return f'"{item.revision}"'
+
+
+def _with_etag(item: Any) -> Any:
+    response = jsonify(_public_json(item))
+    response.headers["ETag"] = etag(item)
+    return response
+
+
+def _revision_of(in_body: Any) -> int:
+    """The revision the caller started from: ``If-Match: "7"`` or ``{"revision": 7}``."""
+    header = request.headers.get("If-Match", "").strip()
+    if header:
+        tag = header.split(",")[0].strip().removeprefix("W/").strip('"')
+        if tag.isascii() and tag.isdigit() and len(tag) < 10:
+            return int(tag)
+        raise PublisherError(
+            f'If-Match must be the item\'s ETag (its revision, e.g. "7"), not {header[:40]!r}',
+            field="If-Match",
+        )
+    if in_body is None:
+        raise PublisherError(
+            "say which revision you changed: send If-Match with the ETag of GET "
+            '/api/items/<id> (or "revision" in the body), so no one else\'s change is '
+            "overwritten",
+            field="If-Match",
+        ).with_status(428)
+    if isinstance(in_body, bool) or not isinstance(in_body, int) or not 1 <= in_body < 10**9:
+        raise PublisherError("must be the item's revision, a whole number", field="revision")
+    return in_body
 
 
 @bp.post("/items/<int:item_id>/<any(submit, approve, return, withdraw):action>")
@@ -200,7 +237,7 @@ def transition(item_id: int, action: str) -> Any:
         raise PublisherError("must be text", field="comment")
     with rt.session() as session:
         item = workflow.transition(session, rt.tree, g.principal, item_id, action, comment)
-    return jsonify(_public_json(item))
+    return _with_etag(item)
 
 
 def _public_json(item: Any) -> dict[str, Any]:

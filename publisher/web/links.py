@@ -1,7 +1,7 @@
 """Where a public URL lives as a file in the static export, and links between such files.
 
 The export mirrors the app's URLs: ``/feeds/x.rss`` is ``feeds/x.rss``, ``/qr/items/5.png`` is
-``qr/items/5.png``, and a page ``/areas/setagaya`` is ``areas/setagaya/index.html`` (a plain
+``qr/items/5.png``, ``/images/<hash>.jpg`` is ``images/<hash>.jpg``, and a page ``/areas/setagaya`` is ``areas/setagaya/index.html`` (a plain
 web server answers the folder with its index). A translation ``/items/5?lang=en`` is
 ``items/5/en/index.html``. Pages link to each other relatively, so the folder works wherever
 it is served, even below a sub-path.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import posixpath
 from urllib.parse import parse_qs, urlsplit
 
-_FILE_PREFIXES = ("/feeds/", "/qr/", "/static/")
+_FILE_PREFIXES = ("/feeds/", "/qr/", "/static/", "/images/")
 
 
 def is_page(url: str) -> bool:

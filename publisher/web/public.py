@@ -17,7 +17,16 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+)
+from PIL import Image
 
 from publisher.areas import LANGUAGES, Area
 from publisher.errors import NotFound, PublisherError
@@ -41,7 +50,13 @@ from publisher.render.ical import render_calendar
 from publisher.render.qr import qr_png, qr_svg
 from publisher.render.slides import alert_label
 from publisher.store.content import visible_items
-from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
+from publisher.store.public import (
+    calendar_candidates,
+    feed_items,
+    feed_versions,
+    public_image,
+    public_item,
+)
 from publisher.store.shortlinks import code_for, count_scan, path_for
 from publisher.web import runtime
 from publisher.web.caching import (
@@ -181,7 +196,44 @@ def item(item_id: int) -> Response:
         published=day_text(published_at(found)),
         map_url=_map_url(found),
         qr_alt=f"このページ（{found.title}）を開くQRコード",
+        picture=_picture(found, lang),
     )
+
+
+def _picture(item: Item, lang: str) -> dict[str, Any] | None:
+    """The item's picture for its page: where, its size (no reflow while it loads) and its
+    alternative text in the page's language (else the Japanese staff wrote)."""
+    path = runtime().image_file(item)
+    if path is None:
+        return None
+    try:
+        with Image.open(path) as img:
+            width, height = img.size
+    except OSError:
+        return None
+    src = f"/images/{path.name}"
+    return {"src": src, "alt": item.alt(lang), "width": width, "height": height}
+
+
+IMAGE_MIMETYPES = {"jpg": "image/jpeg", "png": "image/png"}
+IMAGE_MAX_AGE_S = 3600  # a withdrawn item's picture leaves caches within the hour
+
+
+@bp.get("/images/<name>")
+def image(name: str) -> Response:
+    """The picture of a public item (never a draft's or a withdrawn item's): named by its
+    content's hash, so it never changes under its name."""
+    rt = runtime()
+    if rt.image_size(name) is None:
+        raise NotFound(f"no image {name}")
+    with rt.session() as session:
+        if not public_image(session, name, clock()):
+            raise NotFound(f"no image {name}")
+    response = send_from_directory(
+        rt.uploads_dir, name, mimetype=IMAGE_MIMETYPES[name.rsplit(".", 1)[1]], max_age=0
+    )
+    response.headers["Cache-Control"] = f"public, max-age={IMAGE_MAX_AGE_S}"
+    return response
 
 
 # -- feeds and calendars ------------------------------------------------------------------------
@@ -214,9 +266,15 @@ def feed(stem: str, fmt: str) -> Response:
             _renew(etag)
             return answer_304(etag, changed)
         items = newest_first(feed_items(session, areas, spec.category, at))
-    body = render_feed(items, spec, base, fmt)
+    body = render_feed(items, spec, base, fmt, image_sizes(rt, items))
     _hold(etag, changed, body, feed_mimetype(fmt))
     return cached(Response(body, mimetype=feed_mimetype(fmt)), etag, changed)
+
+
+def image_sizes(rt: Any, items: list[Item]) -> dict[str, int]:
+    """Each picture's length in bytes, for the feeds' enclosures."""
+    sizes = {i.image: rt.image_size(i.image) for i in items if i.image}
+    return {name: size for name, size in sizes.items() if size is not None}
 
 
 def _renew(etag: str) -> None:

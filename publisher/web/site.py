@@ -9,6 +9,7 @@ can serve it:
     items/42/index.html, items/42/en/index.html  /items/42, /items/42?lang=en
     feeds/setagaya/kitazawa/daizawa.rss|.atom|.ics, feeds/<code>/<category>.rss, .../all.rss
     qr/items/42.png, qr/feeds/<code>.rss.png     the QR images the pages show
+    images/<hash>.jpg                            the items' pictures (pages, feed enclosures)
     static/public/site.css
 
 Pages link to each other relatively. The ``/q/<code>`` short links need the app (they count
@@ -47,7 +48,7 @@ from publisher.store.content import list_items, live_items
 from publisher.store.public import calendar_candidates, feed_items
 from publisher.web.links import export_file
 
-OWNED_FOLDERS = ("areas", "items", "feeds", "qr")
+OWNED_FOLDERS = ("areas", "items", "feeds", "qr", "images")
 STATIC_FOLDER = Path(__file__).parent.parent / "static" / "public"
 
 
@@ -61,11 +62,16 @@ def site_urls(tree: AreaTree, items: Iterable[Item]) -> list[str]:
         urls.append(f"/items/{item.id}")
         urls += [f"/items/{item.id}?lang={lang}" for lang in item.languages if lang != "ja"]
         urls.append(f"/qr/items/{item.id}.png")
+        if item.image:
+            urls.append(f"/images/{item.image}")
     return urls
 
 
 def feed_files(
-    tree: AreaTree, base_url: str, carried: dict[tuple[str, bool], list[Item]]
+    tree: AreaTree,
+    base_url: str,
+    carried: dict[tuple[str, bool], list[Item]],
+    image_sizes: dict[str, int] | None = None,
 ) -> Iterator[tuple[str, bytes]]:
     """Pure: ``(url, bytes)`` of every RSS/Atom feed, given each area's items and each
     aggregate's (``carried[(code, aggregate)]``); a category feed filters its area's items."""
@@ -74,7 +80,7 @@ def feed_files(
         if spec.category:
             items = [i for i in items if i.category == spec.category]
         for fmt in FEED_FORMATS:
-            yield spec.path(fmt), render_feed(items, spec, base_url, fmt)
+            yield spec.path(fmt), render_feed(items, spec, base_url, fmt, image_sizes)
 
 
 def public_items(rt: Runtime, at: datetime) -> list[Item]:
@@ -113,7 +119,13 @@ def build_site(rt: Runtime, out_dir: Path | str, at: datetime) -> dict[str, int]
                 else own
             )
             calendars[area.code] = in_calendar(calendar_candidates(session, rt.tree, area.code), at)
-    for url, data in feed_files(rt.tree, base, carried):
+    sizes = {
+        i.image: size
+        for items in carried.values()
+        for i in items
+        if i.image and (size := rt.image_size(i.image)) is not None
+    }
+    for url, data in feed_files(rt.tree, base, carried, sizes):
         written.add(_write(out / export_file(url), data))
         counts["feeds"] += 1
     for area in rt.tree:
@@ -123,11 +135,13 @@ def build_site(rt: Runtime, out_dir: Path | str, at: datetime) -> dict[str, int]
         counts["calendars"] += 1
     for url in site_urls(rt.tree, public_items(rt, at)):
         response = client.get(url)
+        data = response.get_data()
+        response.close()  # a picture is answered from its file: let it go
         if response.status_code != 200:
             counts["skipped"] += 1
             continue
-        written.add(_write(out / export_file(url), response.get_data()))
-        counts["qr" if url.startswith("/qr/") else "pages"] += 1
+        written.add(_write(out / export_file(url), data))
+        counts["qr" if url.startswith(("/qr/", "/images/")) else "pages"] += 1
     for source in sorted(STATIC_FOLDER.rglob("*")):
         if source.is_file():
             target = out / "static" / "public" / source.relative_to(STATIC_FOLDER)

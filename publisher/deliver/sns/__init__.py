@@ -3,9 +3,13 @@
 Every adapter is built from an :class:`~publisher.deliver.accounts.Account` (its base URL, so
 tests point it at a local server) and the account's secrets, and offers exactly:
 
-- ``post(text, facets, idempotency_key) -> remote_id``: publish once. The key is the outbox
-  row's; adapters pass it to the network where the network deduplicates (Mastodon's
-  ``Idempotency-Key``, LINE's ``X-Line-Retry-Key``, Bluesky's record key).
+- ``post(text, facets, idempotency_key, media=None) -> remote_id``: publish once. The key is
+  the outbox row's; adapters pass it to the network where the network deduplicates (Mastodon's
+  ``Idempotency-Key``, LINE's ``X-Line-Retry-Key``, Bluesky's record key). ``media`` is the
+  item's picture with its alternative text: Mastodon (``/api/v2/media`` with a description),
+  Bluesky (``uploadBlob``, an ``app.bsky.embed.images`` embed with ``alt``) and X (``POST
+  /2/media/upload``, then its alt text) attach it; LINE posts text only (its image messages
+  need a public HTTPS URL per image; the post's link opens the page that shows it).
 - ``delete(remote_id)``: take the post down; :class:`CannotDelete` where the network has no
   way to (LINE).
 - ``find_recent(text, idempotency_key) -> remote_id | None``: after a crash between sending
@@ -35,10 +39,27 @@ ADAPTERS: dict[str, str] = {
 TIMEOUT_S = 20
 
 
+@dataclass(frozen=True)
+class Media:
+    """A picture to attach: its bytes (JPEG or PNG, as the admin stored it) and what it shows."""
+
+    data: bytes
+    mimetype: str
+    alt: str
+    width: int = 0
+    height: int = 0
+
+
 class Adapter(Protocol):
     network: str
 
-    def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str: ...
+    def post(
+        self,
+        text: str,
+        facets: list[dict[str, Any]],
+        idempotency_key: str,
+        media: Media | None = None,
+    ) -> str: ...
 
     def delete(self, remote_id: str) -> None: ...
 

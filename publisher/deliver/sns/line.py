@@ -39,7 +39,15 @@ class LineAdapter:
         self._token = token
         self._config = Configuration(host=self.base_url, access_token=token)
 
-    def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str:
+    def post(
+        self,
+        text: str,
+        facets: list[dict[str, Any]],
+        idempotency_key: str,
+        media: Any = None,
+    ) -> str:
+        """Text only: a LINE image message needs a public HTTPS URL for each picture and its
+        preview; the post's link opens the item's page, which shows the picture."""
         key = retry_key(idempotency_key)
         request = BroadcastRequest(messages=[TextMessage(text=text)])
         with ApiClient(self._config) as client:

@@ -1,6 +1,7 @@
 """Mastodon through Mastodon.py, pointed at the account's instance.
 
-- post: ``status_post`` with ``Idempotency-Key`` (the outbox row's key): Mastodon keeps the
+- post: the picture, if any, through ``POST /api/v2/media`` (with its description), then
+  ``status_post`` with ``Idempotency-Key`` (the outbox row's key): Mastodon keeps the
   key for an hour and answers a repeat with the status it already made.
 - delete: ``status_delete``.
 - find_recent: re-sending with the same key is the check, so this answers None; a crash
@@ -23,7 +24,7 @@ from mastodon import (
     MastodonServerError,
 )
 
-from publisher.deliver.sns import TIMEOUT_S, SendError, mask, retry_after
+from publisher.deliver.sns import TIMEOUT_S, Media, SendError, http_error, mask, retry_after
 
 
 class MastodonAdapter:
@@ -34,6 +35,7 @@ class MastodonAdapter:
         self._token = token
         self._last: requests.Response | None = None
         http = session or requests.Session()
+        self._http = http
         http.hooks["response"].append(self._remember)
         self._api = Mastodon(
             access_token=token,
@@ -70,14 +72,44 @@ class MastodonAdapter:
             said = " ".join(self._last.text.split())[:300]
         return mask(str(said or e), (self._token,))
 
-    def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str:
+    def post(
+        self,
+        text: str,
+        facets: list[dict[str, Any]],
+        idempotency_key: str,
+        media: Media | None = None,
+    ) -> str:
+        media_ids = None
+        if media is not None:
+            media_ids = [self._upload(media)]
         status = self._run(
             "Mastodon post",
             lambda: self._api.status_post(
-                text, visibility="public", idempotency_key=idempotency_key
+                text, visibility="public", idempotency_key=idempotency_key, media_ids=media_ids
             ),
         )
         return str(status["id"])
+
+    def _upload(self, media: Media) -> str:
+        """``POST /api/v2/media`` with the picture and its description; returns its id.
+
+        Made directly: Mastodon.py's ``media_post`` first asks the instance for its version,
+        and without an answer it loops until Python's recursion limit."""
+        try:
+            r = self._http.post(
+                f"{self.base_url}/api/v2/media",
+                headers={"Authorization": f"Bearer {self._token}"},
+                files={"file": ("picture", media.data, media.mimetype)},
+                data={"description": media.alt},
+                timeout=TIMEOUT_S,
+            )
+        except requests.RequestException:
+            raise SendError(f"Mastodon media upload: cannot reach {self.base_url}") from None
+        if not r.ok:
+            raise http_error(
+                "Mastodon media upload", r.status_code, r.headers, r.text, (self._token,)
+            )
+        return str(r.json()["id"])
 
     def delete(self, remote_id: str) -> None:
         self._run("Mastodon delete", lambda: self._api.status_delete(remote_id))

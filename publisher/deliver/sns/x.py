@@ -1,6 +1,8 @@
 """X (Twitter) through its v2 API with ``requests`` (X publishes no maintained Python SDK).
 
-- post: ``POST /2/tweets`` ``{"text": ...}`` with an OAuth 2.0 user access token.
+- post: ``POST /2/tweets`` ``{"text": ...}`` with an OAuth 2.0 user access token; a picture
+  first goes up through ``POST /2/media/upload`` (its alt text through ``/2/media/metadata``)
+  and the post names its media id.
 - delete: ``DELETE /2/tweets/:id``.
 - find_recent: X offers no idempotency key, so after a crash we read the account's latest
   posts (``GET /2/users/me``, ``GET /2/users/:id/tweets``), expand the t.co links from their
@@ -14,9 +16,10 @@ from typing import Any
 
 import requests
 
-from publisher.deliver.sns import TIMEOUT_S, SendError, http_error
+from publisher.deliver.sns import TIMEOUT_S, Media, SendError, http_error
 
 RECENT_POSTS = 20
+ALT_MAX_CHARS = 1000  # X's limit on a picture's alt text
 
 
 class XAdapter:
@@ -39,9 +42,33 @@ class XAdapter:
             raise http_error(what, r.status_code, r.headers, r.text, (self._token,))
         return r.json() if r.content else {}
 
-    def post(self, text: str, facets: list[dict[str, Any]], idempotency_key: str) -> str:
-        data = self._call("POST", "/2/tweets", "X post", json={"text": text})
+    def post(
+        self,
+        text: str,
+        facets: list[dict[str, Any]],
+        idempotency_key: str,
+        media: Media | None = None,
+    ) -> str:
+        body: dict[str, Any] = {"text": text}
+        if media is not None:
+            body["media"] = {"media_ids": [self._upload(media)]}
+        data = self._call("POST", "/2/tweets", "X post", json=body)
         return str(data["data"]["id"])
+
+    def _upload(self, media: Media) -> str:
+        """The picture through v2 media upload, then its alt text; returns its media id."""
+        uploaded = self._call(
+            "POST",
+            "/2/media/upload",
+            "X media upload",
+            files={"media": ("picture", media.data, media.mimetype)},
+            data={"media_category": "tweet_image", "media_type": media.mimetype},
+        )
+        media_id = str(uploaded["data"]["id"])
+        if media.alt:
+            alt = {"id": media_id, "metadata": {"alt_text": {"text": media.alt[:ALT_MAX_CHARS]}}}
+            self._call("POST", "/2/media/metadata", "X media alt text", json=alt)
+        return media_id
 
     def delete(self, remote_id: str) -> None:
         self._call("DELETE", f"/2/tweets/{remote_id}", "X delete")

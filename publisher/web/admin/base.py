@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app, redirect, render_template, requ
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from publisher.areas import LANGUAGES
 from publisher.errors import PublisherError
 from publisher.items import JST, utcnow
 from publisher.store.staff import Principal
@@ -98,10 +99,23 @@ def field_id(field: str) -> str:
     return "f-" + re.sub(r"[^a-zA-Z0-9]+", "-", field).strip("-")
 
 
+def field_label(field: str | None) -> str:
+    """What the form calls a field: ``title.en`` → タイトル（English）."""
+    key = field_key(field)
+    if key in FIELD_LABELS:
+        return FIELD_LABELS[key]
+    name, _, lang = key.rpartition(".")
+    if name in FIELD_LABELS and lang in LANGUAGES:
+        return f"{FIELD_LABELS[name]}（{LANGUAGES[lang]}）"
+    return ""
+
+
 def error_text(e: PublisherError) -> str:
-    """The error for a person: the field's Japanese label, then the detail."""
-    label = FIELD_LABELS.get(field_key(e.field), "")
-    return f"{label}：{e.message}" if label else e.message
+    """The error for a person: the field's Japanese label, then what to do, in Japanese when
+    the error says it in Japanese (else its English detail)."""
+    label = field_label(e.field)
+    text = e.ja or e.message
+    return f"{label}：{text}" if label else text
 
 
 def jst(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
@@ -115,7 +129,12 @@ def _field_id(field: str) -> str:
 
 @bp.context_processor
 def _context() -> dict[str, Any]:
-    return {"m": M, "jst": jst, "field_id": field_id}
+    return {"m": M, "jst": jst, "field_id": field_id, "html_lang": html_lang}
+
+
+def html_lang(code: str) -> str:
+    """The ``lang`` attribute of text in a form language (やさしい日本語 is Japanese)."""
+    return "ja" if code.startswith("ja") else code
 
 
 def render_page(template: str, status: int = 200, **context: Any) -> Any:

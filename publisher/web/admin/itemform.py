@@ -35,6 +35,8 @@ def form_to_data(form: FormData) -> dict[str, Any]:
     bodies = {lang: _text(form, f"body.{lang}") for lang in FORM_LANGUAGES}
     data["title"] = {lang: t for lang, t in titles.items() if t or lang == "ja"}
     data["body"] = {lang: b for lang, b in bodies.items() if b}
+    alts = {lang: _text(form, f"image_alt.{lang}") for lang in FORM_LANGUAGES}
+    data["image_alt"] = {lang: a for lang, a in alts.items() if a}
     data["targets"] = [t for t in form.getlist("targets") if t]
     data["starts_at"] = _text(form, "starts_at") or None
     data["ends_at"] = _text(form, "ends_at") or None
@@ -69,6 +71,31 @@ def form_to_data(form: FormData) -> dict[str, Any]:
     return data
 
 
+def form_revision(form: FormData) -> int | None:
+    """The revision the form was opened on (its hidden field), if it names one."""
+    value = _text(form, "revision")
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+_ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2})?([+-]\d{2}:\d{2})?$")
+
+
+def shown_value(value: Any, none: str, yes: str, no: str) -> str:
+    """A changed field's value as staff read it: times in the ward's clock, lists joined."""
+    if value is None or value == "" or value == []:
+        return none
+    if isinstance(value, bool):
+        return yes if value else no
+    if isinstance(value, list):
+        return "、".join(shown_value(v, none, yes, no) for v in value)
+    if isinstance(value, dict):
+        return "、".join(f"{k}: {shown_value(v, none, yes, no)}" for k, v in value.items())
+    m = _ISO.match(str(value))
+    if m:
+        return f"{m[1]} {m[2]}"
+    return str(value)
+
+
 def local_input(value: datetime | None) -> str:
     """A time as ``<input type="datetime-local">`` wants it, in the ward's time."""
     return value.astimezone(JST).strftime("%Y-%m-%dT%H:%M") if value else ""
@@ -97,10 +124,13 @@ def item_to_form(item: Item) -> dict[str, Any]:
         "place.address": item.place.address if item.place else "",
         "image": item.image or "",
         "warning_level": str(item.alert.warning_level or "") if item.alert else "",
+        "revision": str(item.revision),
     }
     for t in item.translations:
         out[f"title.{t.lang}"] = t.title
         out[f"body.{t.lang}"] = t.body
+    for lang, alt in item.image_alt.items():
+        out[f"image_alt.{lang}"] = alt
     return out
 
 
@@ -122,11 +152,13 @@ def echo_form(form: FormData) -> dict[str, Any]:
             "place.address",
             "image",
             "warning_level",
+            "revision",
         )
     }
     for lang in LANGUAGES:
         out[f"title.{lang}"] = _text(form, f"title.{lang}")
         out[f"body.{lang}"] = _text(form, f"body.{lang}")
+        out[f"image_alt.{lang}"] = _text(form, f"image_alt.{lang}")
     out["targets"] = set(form.getlist("targets"))
     out["weekdays"] = set(form.getlist("weekdays")) or set(WEEKDAYS)
     out["event.all_day"] = form.get("event.all_day") == "on"
@@ -142,4 +174,12 @@ def blank_form(default_target: str | None = None) -> dict[str, Any]:
     }
 
 
-__all__ = ["FORM_LANGUAGES", "Mapping", "blank_form", "echo_form", "form_to_data", "item_to_form"]
+__all__ = [
+    "FORM_LANGUAGES",
+    "Mapping",
+    "blank_form",
+    "echo_form",
+    "form_revision",
+    "form_to_data",
+    "item_to_form",
+]

@@ -17,11 +17,20 @@ from publisher.plan.residents import marked_title
 from publisher.render.feeds import summary as feed_summary
 from publisher.render.slides import SlideSpec, render_slide
 from publisher.store import workflow
+from publisher.store.conflicts import StaleEdit
 from publisher.store.content import get_item, list_items
 from publisher.store.models import ItemRow
 from publisher.store.staff import Principal
 from publisher.web import runtime
-from publisher.web.admin.base import bp, clock, error_text, field_key, render_page, who
+from publisher.web.admin.base import (
+    bp,
+    clock,
+    error_text,
+    field_key,
+    field_label,
+    render_page,
+    who,
+)
 from publisher.web.admin.images import (
     ImageRejected,
     discard_image,
@@ -32,8 +41,10 @@ from publisher.web.admin.itemform import (
     FORM_LANGUAGES,
     blank_form,
     echo_form,
+    form_revision,
     form_to_data,
     item_to_form,
+    shown_value,
 )
 from publisher.web.admin.messages import M
 
@@ -47,7 +58,7 @@ RETURN_PAGES = {"approvals": "admin.approvals", "emergency": "admin.emergency"}
 
 
 def _uploads_dir() -> Any:
-    return runtime().settings.data_dir / "uploads"
+    return runtime().uploads_dir
 
 
 def item_in_scope(me: Principal, item_id: int) -> Item:
@@ -117,8 +128,32 @@ def _errors_of(e: PublisherError) -> dict[str, str]:
     return {field_key(e.field) or "form": error_text(e)}
 
 
+def _conflict(e: StaleEdit) -> dict[str, Any]:
+    """What the other person changed, as the form lists it above the fields."""
+
+    def show(value: Any) -> str:
+        return shown_value(value, M["value_none"], M["value_yes"], M["value_no"])
+
+    return {
+        "by": "、".join(e.by),
+        "at": e.at,
+        "rows": [
+            {
+                "label": field_label(c.field) or c.field,
+                "before": show(c.before),
+                "after": show(c.after),
+            }
+            for c in e.changes
+        ],
+    }
+
+
 def _form_page(
-    item: Item | None, values: dict[str, Any], errors: dict[str, str], status: int = 200
+    item: Item | None,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status: int = 200,
+    conflict: dict[str, Any] | None = None,
 ) -> Any:
     me = who()
     rt = runtime()
@@ -145,6 +180,7 @@ def _form_page(
         sns_posts=_sns_previews(item) if item and item.id else [],
         feed_title=marked_title(item) if item else "",
         feed_summary=feed_summary(item) if item else "",
+        conflict=conflict,
     )
 
 
@@ -169,7 +205,9 @@ def _render_png(item: Item, orientation: str) -> Any:
     rt = runtime()
     width, height = PREVIEW_SIZES[orientation]
     qr = rt.item_qr_url(item.id) if item.id else rt.settings.base_url
-    spec = SlideSpec(item, width, height, "ja", rt.tree.issuer(item.targets), qr)
+    spec = SlideSpec(
+        item, width, height, "ja", rt.tree.issuer(item.targets), qr, picture=rt.image_file(item)
+    )
     font = rt.settings.get("FONT")
     img = render_slide(spec, str(font) if font else None)
     out = io.BytesIO()
@@ -273,11 +311,20 @@ def edit_item(item_id: int) -> Any:
     try:
         data["image"] = _image_from_request(item.image)
         with rt.session() as s:
-            changed = workflow.edit(s, rt.tree, me, item_id, data)
+            changed = workflow.edit(
+                s, rt.tree, me, item_id, data, revision=form_revision(request.form)
+            )
             if intent == "submit" and changed.status == "draft":
                 workflow.transition(s, rt.tree, me, item_id, "submit")
             elif intent == "publish" and changed.status in ("draft", "pending"):
                 workflow.transition(s, rt.tree, me, item_id, "approve")
+    except StaleEdit as e:
+        # the staff member's words stay; the form now carries the current revision, so saving
+        # again (after reading what changed) is a deliberate overwrite
+        values = echo_form(request.form)
+        values["image"] = _discard_new_upload(data.get("image"), e.item.image)
+        values["revision"] = str(e.item.revision)
+        return _form_page(e.item, values, {}, 409, conflict=_conflict(e))
     except PublisherError as e:
         if isinstance(e, Forbidden | NotFound) and field_key(e.field) != "targets":
             raise
@@ -317,6 +364,10 @@ def preview_form(orientation: str) -> Any:
     data["targets"] = data["targets"] or [me.scope]
     if not data["title"].get("ja"):
         data["title"]["ja"] = M["new_title"]
+    kept = request.form.get("image", "")
+    if request.form.get("image_remove") != "on" and is_stored_name(kept, _uploads_dir()):
+        data["image"] = kept
+        data["image_alt"].setdefault("ja", M["field_image_alt"])  # not shown on a slide
     if data["kind"] == "event" and not data["event"]:
         data["kind"] = "notice"  # the slide of an event whose date is not typed in yet
     try:
