@@ -60,6 +60,8 @@ class Translation:
     lang: str
     title: str
     body: str = ""
+    # furigana staff fixed for this text (base → hiragana), used on やさしい日本語 slides/pages
+    readings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -66,6 +66,7 @@ CATEGORY = {
         "tax": "세금・신고",
     },
 }
+EASY = "ja-x-easy"  # やさしい日本語
 WORDS = {
     "ja": {
         "details": "詳しくはこちら",
