@@ -33,10 +33,18 @@ Pages = Callable[[Item, str], Sequence[str]]
 
 
 def reading_seconds(text: str, lang: str) -> float:
-    """Seconds to notice a slide and read ``text`` in ``lang`` at the planner's rates."""
+    """Seconds to notice a slide and read ``text`` in ``lang`` at the planner's rates (on a
+    slide in another language, Japanese place names are read by characters)."""
     if lang in CJK_LANGS:
         return GLANCE_S + sum(1 for c in text if not c.isspace()) / CJK_CHARS_PER_S
-    return GLANCE_S + len(text.split()) / LATIN_WORDS_PER_S
+    cjk = sum(1 for c in text if _is_cjk(c))
+    words = len("".join(" " if _is_cjk(c) else c for c in text).split())
+    return GLANCE_S + words / LATIN_WORDS_PER_S + cjk / CJK_CHARS_PER_S
+
+
+def _is_cjk(c: str) -> bool:
+    """Kanji, kana and CJK punctuation (not Hangul: Korean is read by words)."""
+    return "\u3000" <= c <= "\u30ff" or "\u3400" <= c <= "\u9fff" or "\uff00" <= c <= "\uff60"
 
 
 def page_duration_s(text: str, lang: str) -> int:

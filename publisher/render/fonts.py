@@ -10,7 +10,7 @@ Symbols and emoji the CJK face lacks (♿ ✉ ✔ ❗ ⛔ ≒ 😀) are drawn fr
 ``fonts-noto-core``, then Symbola from ``fonts-symbola`` for emoji, in outline; Pillow can draw
 Noto Color Emoji only at one bitmap size), measured and drawn run by run
 (:func:`text_length`, :func:`draw_text`); a character no font has is replaced by its name in
-words, never a tofu box. Which font has which character is read from its ``cmap`` (fontTools).
+words, never a tofu box. Which font has which character is read from its ``cmap`` table.
 
 Discovery: ``PUBLISHER_FONT`` (a file; its ``Bold`` sibling is used for bold when it exists),
 else Debian's Noto Sans CJK. A missing font is a :class:`ConfigError` naming the package to
@@ -20,7 +20,10 @@ install, never a slide of tofu boxes.
 from __future__ import annotations
 
 import os
+import struct
 import unicodedata
+from bisect import bisect_right
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,20 +122,79 @@ Run = tuple[str, ImageFont.FreeTypeFont]
 
 
 @lru_cache(maxsize=16)
-def _cmap(path: str, index: int) -> frozenset[int]:
-    """The code points a font file's face has glyphs for."""
-    from fontTools.ttLib import TTFont
-
+def _cmap(path: str, index: int) -> Coverage:
+    """The code points a font file's face has glyphs for (its Unicode ``cmap``)."""
     try:
-        number = index if path.lower().endswith((".ttc", ".otc")) else -1
-        with TTFont(path, lazy=True, fontNumber=number) as face:
-            return frozenset(face.getBestCmap() or {})
-    except Exception:  # an unreadable font covers nothing: the next one is tried
-        return frozenset()
+        return Coverage(_cmap_ranges(Path(path).read_bytes(), index))
+    except (OSError, struct.error, ValueError):  # unreadable: covers nothing, the next is tried
+        return Coverage(())
+
+
+class Coverage:
+    """Sorted code point ranges, asked ``cp in coverage``."""
+
+    def __init__(self, ranges: Iterable[tuple[int, int]]):
+        merged: list[tuple[int, int]] = []
+        for lo, hi in sorted(ranges):
+            if merged and lo <= merged[-1][1] + 1:
+                merged[-1] = (merged[-1][0], max(hi, merged[-1][1]))
+            else:
+                merged.append((lo, hi))
+        self._starts = [lo for lo, _ in merged]
+        self._ends = [hi for _, hi in merged]
+
+    def __contains__(self, cp: object) -> bool:
+        if not isinstance(cp, int):
+            return False
+        i = bisect_right(self._starts, cp) - 1
+        return i >= 0 and cp <= self._ends[i]
+
+
+def _cmap_ranges(data: bytes, index: int) -> list[tuple[int, int]]:
+    """Code point ranges with a glyph, read from the ``cmap`` table (formats 12 and 4) of face
+    ``index`` of a font file or collection. Read directly: fontTools names every glyph, which
+    takes a second for a CJK face, for each face and weight."""
+    offset = 0
+    if data[:4] == b"ttcf":
+        offset = struct.unpack_from(">I", data, 12 + 4 * index)[0]
+    (num_tables,) = struct.unpack_from(">H", data, offset + 4)
+    for t in range(num_tables):
+        tag, _, table, _ = struct.unpack_from(">4sIII", data, offset + 12 + 16 * t)
+        if tag == b"cmap":
+            break
+    else:
+        return []
+    (count,) = struct.unpack_from(">H", data, table + 2)
+    subtables = {}
+    for k in range(count):
+        platform, encoding, sub = struct.unpack_from(">HHI", data, table + 4 + 8 * k)
+        subtables[(platform, encoding)] = table + sub
+    for key in ((3, 10), (0, 4), (3, 1), (0, 3)):
+        at = subtables.get(key)
+        if at is None:
+            continue
+        (fmt,) = struct.unpack_from(">H", data, at)
+        if fmt == 12:
+            (groups,) = struct.unpack_from(">I", data, at + 12)
+            return [
+                (lo, hi)
+                for lo, hi, _ in struct.iter_unpack(">III", data[at + 16 : at + 16 + 12 * groups])
+            ]
+        if fmt == 4:
+            (seg2,) = struct.unpack_from(">H", data, at + 6)
+            ends = struct.unpack_from(f">{seg2 // 2}H", data, at + 14)
+            starts = struct.unpack_from(f">{seg2 // 2}H", data, at + 16 + seg2)
+            return [(lo, hi) for lo, hi in zip(starts, ends, strict=True) if lo != 0xFFFF]
+    return []
 
 
 def has_glyph(font: ImageFont.FreeTypeFont, ch: str) -> bool:
-    return ord(ch) in _IGNORABLE or ord(ch) in _cmap(str(font.path), int(font.index))
+    return ord(ch) in _coverage(font) or ord(ch) in _IGNORABLE
+
+
+@lru_cache(maxsize=1024)
+def _coverage(font: ImageFont.FreeTypeFont) -> Coverage:
+    return _cmap(str(font.path), int(font.index))
 
 
 def fallback_for(ch: str, size_px: int) -> ImageFont.FreeTypeFont | None:

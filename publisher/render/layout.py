@@ -48,6 +48,7 @@ ALERT_BODY_MAX_U = 84
 BODY_SPACING = 1.6
 RUBY_EM = 0.5  # furigana size, of the text's size
 RUBY_EXTRA_SPACING = 0.55  # added to a line's height (in em) for its furigana
+RUBY_RAISE_EM = 0.95  # the furigana's baseline above the text's (a kanji's ink is ~0.88 em)
 MAX_PAGES = 3  # beyond that the QR code carries the rest
 HANGING_OPENERS = frozenset("「『（［｛〔〈《【")
 
@@ -179,29 +180,30 @@ class _Slide:
                 lx -= block.size_px / 2  # a full-width 「（【 has its ink in its right half
             draw_text(self.draw, (lx, baseline), line.text, font, colour)
             if ruby:
-                self._furigana(line.text, lx, baseline - ascent, block.size_px, colour, bold)
+                self._furigana(line.text, lx, baseline, block.size_px, colour, bold)
         self.out.texts.append(PlacedText(role, block, x, y, colour, background))
         return y + block.height_px
 
     def _furigana(
-        self, text: str, x: float, top: float, size: int, colour: str, bold: bool
+        self, text: str, x: float, baseline: float, size: int, colour: str, bold: bool
     ) -> None:
-        """Readings centred over each run of kanji of one drawn line (top: the line's ink top)."""
+        """Readings over each run of kanji of one drawn line, each no wider than its kanji
+        (squeezed when longer) and never over its neighbour's."""
         font = self.fonts.get(size, "ja", bold=bold)
         small_px = max(8, round(size * RUBY_EM))
-        at = 0
+        at, right = 0, -1.0e9
         for base, reading in ruby_segments(text, dict(self.c.readings)):
             if reading:
                 left = x + text_length(font, text[:at])
                 width = text_length(font, base)
                 small = self.fonts.get(small_px, "ja", bold=bold)
-                if small.getlength(reading) > width + size * 0.5:  # long reading: squeeze it
-                    fitted = int(small_px * (width + size * 0.5) / small.getlength(reading))
+                if small.getlength(reading) > width:  # a long reading: a smaller size
+                    fitted = int(small_px * width / small.getlength(reading))
                     small = self.fonts.get(max(8, fitted), "ja", bold=bold)
-                rx = left + (width - small.getlength(reading)) / 2
-                self.draw.text(
-                    (rx, top - size * 0.06), reading, font=small, fill=colour, anchor="ld"
-                )
+                rx = max(left + (width - small.getlength(reading)) / 2, right)
+                y = baseline - size * RUBY_RAISE_EM
+                self.draw.text((rx, y), reading, font=small, fill=colour, anchor="ls")
+                right = rx + small.getlength(reading)
             at += len(base)
 
 

@@ -9,6 +9,8 @@ downloaded at run time. Staff can fix a reading the analyser gets wrong (place n
 - :func:`ruby_segments` splits a text into ``(base, reading)`` pairs; ``reading`` is hiragana
   for a run of kanji and ``None`` for kana, Latin letters, digits and punctuation. Okurigana
   stay outside the ruby (「行い」 → 「行(おこな)」「い」).
+- :func:`parse_readings` reads staff's table (``漢字=かんじ`` lines; it lives with the other
+  input checks in :mod:`publisher.item_input`, and an item keeps it per translation);
 - :func:`ruby_html` is the same as HTML (``<ruby>基<rp>(</rp><rt>き</rt><rp>)</rp></ruby>``),
   escaped, for public pages.
 
@@ -25,7 +27,10 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from publisher.item_input import parse_readings
+
 Segment = tuple[str, str | None]
+__all__ = ["COMMON_READINGS", "parse_readings", "ruby_html", "ruby_segments"]
 
 # CJK ideographs (with 々 〆 ヶ, which take readings like kanji)
 _KANJI = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f々〆ヶ"
@@ -34,6 +39,17 @@ _KANJI_RUNS = re.compile(f"([{_KANJI}]+)")
 _DIGITS = re.compile(r"[0-9０-９]+$")
 # 分 after a number: いっぷん, さんぷん, よんぷん, ろっぷん, はっぷん, じゅっぷん; else ふん
 _PUN_AFTER = frozenset("134680１３４６８０")
+
+# Words the dictionary reads wrongly on ward notices (rendaku it does not know, e.g. 避難所 is
+# ひなんじょ, not ひなんしょ); an item's own readings come first, then these.
+COMMON_READINGS = {
+    "避難所": "ひなんじょ",
+    "避難場所": "ひなんばしょ",
+    "給水所": "きゅうすいじょ",
+    "救護所": "きゅうごじょ",
+    "集会所": "しゅうかいじょ",
+    "出張所": "しゅっちょうじょ",
+}
 
 _tagger_lock = threading.Lock()
 
@@ -56,7 +72,9 @@ def has_kanji(text: str) -> bool:
 
 def ruby_segments(text: str, readings: Mapping[str, str] | None = None) -> list[Segment]:
     """``text`` as ``(base, reading)`` pairs whose bases join back to ``text`` exactly."""
-    fixed = tuple(sorted((readings or {}).items(), key=lambda kv: (-len(kv[0]), kv[0])))
+    mine = sorted((readings or {}).items(), key=lambda kv: (-len(kv[0]), kv[0]))
+    common = [kv for kv in COMMON_READINGS.items() if kv[0] not in dict(mine)]
+    fixed = (*mine, *sorted(common, key=lambda kv: (-len(kv[0]), kv[0])))
     return list(_segments(text, fixed))
 
 
@@ -69,27 +87,6 @@ def ruby_html(text: str, readings: Mapping[str, str] | None = None) -> Markup:
         else:
             out.append(str(escape(base)))
     return Markup("".join(out))
-
-
-def parse_readings(text: str) -> dict[str, str]:
-    """Staff's reading table, one ``漢字=かんじ`` a line, into a mapping (blank lines skipped).
-
-    Raises ``ValueError`` saying which line is wrong."""
-    table: dict[str, str] = {}
-    for n, raw in enumerate(text.splitlines(), start=1):
-        line = raw.strip()
-        if not line:
-            continue
-        base, sep, reading = (part.strip() for part in line.partition("="))
-        if not sep or not base or not reading:
-            raise ValueError(f"line {n}: write 漢字=かんじ (got {line!r})")
-        if not has_kanji(base):
-            raise ValueError(f"line {n}: {base!r} has no kanji to read")
-        reading = hiragana(reading)
-        if not re.fullmatch(r"[\u3041-\u309fー・ ]+", reading):
-            raise ValueError(f"line {n}: the reading {reading!r} must be hiragana")
-        table[base] = reading
-    return table
 
 
 @lru_cache(maxsize=4096)
