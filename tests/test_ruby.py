@@ -56,3 +56,11 @@ def test_staff_reading_table_is_read_line_by_line():
         parse_readings("代沢=だいざわ\n烏山")
     with pytest.raises(ValueError, match="hiragana"):
         parse_readings("代沢=daizawa")
+
+
+def test_text_around_a_fixed_reading_keeps_its_ruby():
+    """Spaces at the end of a piece (分かち書き) must not lose the readings before them."""
+    segs = ruby_segments("代沢で 避難所の 訓練を します")
+    assert ("代沢", "だいざわ") in segs
+    assert ("避難所", "ひなんじょ") in segs  # rendaku the dictionary misses
+    assert ("訓練", "くんれん") in segs

@@ -105,6 +105,9 @@ def _segments(text: str, fixed: tuple[tuple[str, str], ...]) -> tuple[Segment, .
 
 
 def _analyse(text: str) -> list[Segment]:
+    core = text.rstrip()
+    if core != text:  # the analyser reports whitespace before a word, never after the last
+        return [*_analyse(core), (text[len(core) :], None)]
     with _tagger_lock:
         words = [(w.surface, w.feature.kana, w.white_space) for w in _tagger()(text)]
     out: list[Segment] = []
