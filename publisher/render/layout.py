@@ -150,7 +150,8 @@ class _Slide:
 
     @property
     def body_min_px(self) -> int:
-        return max(self.c.body_min_px, 1) if self.c.body_min_px else self.px(BODY_MIN_U)
+        """The screen's legible minimum, never below the layout's own floor."""
+        return max(self.c.body_min_px, self.px(BODY_MIN_U))
 
     def put(
         self,
