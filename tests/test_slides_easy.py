@@ -122,3 +122,21 @@ def test_a_long_title_is_not_cut_while_the_body_has_room(tree: AreaTree, size: t
     assert not placed.block.truncated
     assert "".join(placed.block.texts) == title
     assert "".join(done.role("body")[0].block.texts) == "申込みは電話で。"
+
+
+def test_staff_readings_survive_the_store(rt) -> None:  # type: ignore[no-untyped-def]
+    """Kept per translation (item_translations.readings), on SQLite and PostgreSQL alike."""
+    from publisher.store.content import create_item, get_item
+
+    item = make_item(
+        translations=(
+            Translation("ja", "代沢の訓練"),
+            Translation("ja-x-easy", "代沢で 訓練", readings=(("代沢", "だいざわ"),)),
+        )
+    )
+    with rt.session() as s:
+        saved = create_item(s, item, actor="test")
+    with rt.session() as s:
+        back = get_item(s, int(saved.id or 0))
+    assert back.text("ja-x-easy").readings == (("代沢", "だいざわ"),)
+    assert back.text("ja").readings == ()

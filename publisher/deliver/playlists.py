@@ -95,6 +95,7 @@ class ScreenPlaylist:
                     "duration_s": s.entry.duration_s,
                     "role": s.entry.role,
                     "drill": s.entry.drill,
+                    **({"page": s.entry.page, "pages": s.entry.pages} if s.entry.pages > 1 else {}),
                     "slide": url(s.key),
                 }
                 for i, s in enumerate(self.slides, start=1)

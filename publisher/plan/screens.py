@@ -293,7 +293,9 @@ def playlist(
     cleared = not override and bool(ended)
     if cleared:
         chosen = ended
-    measure = pages or plain_pages
+    # an emergency is one slide a language, at once: its cycle is cut to a minute anyway, and
+    # measuring pages would render before the first slide can show (the QR carries the rest)
+    measure = plain_pages if override or cleared or pages is None else pages
     entries = tuple(
         Entry(
             item_id=int(item.id or 0),
