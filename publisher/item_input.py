@@ -230,8 +230,8 @@ def with_readings(translations: tuple[Translation, ...], raw: Any) -> tuple[Tran
                 value = parse_readings(lines)
             except ValueError as e:
                 raise PublisherError(str(e), field=f"readings.{lang}") from None
-        elif isinstance(value, tuple | list):
-            value = dict(value)
+        elif isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+            value = dict(value)  # an item's own table, kept through a partial update
         else:
             raise PublisherError("must be 漢字=かんじ lines", field=f"readings.{lang}")
         tables[lang] = tuple(sorted(value.items()))
