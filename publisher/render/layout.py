@@ -28,8 +28,8 @@ from PIL import Image, ImageDraw
 
 from publisher.plan.reading import PAGE_MAX_DURATION_S, reading_seconds
 from publisher.render.fonts import FontSet, draw_text, text_length
+from publisher.render.furigana import draw_furigana
 from publisher.render.qr import qr_image
-from publisher.render.ruby import ruby_segments
 from publisher.render.theme import MARKER_BG, MARKER_TEXT, WHITE, Theme
 from publisher.render.typeset import (
     FontForSize,
@@ -46,9 +46,7 @@ TITLE_MAX_U, TITLE_MIN_U = 96, 56
 BODY_MAX_U, BODY_MIN_U = 72, 36  # BODY_MIN_U: when the screen's legible minimum is not given
 ALERT_BODY_MAX_U = 84
 BODY_SPACING = 1.6
-RUBY_EM = 0.5  # furigana size, of the text's size
 RUBY_EXTRA_SPACING = 0.55  # added to a line's height (in em) for its furigana
-RUBY_RAISE_EM = 0.95  # the furigana's baseline above the text's (a kanji's ink is ~0.88 em)
 MAX_PAGES = 3  # beyond that the QR code carries the rest
 HANGING_OPENERS = frozenset("「『（［｛〔〈《【")
 
@@ -181,31 +179,10 @@ class _Slide:
                 lx -= block.size_px / 2  # a full-width 「（【 has its ink in its right half
             draw_text(self.draw, (lx, baseline), line.text, font, colour)
             if ruby:
-                self._furigana(line.text, lx, baseline, block.size_px, colour, bold)
+                furigana = (line.text, lx, baseline, block.size_px, colour)
+                draw_furigana(self.draw, self.fonts, *furigana, bold, dict(self.c.readings))
         self.out.texts.append(PlacedText(role, block, x, y, colour, background))
         return y + block.height_px
-
-    def _furigana(
-        self, text: str, x: float, baseline: float, size: int, colour: str, bold: bool
-    ) -> None:
-        """Readings over each run of kanji of one drawn line, each no wider than its kanji
-        (squeezed when longer) and never over its neighbour's."""
-        font = self.fonts.get(size, "ja", bold=bold)
-        small_px = max(8, round(size * RUBY_EM))
-        at, right = 0, -1.0e9
-        for base, reading in ruby_segments(text, dict(self.c.readings)):
-            if reading:
-                left = x + text_length(font, text[:at])
-                width = text_length(font, base)
-                small = self.fonts.get(small_px, "ja", bold=bold)
-                if small.getlength(reading) > width:  # a long reading: a smaller size
-                    fitted = int(small_px * width / small.getlength(reading))
-                    small = self.fonts.get(max(8, fitted), "ja", bold=bold)
-                rx = max(left + (width - small.getlength(reading)) / 2, right)
-                y = baseline - size * RUBY_RAISE_EM
-                self.draw.text((rx, y), reading, font=small, fill=colour, anchor="ls")
-                right = rx + small.getlength(reading)
-            at += len(base)
 
 
 def compose(c: SlideContent, width: int, height: int, fonts: FontSet) -> Composition:
