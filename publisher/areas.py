@@ -31,6 +31,10 @@ LANGUAGES = {
     "zh-Hant": "繁體中文",
     "ko": "한국어",
 }
+# A screen that does not say how big it is or from how far it is read: a 43" lobby panel read
+# from 4 m, the common case in the ward's centers (docs: displays/setagaya.toml's header).
+DEFAULT_DIAGONAL_IN = 43.0
+DEFAULT_VIEWING_DISTANCE_M = 4.0
 _CODE = re.compile(r"^[a-z][a-z0-9-]*$")
 _SIZE = re.compile(r"^(\d{3,5})x(\d{3,5})$")
 
@@ -89,6 +93,8 @@ class Screen:
     folder: str | None = None
     audio: bool = True  # the screen has a speaker: emergencies chime and speak
     volume: float = 0.8  # 0.0–1.0, of the player's output
+    diagonal_in: float = DEFAULT_DIAGONAL_IN  # the panel's diagonal, inches
+    viewing_distance_m: float = DEFAULT_VIEWING_DISTANCE_M  # where people typically stand
 
     @property
     def orientation(self) -> str:
@@ -403,6 +409,8 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         "folder",
         "audio",
         "volume",
+        "diagonal_in",
+        "viewing_distance_m",
     }
     if unknown:
         raise ConfigError(f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}")
@@ -412,6 +420,10 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
     volume = raw.get("volume", 0.8)
     if isinstance(volume, bool) or not isinstance(volume, int | float) or not 0 <= volume <= 1:
         raise ConfigError(f"{path}: {where} volume must be a number from 0 to 1 (got {volume!r})")
+    diagonal = _positive(path, where, raw, "diagonal_in", DEFAULT_DIAGONAL_IN, 10, 200)
+    distance = _positive(
+        path, where, raw, "viewing_distance_m", DEFAULT_VIEWING_DISTANCE_M, 0.5, 50
+    )
     return Screen(
         sid,
         area,
@@ -424,7 +436,21 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         raw.get("folder"),
         audio,
         float(volume),
+        diagonal,
+        distance,
     )
+
+
+def _positive(
+    path: Path, where: str, raw: dict, key: str, default: float, low: float, high: float
+) -> float:
+    """A screen's physical measure: a number from ``low`` to ``high``, or the default."""
+    value = raw.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise ConfigError(
+            f"{path}: {where} {key} must be a number from {low:g} to {high:g} (got {value!r})"
+        )
+    return float(value)
 
 
 def check_languages(value: object, where: str) -> tuple[str, ...]:

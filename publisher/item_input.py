@@ -8,6 +8,7 @@ importers submit, checked field by field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -108,6 +109,63 @@ def parse_translations(title: Any, body: Any = None) -> tuple[Translation, ...]:
     return tuple(out)
 
 
+def parse_readings(text: str) -> dict[str, str]:
+    """Staff's furigana table, one ``漢字=かんじ`` a line, into a mapping (blank lines skipped).
+
+    Raises ``ValueError`` saying which line is wrong and why."""
+    table: dict[str, str] = {}
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        base, sep, reading = (part.strip() for part in line.partition("="))
+        if not sep or not base or not reading:
+            raise ValueError(f"line {n}: write 漢字=かんじ (got {line!r})")
+        if not _KANJI.search(base):
+            raise ValueError(f"line {n}: {base!r} has no kanji to read")
+        reading = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in reading)
+        if not re.fullmatch(r"[\u3041-\u309fー・ ]+", reading):
+            raise ValueError(f"line {n}: the reading {reading!r} must be hiragana")
+        table[base] = reading
+    return table
+
+
+_KANJI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f々〆ヶ]")
+
+
+def with_readings(translations: tuple[Translation, ...], raw: Any) -> tuple[Translation, ...]:
+    """``translations`` with staff's furigana: ``{"ja-x-easy": "代沢=だいざわ\n…"}`` (or a
+    mapping per language), for the languages the item has."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise PublisherError('must be {"ja-x-easy": "漢字=かんじ lines"}', field="readings")
+    have = {t.lang for t in translations}
+    tables: dict[str, tuple[tuple[str, str], ...]] = {}
+    for lang, value in raw.items():
+        if lang not in have:
+            if value:
+                raise PublisherError(f"the item has no {lang} text to read", field="readings")
+            continue
+        if isinstance(value, str):
+            try:
+                value = parse_readings(value)
+            except ValueError as e:
+                raise PublisherError(str(e), field=f"readings.{lang}") from None
+        elif isinstance(value, Mapping):
+            lines = "\n".join(f"{k}={v}" for k, v in value.items())
+            try:
+                value = parse_readings(lines)
+            except ValueError as e:
+                raise PublisherError(str(e), field=f"readings.{lang}") from None
+        elif isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
+            value = dict(value)  # an item's own table, kept through a partial update
+        else:
+            raise PublisherError("must be 漢字=かんじ lines", field=f"readings.{lang}")
+        tables[lang] = tuple(sorted(value.items()))
+    return tuple(replace(t, readings=tables.get(t.lang, ())) for t in translations)
+
+
 def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = None) -> Item:
     """Validate API-shaped input into an :class:`Item`.
 
@@ -136,6 +194,7 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         "image_alt",
         "warning_level",
         "alert_kind",
+        "readings",
     }
     for key in data:
         if key not in known:
@@ -155,6 +214,8 @@ def parse_item(data: Mapping[str, Any], tree: AreaTree, *, base: Item | None = N
         translations = parse_translations(data.get("title", old_title), data.get("body", old_body))
     else:
         translations = b.translations
+    old_readings = {t.lang: t.readings for t in b.translations} if b else {}
+    translations = with_readings(translations, data.get("readings", old_readings))
 
     raw_targets = data.get("targets", list(b.targets) if b else None)
     if isinstance(raw_targets, str):

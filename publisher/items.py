@@ -60,6 +60,8 @@ class Translation:
     lang: str
     title: str
     body: str = ""
+    # furigana staff fixed for this text (base → hiragana), used on やさしい日本語 slides/pages
+    readings: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -187,6 +189,11 @@ class Item:
             "status": self.status,
             "title": {t.lang: t.title for t in self.translations},
             "body": {t.lang: t.body for t in self.translations if t.body},
+            **(
+                {"readings": {t.lang: dict(t.readings) for t in self.translations if t.readings}}
+                if any(t.readings for t in self.translations)
+                else {}
+            ),
             "targets": list(self.targets),
             "starts_at": iso(self.starts_at),
             "ends_at": iso(self.ends_at),

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the publisher needs, when it can, and says what is missing when
 # it cannot. Usage: scripts/system-deps.sh run|test
-#   run  needs: fonts-noto-cjk (slides are set in Noto Sans CJK JP)
+#   run  needs: fonts-noto-cjk (slides are set in Noto Sans CJK JP), fonts-noto-core and
+#        fonts-symbola (symbols and emoji the CJK font lacks: ♿ ✉ ✔ ⛔ ≒ 😀)
 #        and the speech packages (emergency announcements on screens with a speaker):
 #        open-jtalk, open-jtalk-mecab-naist-jdic, an HTS voice, espeak-ng
 #   test needs: the same, and chromium (browser tests drive Debian's Chromium)
@@ -11,13 +12,15 @@
 # from a pinned package on PyPI. Any .htsvoice under /usr/share/hts-voice/ or
 # PUBLISHER_JTALK_VOICE will do instead.
 set -u
-need=(fonts-noto-cjk)
+need=(fonts-noto-cjk fonts-noto-core fonts-symbola)
 speech=(open-jtalk open-jtalk-mecab-naist-jdic espeak-ng)
 [ "${1:-run}" = test ] && need+=(chromium)
 
 have() {
   case "$1" in
     fonts-noto-cjk) ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 ;;
+    fonts-noto-core) [ -e /usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf ] ;;
+    fonts-symbola) [ -e /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] ;;
     chromium) command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] ;;
     open-jtalk) command -v open_jtalk >/dev/null 2>&1 ;;
     open-jtalk-mecab-naist-jdic) [ -e /var/lib/mecab/dic/open-jtalk/naist-jdic/sys.dic ] ;;

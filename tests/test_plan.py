@@ -9,7 +9,6 @@ import pytest
 from publisher.areas import Screen
 from publisher.items import AlertInfo, Daypart, Translation
 from publisher.plan.screens import (
-    SLIDE_MAX_DURATION_S,
     SLIDE_MIN_DURATION_S,
     items_for_area,
     playlist,
@@ -197,8 +196,8 @@ def test_an_english_only_screen_still_shows_japanese_only_items(tree):
     [
         ("休館", "", "ja", SLIDE_MIN_DURATION_S),
         ("お知らせ", "あ" * 70, "ja", 13),
-        ("お知らせ", "あ" * 2000, "ja", SLIDE_MAX_DURATION_S),
-        ("Notice", "word " * 20, "en", 10),
+        ("お知らせ", "あ" * 2000, "ja", 34),  # one slide holds ~220 characters: 2 + 220 / 7
+        ("Notice", "word " * 20, "en", 11),  # 21 words at 2.5 a second, rounded up
     ],
 )
 def test_slides_stay_up_long_enough_to_read(title, body, lang, expected):

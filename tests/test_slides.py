@@ -22,7 +22,15 @@ from publisher.errors import ConfigError
 from publisher.items import AlertInfo, Item, Place, Translation
 from publisher.render import slides
 from publisher.render.labels import event_when
-from publisher.render.slides import SlideSpec, compose_slide, ensure_slide, slide_key
+from publisher.render.layout import MAX_PAGES
+from publisher.render.legibility import min_font_px
+from publisher.render.slides import (
+    SlideSpec,
+    compose_slide,
+    ensure_slide,
+    slide_key,
+    slide_pages,
+)
 from publisher.render.theme import (
     MARKER_BG,
     MARKER_TEXT,
@@ -137,7 +145,7 @@ def test_a_district_notice_names_its_district_center_not_the_screen(tree: AreaTr
     assert issuer.block.texts == ["代沢まちづくりセンター"]
     (title,) = done.role("title")
     assert title.block.texts == ["代沢まちづくりセンターからのお知らせ"]
-    assert done.role("body")[0].block.texts == ["詳しくはセンターまでお問い合わせください。"]
+    assert "".join(done.role("body")[0].block.texts) == "詳しくはセンターまでお問い合わせください。"
     assert done.role("caption")[0].block.texts == ["詳しくはこちら"]
 
 
@@ -165,22 +173,28 @@ def test_event_dates_in_each_language() -> None:
 
 
 def test_long_text_stays_in_its_box_and_keeps_kinsoku(tree: AreaTree) -> None:
-    """A 2,000-character body is shrunk, then cut with … beside the QR code, never over it."""
+    """A 2,000-character body is set in pages at the smallest legible size, the last cut
+    with … (the QR code carries the rest), each page beside the QR code, never over it."""
     body = ("住民票の写し（本人確認書類が必要）は、「コンビニ交付」をご利用ください。" * 60)[:2000]
     title = "【重要】年末年始（12月29日〜1月3日）の窓口休業と「コンビニ交付サービス」のご案内"
     item = make_item(title=title, id=5, translations=(Translation("ja", title, body),))
     for w, h in [(1920, 1080), (1080, 1920)]:
-        done = compose_slide(spec(tree, item, width=w, height=h))
-        (placed,) = done.role("body")
-        assert placed.block.truncated and placed.block.texts[-1].endswith("…")
-        assert placed.block.size_px == 36
-        x0, y0, x1, y1 = done.content_box
-        assert placed.y + placed.block.height_px <= y1
-        qx0, qy0, _, _ = done.qr_box
-        right = placed.x + placed.block.width_px
-        assert right <= qx0 or placed.y + placed.block.height_px <= qy0  # never under the QR
-        for role in ("title", "body"):
-            assert kinsoku_violations(done.role(role)[0].block.lines) == []
+        pages = len(slide_pages(spec(tree, item, width=w, height=h)))
+        assert pages == MAX_PAGES
+        for page in range(1, pages + 1):
+            done = compose_slide(spec(tree, item, width=w, height=h, page=page, pages=pages))
+            (placed,) = done.role("body")
+            assert placed.block.truncated == (page == pages)
+            assert placed.block.texts[-1].endswith("…") == (page == pages)
+            assert placed.block.size_px == min_font_px(w, h, 43, 4, "ja")
+            assert done.role("page")[0].block.texts == [f"{page}/{pages}"]
+            x0, y0, x1, y1 = done.content_box
+            assert placed.y + placed.block.height_px <= y1
+            qx0, qy0, _, _ = done.qr_box
+            right = placed.x + placed.block.width_px
+            assert right <= qx0 or placed.y + placed.block.height_px <= qy0  # never under the QR
+            for role in ("title", "body"):
+                assert kinsoku_violations(done.role(role)[0].block.lines) == []
 
 
 def test_titles_stay_readable_from_across_the_lobby(tree: AreaTree) -> None:

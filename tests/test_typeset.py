@@ -161,3 +161,113 @@ def test_a_missing_font_names_the_package_to_install(tmp_path, monkeypatch) -> N
     monkeypatch.setenv("PUBLISHER_FONT", str(tmp_path / "nothing.otf"))
     with pytest.raises(ConfigError, match="fonts-noto-cjk"):
         find_fonts()
+
+
+# -- regressions from issue 15 -----------------------------------------------------------------
+
+
+def test_a_title_shrinks_before_a_phrase_is_broken() -> None:
+    """「スマートフォン決済ア／プリでも」 at 92 px: at a smaller size the phrase fits whole."""
+    block = fit_text(
+        "スマートフォン決済アプリでも",
+        font_for(bold=True),
+        1000,
+        400,
+        max_px=92,
+        min_px=56,
+        lang="ja",
+        line_spacing=1.3,
+        max_lines=3,
+    )
+    assert block.texts == ["スマートフォン決済アプリでも"]
+    assert 56 <= block.size_px < 92
+
+
+def test_a_phrase_wider_than_a_line_breaks_between_words_never_before_a_particle() -> None:
+    """「まちづくりセンター／が」 put a particle at a line start."""
+    block = fit_text(
+        "代沢まちづくりセンターが", font_for(bold=True), 500, 400, max_px=92, min_px=56, lang="ja"
+    )
+    assert block.texts == ["代沢まちづくり", "センターが"]
+    assert block.size_px == 56  # breaking inside a phrase only at the smallest size
+
+
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("zh-Hans", "活动时间（上午8:30至12:00），咨询电话03-5432-1111，地点：区民会馆"),
+        ("zh-Hant", "活動時間（上午8:30至12:00），諮詢電話03-5432-1111，地點：區民會館"),
+        ("ja", "受付は9:30〜12:00、電話03-5432-1111まで。2026/12/6（土）、12月6日開催"),
+        ("ko", "시간 오전 8:30~12:00, 문의 전화 03-5432-1111, 2026/12/6"),
+        ("en", "From 8:30 to 12:00, call 03-5432-1111, on 2026/12/6"),
+    ],
+)
+@pytest.mark.parametrize("width_chars", [8, 9, 11, 12, 16])
+def test_numbers_times_dates_and_phone_numbers_are_never_broken(
+    lang: str, text: str, width_chars: int
+) -> None:
+    """The Chinese breaker split 「（上午8:／30至」 and 「03-／5432-1111」 (any line that can hold
+    the run keeps it whole; a narrower one breaks it, since nothing else can)."""
+    lines = wrap(text, measure(40, lang), 40 * width_chars, lang)
+    runs = ["8:30", "12:00", "03-5432-1111", "2026/12/6", "9:30〜12:00", "12月6日"]
+    for run in (r for r in runs if r in text):
+        assert any(run in line.text for line in lines), (run, [x.text for x in lines])
+
+
+def test_a_fullwidth_tilde_never_starts_a_line() -> None:
+    """～ (U+FF5E, what people type) is the wave dash 〜 for kinsoku."""
+    assert "～" in NO_LINE_START
+    text = "開館時間はあさ９時～よる８時までです。" * 3
+    for width_chars in range(5, 14):
+        lines = wrap(text, measure(40), 40 * width_chars, "ja")
+        assert kinsoku_violations(lines) == []
+        assert not any(line.text.startswith("～") for line in lines[1:])
+
+
+def test_a_long_english_word_is_hyphenated_where_it_must_break() -> None:
+    lines = wrap("Internationalization", measure(40, "en"), 40 * 5, "en")
+    assert len(lines) > 1
+    assert all(line.text.endswith("-") for line in lines[:-1])
+    assert "".join(line.text.rstrip("-") for line in lines) == "Internationalization"
+    assert all(len(line.text.rstrip("-")) >= 3 for line in lines)  # pyphen's points, not 1 letter
+
+
+def test_a_word_is_broken_only_when_even_the_smallest_size_cannot_hold_it() -> None:
+    block = fit_text(
+        "Telecommunications", font_for("en"), 500, 400, max_px=96, min_px=40, lang="en"
+    )
+    assert block.texts == ["Telecommunications"]
+
+
+SYMBOLS = "♿✉✔❗⛔≒😀🏥"
+
+
+@pytest.mark.parametrize("symbol", list(SYMBOLS))
+def test_symbols_and_emoji_render_from_a_fallback_font_never_as_tofu(symbol: str) -> None:
+    """Each symbol is drawn by a font that has it, and looks unlike that font's .notdef box."""
+    from PIL import Image, ImageDraw
+
+    from publisher.render.fonts import draw_text, has_glyph, runs
+
+    font = FONTS.get(80, "ja")
+    ((piece, used),) = runs(font, symbol)
+    assert piece == symbol and has_glyph(used, symbol)
+
+    def ink(text: str, f) -> bytes:  # type: ignore[no-untyped-def]
+        img = Image.new("L", (200, 200), 0)
+        ImageDraw.Draw(img).text((20, 150), text, font=f, fill=255, anchor="ls")
+        return img.tobytes()
+
+    notdef = ink("\U0010fffd", used)  # a private-use code point no font has: its .notdef box
+    assert ink(symbol, used) != notdef
+    img = Image.new("L", (200, 200), 0)
+    draw_text(ImageDraw.Draw(img), (20, 150), symbol, font, "white")
+    assert img.tobytes() == ink(symbol, used) and img.getbbox() is not None
+
+
+def test_a_character_no_font_has_is_named_in_words() -> None:
+    from publisher.render.fonts import runs
+
+    font = FONTS.get(40, "ja")
+    text = "".join(piece for piece, _ in runs(font, "A\U000e01efB"))
+    assert text.startswith("A(") and text.endswith(")B") and "variation selector" in text

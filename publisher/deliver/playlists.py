@@ -39,7 +39,7 @@ from publisher.plan.screens import (
     playlist,
 )
 from publisher.render import speech
-from publisher.render.slides import SlideSpec, ensure_slide, slide_key
+from publisher.render.slides import SlideSpec, ensure_slide, pages_on, slide_key
 from publisher.runtime import Runtime
 from publisher.store.content import live_items, recently_ended_emergencies
 from publisher.store.models import ItemRow
@@ -95,6 +95,7 @@ class ScreenPlaylist:
                     "duration_s": s.entry.duration_s,
                     "role": s.entry.role,
                     "drill": s.entry.drill,
+                    **({"page": s.entry.page, "pages": s.entry.pages} if s.entry.pages > 1 else {}),
                     "slide": url(s.key),
                 }
                 for i, s in enumerate(self.slides, start=1)
@@ -123,22 +124,26 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
 
     ``next_change_at`` is at most :data:`PLAN_HORIZON` ahead: items further out are not loaded.
     """
+    pages = pages_on(
+        screen, rt.tree, rt.item_qr_url, rt.image_file
+    )  # what each page of a slide shows
     plan, next_change = playlist(
-        screen, items, at, rt.tree, tz=rt.tz, cleared_s=cleared_seconds(rt)
+        screen, items, at, rt.tree, tz=rt.tz, cleared_s=cleared_seconds(rt), pages=pages
     )
     limit = (at + PLAN_HORIZON).astimezone(rt.tz)
     next_change = min(next_change, limit) if next_change else limit
     slides = []
     for entry in plan.entries:
-        spec = SlideSpec(
+        spec = SlideSpec.for_screen(
             entry.item,
-            screen.width,
-            screen.height,
+            screen,
             entry.lang,
             rt.tree.get(entry.issuer),
             rt.item_qr_url(entry.item_id),
             cleared=entry.role == ROLE_CLEARED,
             picture=rt.image_file(entry.item),
+            page=entry.page,
+            pages=entry.pages,
         )
         slides.append(Slide(entry, spec, slide_key(spec)))
     audio = announcement(rt, screen, plan)
@@ -174,7 +179,8 @@ _KEYS_JSON: dict[int, tuple[Sequence[Slide], str]] = {}
 
 def shape(screen: Screen) -> tuple[Any, ...]:
     """What a screen's playlist depends on besides its id: screens alike share one plan."""
-    return (screen.area, screen.width, screen.height, screen.languages, screen.audio)
+    size = (screen.width, screen.height, screen.diagonal_in, screen.viewing_distance_m)
+    return (screen.area, size, screen.languages, screen.audio)
 
 
 def like(sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:

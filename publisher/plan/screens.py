@@ -16,8 +16,14 @@ The rules, in order:
    playlist until it ends; the normal playlist returns after it.
 4. **Order**: other alerts and drills (real alerts before drills), then high priority, then
    events by date (soonest first), then notices by recency (newest first); ties by id.
-5. **Duration** from reading time: Japanese and Chinese by characters, other languages by words,
-   clamped to ``SLIDE_MIN_DURATION_S`` … ``SLIDE_MAX_DURATION_S``.
+5. **Duration** from reading time: every line the slide shows (title, date, place, body) is
+   counted, Japanese and Chinese by characters (``CJK_CHARS_PER_S``), other languages by words
+   (``LATIN_WORDS_PER_S``), after ``GLANCE_S`` to notice the slide, rounded up, at least
+   ``SLIDE_MIN_DURATION_S``: no slide asks for faster reading than those rates. A body too long
+   for one slide at the screen's smallest legible size is shown as pages (1/2, 2/2), one after
+   the other, each with its own duration; the renderer says what each page shows (``pages``, a
+   pure measuring function passed in by the caller), and keeps each page readable within
+   ``PAGE_MAX_DURATION_S``.
 6. **Languages**: each item is shown once in every language of ``screen.languages`` it has a
    translation for, in the screen's order, one after the other (interleaved: ``A-ja, A-en,
    B-ja, B-en``), so a foreign resident standing in the lobby sees the same notice in their
@@ -44,18 +50,19 @@ from zoneinfo import ZoneInfo
 
 from publisher.areas import AreaTree, Screen
 from publisher.items import Daypart, Item
+from publisher.plan.reading import (
+    CJK_LANGS,
+    PAGE_MAX_DURATION_S,
+    SLIDE_MAX_DURATION_S,
+    SLIDE_MIN_DURATION_S,
+    Pages,
+    page_duration_s,
+    plain_pages,
+    reading_seconds,
+    reading_time_s,
+)
 
 WARD_TZ = ZoneInfo("Asia/Tokyo")
-SLIDE_MIN_DURATION_S = 8
-SLIDE_MAX_DURATION_S = 20
-# Reading on a lobby screen from a few metres: slower than reading a page at a desk.
-CJK_CHARS_PER_S = 7.0
-LATIN_WORDS_PER_S = 2.5
-GLANCE_S = 2.0  # time to notice a new slide before reading starts
-# Only the first lines of a long body fit on a slide (the QR code carries the rest).
-READ_CHARS_CAP = 220
-READ_WORDS_CAP = 70
-CJK_LANGS = ("ja", "ja-x-easy", "zh-Hans", "zh-Hant")
 # Every language an emergency is shown in, in this order (Japanese first), on every screen.
 EMERGENCY_LANGS = ("ja", "ja-x-easy", "en", "zh-Hans", "zh-Hant", "ko")
 EMERGENCY_CYCLE_MAX_S = 60
@@ -85,6 +92,8 @@ class Entry:
     role: str  # emergency | alert | drill | high | event | notice | cleared
     issuer: str
     item: Item = field(compare=False, repr=False)
+    page: int = 1  # of a body shown in ``pages`` slides, one after the other
+    pages: int = 1
 
     @property
     def drill(self) -> bool:
@@ -118,6 +127,7 @@ class Playlist:
                     "role": e.role,
                     "drill": e.drill,
                     "issuer": e.issuer,
+                    **({"page": e.page, "pages": e.pages} if e.pages > 1 else {}),
                 }
                 for i, e in enumerate(self.entries, start=1)
             ],
@@ -170,20 +180,6 @@ def items_for_area(
 
 
 # -- reading time -------------------------------------------------------------------------------
-
-
-def reading_time_s(item: Item, lang: str) -> int:
-    """Seconds to notice and read the slide's text in ``lang``, clamped."""
-    t = item.text(lang)
-    lang = t.lang
-    text = f"{t.title} {t.body}"
-    if lang in CJK_LANGS:
-        chars = min(sum(1 for c in text if not c.isspace()), READ_CHARS_CAP)
-        seconds = GLANCE_S + chars / CJK_CHARS_PER_S
-    else:
-        words = min(len(text.split()), READ_WORDS_CAP)
-        seconds = GLANCE_S + words / LATIN_WORDS_PER_S
-    return int(min(SLIDE_MAX_DURATION_S, max(SLIDE_MIN_DURATION_S, round(seconds))))
 
 
 def languages_for(item: Item, screen: Screen, *, override: bool = False) -> list[str]:
@@ -279,11 +275,14 @@ def playlist(
     *,
     tz: ZoneInfo = WARD_TZ,
     cleared_s: int = 0,
+    pages: Pages | None = None,
 ) -> tuple[Playlist, datetime | None]:
     """The screen's playlist at ``now`` and the next instant its content changes (or None).
 
     ``items`` may hold emergencies that have ended (withdrawn ones too): for ``cleared_s``
-    seconds after its end an emergency is announced as 解除 instead of normal content."""
+    seconds after its end an emergency is announced as 解除 instead of normal content.
+    ``pages`` says what each page of a slide shows (for this screen's size); without it every
+    slide is one page."""
     if now.tzinfo is None:
         raise ValueError("playlist() needs an aware datetime for now")
     lineage = set(tree.lineage(screen.area))
@@ -294,17 +293,24 @@ def playlist(
     cleared = not override and bool(ended)
     if cleared:
         chosen = ended
+    # an emergency is one slide a language, at once: its cycle is cut to a minute anyway, and
+    # measuring pages would render before the first slide can show (the QR carries the rest)
+    measure = plain_pages if override or cleared or pages is None else pages
     entries = tuple(
         Entry(
             item_id=int(item.id or 0),
             lang=lang,
-            duration_s=reading_time_s(item, lang),
+            duration_s=page_duration_s(text, item.text(lang).lang),
             role=ROLE_CLEARED if cleared else _role(item),
             issuer=tree.issuer(item.targets).code,
             item=item,
+            page=n,
+            pages=len(texts),
         )
         for item in chosen
         for lang in languages_for(item, screen, override=override or cleared)
+        for texts in [list(measure(item, lang)) if not cleared else [item.text(lang).title]]
+        for n, text in enumerate(texts, start=1)
     )
     if override or cleared:
         entries = fit_cycle(entries, EMERGENCY_CYCLE_MAX_S)
@@ -406,7 +412,10 @@ def _entries_json(entries: tuple[Entry, ...]) -> str:
     if held is not None and held[0] is entries:
         return held[1]
     text = json.dumps(
-        [[e.item_id, e.lang, e.duration_s, e.role, e.issuer, item_digest(e.item)] for e in entries],
+        [
+            [e.item_id, e.lang, e.duration_s, e.role, e.issuer, item_digest(e.item), e.page]
+            for e in entries
+        ],
         ensure_ascii=False,
     )
     if len(_ENTRIES_JSON) >= _DIGESTS_MAX:
@@ -445,18 +454,24 @@ def for_screen(plan: Playlist, screen: Screen) -> Playlist:
 
 
 __all__ = [
+    "CJK_LANGS",
     "EMERGENCY_CYCLE_MAX_S",
     "EMERGENCY_LANGS",
+    "PAGE_MAX_DURATION_S",
     "ROLE_CLEARED",
     "SLIDE_MAX_DURATION_S",
     "SLIDE_MIN_DURATION_S",
     "Entry",
+    "Pages",
     "Playlist",
     "for_screen",
     "in_dayparts",
     "is_drill",
     "items_for_area",
+    "page_duration_s",
+    "plain_pages",
     "playlist",
+    "reading_seconds",
     "reading_time_s",
     "seen_in",
     "select",

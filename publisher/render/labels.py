@@ -2,7 +2,10 @@
 
 Kind and category labels, what an alert is in words (警報, 避難指示 …), captions, the warning-level badge, the drill marker, and event dates
 (「12月6日（土）10:00〜12:00」, "Sat 6 December, 10:00–12:00"), always in the ward's time.
-やさしい日本語 uses the Japanese words; an unknown language falls back to Japanese.
+やさしい日本語 (``ja-x-easy``) has its own easy words, as the guideline for やさしい日本語
+asks (出入国在留管理庁・文化庁, 2020): plain words in hiragana for the chips and captions, times
+said as people say them (「ごぜん 9じ 30ぷん から ごご 0じ まで」), no 〜 or 日時/会場. An unknown
+language falls back to Japanese.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from publisher.items import CATEGORIES, JST, Item
 
 KIND = {
     "ja": {"notice": "お知らせ", "event": "イベント", "alert": "緊急情報"},
+    "ja-x-easy": {"notice": "おしらせ", "event": "イベント", "alert": "だいじな おしらせ"},
     "en": {"notice": "Notice", "event": "Event", "alert": "Alert"},
     "zh-Hans": {"notice": "通知", "event": "活动", "alert": "紧急信息"},
     "zh-Hant": {"notice": "通知", "event": "活動", "alert": "緊急資訊"},
@@ -21,6 +25,17 @@ KIND = {
 }
 CATEGORY = {
     "ja": dict(CATEGORIES),
+    "ja-x-easy": {
+        "general": "おしらせ",
+        "disaster": "さいがいに そなえる",
+        "drill": "くんれん",
+        "health": "けんこう",
+        "childcare": "こそだて",
+        "community": "まちの イベント",
+        "culture": "ぶんか・スポーツ",
+        "environment": "ごみ・かんきょう",
+        "tax": "ぜいきん・とどけ",
+    },
     "en": {
         "general": "Notice",
         "disaster": "Disaster preparedness",
@@ -66,6 +81,7 @@ CATEGORY = {
         "tax": "세금・신고",
     },
 }
+EASY = "ja-x-easy"  # やさしい日本語
 WORDS = {
     "ja": {
         "details": "詳しくはこちら",
@@ -75,6 +91,15 @@ WORDS = {
         "emergency": "緊急",
         "drill": "訓練",
         "drill_note": "これは訓練です",
+    },
+    "ja-x-easy": {
+        "details": "くわしく みる",
+        "when": "いつ",
+        "where": "どこ",
+        "level": "けいかい レベル{n}",
+        "emergency": "きんきゅう",
+        "drill": "訓練 くんれん",
+        "drill_note": "これは くんれん です",
     },
     "en": {
         "details": "Details",
@@ -127,6 +152,19 @@ ALERT_KIND = {
         "heavy_rain": "大雨情報",
         "power_outage": "停電情報",
         "cleared": "解除",
+    },
+    "ja-x-easy": {
+        "warning": "けいほう（あぶない）",
+        "advisory": "ちゅういほう（きを つけて）",
+        "early_warning": "きを つけて ください",
+        "elderly_evacuation": "おとしよりは にげて ください",
+        "evacuation_order": "にげて ください（ひなん しじ）",
+        "emergency_safety": "いのちを まもって ください",
+        "shelter_open": "ひなんじょが あいて います",
+        "earthquake": "じしん",
+        "heavy_rain": "おおあめ",
+        "power_outage": "ていでん",
+        "cleared": "おわりました",
     },
     "en": {
         "warning": "Warning",
@@ -200,6 +238,7 @@ CLEARED = {
 }
 WEEKDAY = {
     "ja": "月火水木金土日",
+    "ja-x-easy": tuple(f"{d}ようび" for d in ("げつ", "か", "すい", "もく", "きん", "ど", "にち")),
     "zh-Hans": ("周一", "周二", "周三", "周四", "周五", "周六", "周日"),
     "zh-Hant": ("週一", "週二", "週三", "週四", "週五", "週六", "週日"),
     "ko": "월화수목금토일",
@@ -211,7 +250,7 @@ MONTH_EN = (
 
 
 def words_lang(lang: str) -> str:
-    """The label language for a slide language (やさしい日本語 and unknowns use Japanese)."""
+    """The label language for a slide language (unknown languages use Japanese)."""
     return lang if lang in WORDS else "ja"
 
 
@@ -260,6 +299,8 @@ def event_when(item: Item, lang: str) -> str | None:
     start = item.event_starts_at.astimezone(JST)
     end = item.event_ends_at.astimezone(JST) if item.event_ends_at else None
     lw = words_lang(lang)
+    if lw == EASY:
+        return _easy_when(start, end, item.all_day)
     dash = {"ja": "〜", "ko": "~"}.get(lw, "–")
     text = _date(start, lw)
     if end and end.date() != start.date():
@@ -280,6 +321,34 @@ def _date(dt: datetime, lw: str) -> str:
     if lw == "ko":
         return f"{dt.month}월 {dt.day}일({wd})"
     return f"{dt.month}月{dt.day}日（{wd}）"
+
+
+def _easy_when(start: datetime, end: datetime | None, all_day: bool) -> str:
+    """「12がつ 5にち（どようび） ごぜん 10じ から ごご 1じ まで」: no 〜, no 24-hour clock;
+    a time and its から/まで hold together (no-break spaces)."""
+    text = _easy_date(start)
+    if end and end.date() != start.date():
+        if all_day:
+            return f"{text} から {_easy_date(end)} まで"
+        return f"{text} {_easy_time(start)}\u00a0から {_easy_date(end)} {_easy_time(end)}\u00a0まで"
+    if all_day:
+        return text
+    return f"{text} {_easy_time(start)}\u00a0から" + (
+        f" {_easy_time(end)}\u00a0まで" if end else ""
+    )
+
+
+def _easy_date(dt: datetime) -> str:
+    return f"{dt.month}がつ\u00a0{dt.day}にち（{WEEKDAY[EASY][dt.weekday()]}）"
+
+
+def _easy_time(dt: datetime) -> str:
+    """ごぜん 9じ 30ぷん, ひる 12じ, ごご 1じ (minutes read ふん or ぷん as they are said)."""
+    half = "ごぜん" if dt.hour < 12 else ("ひる" if dt.hour == 12 else "ごご")
+    text = f"{half}\u00a0{dt.hour if dt.hour == 12 else dt.hour % 12}じ"
+    if dt.minute:
+        text += f"\u00a0{dt.minute}{'ぷん' if dt.minute % 10 in (0, 1, 3, 4, 6, 8) else 'ふん'}"
+    return text
 
 
 def _time(dt: datetime) -> str:

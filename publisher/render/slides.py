@@ -14,6 +14,12 @@ spec as its file; the key hashes the file's name, so a new picture is a new slid
 The issuing area (世田谷区, 北沢総合支所, 代沢まちづくりセンター) is on the slide, not the screen's
 own location, so one render serves every screen; the player overlays its own clock and place.
 
+Text is never smaller than the screen's legible minimum for its physical size and viewing
+distance (:mod:`publisher.render.legibility`); a body that does not fit at that size is shown
+in pages, one slide each (``page`` of ``pages``; :func:`slide_pages` says what each page
+shows, for the planner's reading times). やさしい日本語 slides carry furigana
+(:mod:`publisher.render.ruby`) and easy fixed words (:mod:`publisher.render.labels`).
+
 A slide is drawn in two steps: :func:`slide_content` gathers every string and colour the slide
 shows (the key hashes exactly that), and :func:`compose_slide` lays it out (see
 :mod:`publisher.render.layout`) and says where each text went, so tests can read what was set.
@@ -25,20 +31,28 @@ import hashlib
 import io
 import json
 import os
-from dataclasses import asdict, dataclass
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from PIL import Image
 
-from publisher.areas import Area
+from publisher.areas import (
+    DEFAULT_DIAGONAL_IN,
+    DEFAULT_VIEWING_DISTANCE_M,
+    Area,
+    AreaTree,
+    Screen,
+)
 from publisher.files import write_atomic
 from publisher.items import Item
 from publisher.render import labels
 from publisher.render.fonts import find_fonts
-from publisher.render.layout import Composition, SlideContent, compose
+from publisher.render.layout import Composition, SlideContent, compose, paginate
+from publisher.render.legibility import min_font_px
 from publisher.render.theme import CATEGORY_THEMES, is_drill, theme_for
 
-RENDERER_VERSION = "4"
+RENDERER_VERSION = "5"
 CLEARED_THEME = CATEGORY_THEMES["community"]  # green: the all clear
 PNG_COMPRESS_LEVEL = 1  # flat colours compress well at once: higher levels cost time for ~3 %
 
@@ -53,6 +67,27 @@ class SlideSpec:
     qr_url: str
     cleared: bool = False  # the emergency has just ended: 「解除されました」
     picture: Path | None = None  # the item's picture file (named by its content's hash)
+    diagonal_in: float = DEFAULT_DIAGONAL_IN  # the screen's, for the smallest legible text
+    viewing_distance_m: float = DEFAULT_VIEWING_DISTANCE_M
+    page: int = 1  # of a body set in ``pages`` slides
+    pages: int = 1
+
+    @classmethod
+    def for_screen(
+        cls, item: Item, screen: Screen, lang: str, issuer: Area, qr_url: str, **more: object
+    ) -> SlideSpec:
+        """The slide of ``item`` in ``lang`` for ``screen``'s size and legibility."""
+        return cls(
+            item,
+            screen.width,
+            screen.height,
+            lang,
+            issuer,
+            qr_url,
+            diagonal_in=screen.diagonal_in,
+            viewing_distance_m=screen.viewing_distance_m,
+            **more,  # type: ignore[arg-type]
+        )
 
 
 def shown_lang(item: Item, lang: str) -> str:
@@ -72,6 +107,7 @@ def slide_content(spec: SlideSpec) -> SlideContent:
         label = labels.ALERT_KIND[labels.words_lang(lang)]["cleared"]
         title, body = labels.CLEARED.get(lang, labels.CLEARED["ja"]), text.title
     drill = is_drill(item)
+    easy = lang == labels.EASY
     return SlideContent(
         lang=lang,
         theme=theme,
@@ -89,7 +125,53 @@ def slide_content(spec: SlideSpec) -> SlideContent:
         where_label=labels.word(lang, "where"),
         qr_url=spec.qr_url,
         picture=spec.picture.name if spec.picture is not None and not spec.cleared else None,
+        body_min_px=min_font_px(
+            spec.width, spec.height, spec.diagonal_in, spec.viewing_distance_m, lang
+        ),
+        page=spec.page,
+        pages=spec.pages,
+        ruby=easy,
+        readings=tuple(sorted(text.readings)) if easy else (),
     )
+
+
+def slide_pages(spec: SlideSpec, font_path: str | None = None) -> list[str]:
+    """What a reader reads on each page of the slide (title, date, place and that page's
+    body), one string a page: the planner's reading times come from this."""
+    content = replace(slide_content(spec), page=1, pages=1)
+    key = (slide_key(replace(spec, page=1, pages=1)), font_path)
+    held = _PAGES.get(key)
+    if held is None:
+        picture = load_picture(spec.picture) if content.picture and spec.picture else None
+        bodies = paginate(content, spec.width, spec.height, find_fonts(font_path), picture)
+        shown = [content.title, content.when or "", content.where or ""]
+        held = [" ".join(x for x in [*shown, *body] if x) for body in bodies]
+        if len(_PAGES) >= 4096:
+            _PAGES.clear()
+        _PAGES[key] = held
+    return list(held)
+
+
+_PAGES: dict[tuple[str, str | None], list[str]] = {}
+
+
+def pages_on(
+    screen: Screen,
+    tree: AreaTree,
+    qr_url: Callable[[int], str],
+    picture_of: Callable[[Item], Path | None] = lambda item: None,
+) -> Callable[[Item, str], list[str]]:
+    """The planner's measure of pages (:data:`publisher.plan.reading.Pages`) on ``screen``
+    (``picture_of``: an item's picture file, which narrows the body beside it)."""
+
+    def pages(item: Item, lang: str) -> list[str]:
+        issuer = tree.issuer(item.targets)
+        spec = SlideSpec.for_screen(
+            item, screen, lang, issuer, qr_url(item.id or 0), picture=picture_of(item)
+        )
+        return slide_pages(spec)
+
+    return pages
 
 
 def alert_label(item: Item, lang: str, level: int | None) -> str | None:

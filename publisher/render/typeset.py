@@ -26,18 +26,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import budoux
+import pyphen
 from PIL import ImageFont
+
+from publisher.render.fonts import text_length
 
 # JIS X 4051 行頭禁則: closing brackets, punctuation, prolonged sound mark, small kana, ellipses.
 NO_LINE_START = frozenset(
     "、。，．・：；？！ー」』）］｝〕〉》】ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ…‥"
-    "々〜ゝゞヽヾ゛゜〟’”»,.:;?!)]}%％"
-)
+    "々〜～ゝゞヽヾ゛゜〟’”»,.:;?!)]}%％"
+)  # ～ (U+FF5E) is what people type for the wave dash 〜: it must not start a line either
 # 行末禁則: opening brackets.
 NO_LINE_END = frozenset("「『（［｛〔〈《【〝‘“«([{")
 ELLIPSIS = "…"
 # Characters that never start a piece of their own (they belong to the character before).
 _JOINERS = frozenset("\u200d\ufe0e\ufe0f")
+# Runs a line never breaks inside, in any language: numbers, times, dates, phone numbers,
+# Latin words and codes (8:30, 03-5432-1111, 2026/12/6, 12月6日, 9:30〜12:00, No.5).
+_ALNUM = r"[0-9A-Za-z０-９Ａ-Ｚａ-ｚ%％&@'’_]"
+_UNBREAKABLE = re.compile(rf"{_ALNUM}+(?:[:：\-‐－–/／.,，~〜～年月日時]{_ALNUM}+)*[日時分]?")
+HYPHEN = "-"
+_HYPHENATE_MIN = 6  # letters: shorter words move to the next line whole
 
 Measure = Callable[[str], float]
 FontForSize = Callable[[int], ImageFont.FreeTypeFont]
@@ -111,13 +120,21 @@ def units(paragraph: str, lang: str) -> tuple[str, ...]:
     pieces: list[str] = []
     for phrase in phrases:
         pieces.extend(p for p in re.findall(r"[^ ]+ *| +", phrase) if p)
+    inside = _protected(paragraph)
     merged: list[str] = []
+    offset = 0
     for piece in pieces:
-        if merged and not _may_break(merged[-1], piece):
+        if merged and (offset in inside or not _may_break(merged[-1], piece)):
             merged[-1] += piece
         else:
             merged.append(piece)
+        offset += len(piece)
     return tuple(merged)
+
+
+def _protected(text: str) -> frozenset[int]:
+    """Offsets a break must not fall at (inside a number, time, phone number or word)."""
+    return frozenset(k for m in _UNBREAKABLE.finditer(text) for k in range(m.start() + 1, m.end()))
 
 
 def _may_break(before: str, after: str) -> bool:
@@ -142,16 +159,29 @@ def _may_break_at(s: str, k: int) -> bool:
 # -- lines -------------------------------------------------------------------------------------
 
 
+class NeedsSplit(Exception):
+    """A unit (phrase, word, number) is wider than a line and splitting was not allowed."""
+
+
 def wrap(
-    text: str, measure: Measure, max_width: float, lang: str, max_lines: int | None = None
+    text: str,
+    measure: Measure,
+    max_width: float,
+    lang: str,
+    max_lines: int | None = None,
+    *,
+    split_units: bool = True,
 ) -> list[Line]:
-    """Greedy lines no wider than ``max_width``; stops early after ``max_lines`` + 1 lines."""
+    """Greedy lines no wider than ``max_width``; stops early after ``max_lines`` + 1 lines.
+
+    With ``split_units=False`` a unit wider than a line raises :class:`NeedsSplit` instead of
+    being broken inside (so a title can shrink first)."""
     out: list[Line] = []
     for para in paragraphs(text):
         pieces = units(para, lang)
-        lines = list(_wrap_paragraph(pieces, measure, max_width, additive=True))
+        lines = list(_wrap_paragraph(pieces, measure, max_width, lang, split_units, True))
         if any(measure(line) > max_width for line in lines):  # shaping across pieces differed
-            lines = list(_wrap_paragraph(pieces, measure, max_width, additive=False))
+            lines = list(_wrap_paragraph(pieces, measure, max_width, lang, split_units, False))
         for i, line in enumerate(lines):
             out.append(Line(line, i == 0))
             if max_lines is not None and len(out) > max_lines:
@@ -160,7 +190,12 @@ def wrap(
 
 
 def _wrap_paragraph(
-    pieces: tuple[str, ...], measure: Measure, max_width: float, *, additive: bool
+    pieces: tuple[str, ...],
+    measure: Measure,
+    max_width: float,
+    lang: str,
+    split_units: bool,
+    additive: bool,
 ) -> Iterator[str]:
     """Lines of one paragraph. ``additive`` adds the pieces' widths (fast: each piece is shaped
     once per size) instead of shaping every candidate line; :func:`wrap` checks the result."""
@@ -183,27 +218,88 @@ def _wrap_paragraph(
         if measure(piece.rstrip()) <= max_width:
             cur, cur_w = piece, measure(piece) if additive else 0.0
             continue
-        *full, cur = _split_long(piece, measure, max_width)
+        if not split_units:
+            raise NeedsSplit(piece)
+        *full, cur = _split_long(piece, measure, max_width, lang)
         cur_w = measure(cur) if additive else 0.0
         yield from full
     if cur.strip():
         yield cur.rstrip()
 
 
-def _split_long(s: str, measure: Measure, max_width: float) -> list[str]:
-    """Break one unit wider than a line between characters, keeping kinsoku where possible."""
+def _split_long(s: str, measure: Measure, max_width: float, lang: str = "ja") -> list[str]:
+    """Break one unit wider than a line, at the best place that fits: an English word at a
+    hyphenation point (with a hyphen), else between characters keeping kinsoku, never inside
+    a number or word when another place exists, never before a particle or okurigana."""
     out: list[str] = []
     while s and measure(s.rstrip()) > max_width:
+        head = _hyphenated(s, measure, max_width) if lang == "en" else None
+        if head is not None:
+            out.append(head + HYPHEN)
+            s = s[len(head) :]
+            continue
         n = _fitting_prefix(s, measure, max_width)
-        k = n
-        while k > 0 and not _may_break_at(s, k):
-            k -= 1
-        if k == 0:  # nowhere inside a line's width may break (e.g. a line-long run of ー)
-            k = n
+        k = _best_break(s, n)
         out.append(s[:k].rstrip())
         s = s[k:].lstrip()
     out.append(s)
     return out
+
+
+def _best_break(s: str, n: int) -> int:
+    """The last place at or before ``n`` to break ``s``, from the best kind there is."""
+    inside = _protected(s)
+    tests = (
+        lambda k: _may_break_at(s, k)
+        and k not in inside
+        and not _attaches(s, k)
+        and _script(s[k - 1]) != _script(s[k]),  # between words: まちづくり／センター
+        lambda k: _may_break_at(s, k) and k not in inside and not _attaches(s, k),
+        lambda k: _may_break_at(s, k) and k not in inside,
+        lambda k: _may_break_at(s, k),
+    )
+    for ok in tests:
+        for k in range(n, 0, -1):
+            if ok(k):
+                return k
+    return n  # nowhere inside a line's width may break (e.g. a line-long run of ー)
+
+
+def _attaches(s: str, k: int) -> bool:
+    """Would a break at ``k`` start a line with a particle or okurigana (hiragana after a
+    kanji or katakana: 「センター／が」)?"""
+    return _is_hiragana(s[k]) and not _is_hiragana(s[k - 1]) and not s[k - 1].isspace()
+
+
+def _script(ch: str) -> str:
+    if _is_hiragana(ch):
+        return "hiragana"
+    if "\u30a0" <= ch <= "\u30ff":
+        return "katakana"
+    if ch.isascii():
+        return "latin"
+    return "other"
+
+
+def _is_hiragana(ch: str) -> bool:
+    return "\u3041" <= ch <= "\u309f"
+
+
+def _hyphenated(s: str, measure: Measure, max_width: float) -> str | None:
+    """The longest head of an English word in ``s`` that fits with a hyphen, or None."""
+    m = re.match(r"[A-Za-z]+", s)
+    if not m or len(m.group()) < _HYPHENATE_MIN:
+        return None
+    word = m.group()
+    for head, _tail in _hyphenator().iterate(word):
+        if measure(head + HYPHEN) <= max_width:
+            return head
+    return None
+
+
+@lru_cache(maxsize=1)
+def _hyphenator() -> pyphen.Pyphen:
+    return pyphen.Pyphen(lang="en_US", left=3, right=3)
 
 
 def _fitting_prefix(s: str, measure: Measure, max_width: float) -> int:
@@ -257,27 +353,36 @@ def fit_text(
 ) -> TextBlock:
     """The largest size in ``[min_px, max_px]`` at which ``text`` fits the box, else cut with …"""
 
-    def attempt(size: int, limit: int | None) -> tuple[list[Line], int, int, Measure]:
+    def attempt(
+        size: int, limit: int | None, split: bool = True
+    ) -> tuple[list[Line], int, int, Measure]:
         font = font_for(size)
         measure = _measurer(font)
         line_h = round(size * line_spacing)
         gap = round(size * paragraph_gap)
-        return wrap(text, measure, box_width, lang, limit), line_h, gap, measure
+        return wrap(text, measure, box_width, lang, limit, split_units=split), line_h, gap, measure
 
     def capacity(size: int) -> int:
         rows = max(1, box_height // round(size * line_spacing))
         return min(rows, max_lines) if max_lines else rows
 
-    def fits(size: int) -> bool:
-        lines, line_h, gap, _ = attempt(size, capacity(size))
+    def fits(size: int, split: bool) -> bool:
+        try:
+            lines, line_h, gap, _ = attempt(size, capacity(size), split)
+        except NeedsSplit:
+            return False
         too_many = max_lines is not None and len(lines) > max_lines
         return not too_many and block_height(lines, line_h, gap) <= box_height
 
-    lo, hi = min_px, max(min_px, max_px)
-    if fits(lo):
+    # shrink before breaking inside a phrase or word; break inside one only when even the
+    # smallest size cannot hold it whole
+    for split in (False, True):
+        lo, hi = min_px, max(min_px, max_px) if not split else min_px  # splitting: fewest at min
+        if not fits(lo, split):
+            continue
         while lo < hi:  # the largest size that fits (fitting shrinks monotonically enough)
             mid = (lo + hi + 1) // 2
-            if fits(mid):
+            if fits(mid, split):
                 lo = mid
             else:
                 hi = mid - 1
@@ -312,4 +417,4 @@ def _measurer(font: ImageFont.FreeTypeFont) -> Measure:
 @lru_cache(maxsize=200_000)
 def _width(font: ImageFont.FreeTypeFont, s: str) -> float:
     """Shaped width of ``s`` (shaping with raqm costs ~0.3 ms a call: pieces repeat a lot)."""
-    return font.getlength(s)
+    return text_length(font, s)

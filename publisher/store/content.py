@@ -66,7 +66,9 @@ def to_item(row: ItemRow) -> Item:
         status=row.status,
         priority=row.priority,
         category=row.category,
-        translations=tuple(Translation(t.lang, t.title, t.body) for t in row.translations),
+        translations=tuple(
+            Translation(t.lang, t.title, t.body, _readings(t.readings)) for t in row.translations
+        ),
         targets=tuple(sorted(t.area_code for t in row.targets)),
         starts_at=row.starts_at,
         ends_at=row.ends_at,
@@ -130,11 +132,18 @@ def _fill(row: ItemRow, item: Item) -> None:
     for lang, (i, t) in wanted.items():
         tr = have.get(lang) or TranslationRow(lang=lang)
         tr.position, tr.title, tr.body = i, t.title, t.body
+        tr.readings = "\n".join(f"{base}={reading}" for base, reading in t.readings)
         if lang not in have:
             row.translations.append(tr)
     row.targets = [t for t in row.targets if t.area_code in item.targets]
     have_targets = {t.area_code for t in row.targets}
     row.targets.extend(TargetRow(area_code=c) for c in item.targets if c not in have_targets)
+
+
+def _readings(stored: str | None) -> tuple[tuple[str, str], ...]:
+    """A translation's stored furigana lines back into pairs (checked when they were saved)."""
+    pairs = (line.partition("=") for line in (stored or "").splitlines())
+    return tuple(sorted((base, reading) for base, _, reading in pairs if base and reading))
 
 
 def content_hash(item: Item) -> str:

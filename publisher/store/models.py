@@ -143,6 +143,8 @@ class TranslationRow(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
     title: Mapped[str] = mapped_column(String(300))
     body: Mapped[str] = mapped_column(Text, default="")
+    # staff's furigana for this text, one 漢字=かんじ a line (やさしい日本語)
+    readings: Mapped[str] = mapped_column(Text, default="", server_default="")
     item: Mapped[ItemRow] = relationship(back_populates="translations")
 
 
