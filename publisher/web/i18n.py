@@ -178,14 +178,14 @@ class Messages:
         )
 
     def time(self, value: datetime) -> str:
-        """A time of day: 9:30; in やさしい日本語 ごぜん9時30分, ごご1時."""
+        """A time of day: 9:30; in やさしい日本語 ごぜん9時30分, ひる12時, ごご1時."""
         t = value.astimezone(JST)
         return self(
             "time_format",
             h=t.hour,
             mm=f"{t.minute:02d}",
-            ampm="ごぜん" if t.hour < 12 else "ごご",
-            h12=t.hour % 12,
+            ampm="ごぜん" if t.hour < 12 else ("ひる" if t.hour == 12 else "ごご"),
+            h12=t.hour if t.hour == 12 else t.hour % 12,
             min=f"{t.minute}分" if t.minute else "",
         )
 
