@@ -1,0 +1,148 @@
+"""Furigana (ruby) for やさしい日本語: which kanji get which reading.
+
+The national guideline for やさしい日本語 (出入国在留管理庁・文化庁「在留支援のためのやさしい
+日本語ガイドライン」, 2020) asks for readings over kanji. The readings come from a morphological
+analyser whose dictionary ships as a Python package (fugashi with unidic-lite): nothing is
+downloaded at run time. Staff can fix a reading the analyser gets wrong (place names above all:
+「代沢」, 「烏山」) with a per-item table, ``readings`` (base text → hiragana).
+
+- :func:`ruby_segments` splits a text into ``(base, reading)`` pairs; ``reading`` is hiragana
+  for a run of kanji and ``None`` for kana, Latin letters, digits and punctuation. Okurigana
+  stay outside the ruby (「行い」 → 「行(おこな)」「い」).
+- :func:`ruby_html` is the same as HTML (``<ruby>基<rp>(</rp><rt>き</rt><rp>)</rp></ruby>``),
+  escaped, for public pages.
+
+Slides draw the same segments (:mod:`publisher.render.layout`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping
+from functools import lru_cache
+
+from markupsafe import Markup, escape
+
+Segment = tuple[str, str | None]
+
+# CJK ideographs (with 々 〆 ヶ, which take readings like kanji)
+_KANJI = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f々〆ヶ"
+_HAS_KANJI = re.compile(f"[{_KANJI}]")
+_KANJI_RUNS = re.compile(f"([{_KANJI}]+)")
+_DIGITS = re.compile(r"[0-9０-９]+$")
+# 分 after a number: いっぷん, さんぷん, よんぷん, ろっぷん, はっぷん, じゅっぷん; else ふん
+_PUN_AFTER = frozenset("134680１３４６８０")
+
+_tagger_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tagger():  # type: ignore[no-untyped-def]
+    import fugashi  # imported here: only easy-Japanese text pays for the dictionary
+
+    return fugashi.Tagger()
+
+
+def hiragana(kana: str) -> str:
+    """Katakana → hiragana (ー and other marks unchanged)."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in kana)
+
+
+def has_kanji(text: str) -> bool:
+    return bool(_HAS_KANJI.search(text))
+
+
+def ruby_segments(text: str, readings: Mapping[str, str] | None = None) -> list[Segment]:
+    """``text`` as ``(base, reading)`` pairs whose bases join back to ``text`` exactly."""
+    fixed = tuple(sorted((readings or {}).items(), key=lambda kv: (-len(kv[0]), kv[0])))
+    return list(_segments(text, fixed))
+
+
+def ruby_html(text: str, readings: Mapping[str, str] | None = None) -> Markup:
+    """``text`` as escaped HTML with ``<ruby>`` over every run of kanji."""
+    out = []
+    for base, reading in ruby_segments(text, readings):
+        if reading:
+            out.append(f"<ruby>{escape(base)}<rp>(</rp><rt>{escape(reading)}</rt><rp>)</rp></ruby>")
+        else:
+            out.append(str(escape(base)))
+    return Markup("".join(out))
+
+
+def parse_readings(text: str) -> dict[str, str]:
+    """Staff's reading table, one ``漢字=かんじ`` a line, into a mapping (blank lines skipped).
+
+    Raises ``ValueError`` saying which line is wrong."""
+    table: dict[str, str] = {}
+    for n, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        base, sep, reading = (part.strip() for part in line.partition("="))
+        if not sep or not base or not reading:
+            raise ValueError(f"line {n}: write 漢字=かんじ (got {line!r})")
+        if not has_kanji(base):
+            raise ValueError(f"line {n}: {base!r} has no kanji to read")
+        reading = hiragana(reading)
+        if not re.fullmatch(r"[\u3041-\u309fー・ ]+", reading):
+            raise ValueError(f"line {n}: the reading {reading!r} must be hiragana")
+        table[base] = reading
+    return table
+
+
+@lru_cache(maxsize=4096)
+def _segments(text: str, fixed: tuple[tuple[str, str], ...]) -> tuple[Segment, ...]:
+    if not has_kanji(text):
+        return ((text, None),) if text else ()
+    for base, reading in fixed:  # staff's readings first, longest first
+        at = text.find(base)
+        if at >= 0 and base:
+            return (
+                *_segments(text[:at], fixed),
+                (base, reading),
+                *_segments(text[at + len(base) :], fixed),
+            )
+    return tuple(_merge(_analyse(text)))
+
+
+def _analyse(text: str) -> list[Segment]:
+    with _tagger_lock:
+        words = [(w.surface, w.feature.kana, w.white_space) for w in _tagger()(text)]
+    out: list[Segment] = []
+    for surface, kana, space in words:
+        if space:
+            out.append((space, None))
+        reading = hiragana(kana) if isinstance(kana, str) and kana != "*" else None
+        if surface == "分" and out and _DIGITS.search(out[-1][0] or ""):
+            reading = "ぷん" if out[-1][0][-1] in _PUN_AFTER else "ふん"
+        out.extend(_align(surface, reading))
+    # the analyser drops nothing but whitespace it reports; keep the text exact regardless
+    if "".join(b for b, _ in out) != text:
+        return [(text, None)]
+    return out
+
+
+def _align(surface: str, reading: str | None) -> list[Segment]:
+    """One word's reading spread over its kanji runs, its kana left bare (okurigana)."""
+    if not has_kanji(surface) or not reading:
+        return [(surface, None)]
+    parts = [p for p in _KANJI_RUNS.split(surface) if p]
+    pattern = "".join(
+        "(.+?)" if _HAS_KANJI.match(p) else f"({re.escape(hiragana(p))})" for p in parts
+    )
+    m = re.fullmatch(pattern, reading)
+    if not m:
+        return [(surface, reading)]
+    return [(p, r if _HAS_KANJI.match(p) else None) for p, r in zip(parts, m.groups(), strict=True)]
+
+
+def _merge(segments: list[Segment]) -> list[Segment]:
+    """Adjacent bare runs joined, so callers get few pieces."""
+    out: list[Segment] = []
+    for base, reading in segments:
+        if out and reading is None and out[-1][1] is None:
+            out[-1] = (out[-1][0] + base, None)
+        else:
+            out.append((base, reading))
+    return out
