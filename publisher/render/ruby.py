@@ -21,6 +21,7 @@ import re
 import threading
 from collections.abc import Mapping
 from functools import lru_cache
+from typing import Any
 
 from markupsafe import Markup, escape
 
@@ -38,7 +39,7 @@ _tagger_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)
-def _tagger():  # type: ignore[no-untyped-def]
+def _tagger() -> Any:
     import fugashi  # imported here: only easy-Japanese text pays for the dictionary
 
     return fugashi.Tagger()
