@@ -16,6 +16,7 @@ from publisher.web.i18n import (
     catalogue_problems,
     catalogues,
     choose_language,
+    easy_ruby,
     from_accept_language,
 )
 from tests.factories import DAIZAWA, make_item
@@ -127,7 +128,7 @@ def test_qr_of_an_english_slide_opens_the_page_with_every_label_in_english(rt, p
     ("lang", "words"),
     [
         ("ja", ("詳細", "日時", "場所", "2026年11月25日（水）10:00〜12:00", "行事", "防災")),
-        ("ja-x-easy", ("くわしい こと", "いつ", "どこ", "ごぜん10時から ひる12時まで", "イベント")),
+        ("ja-x-easy", ("くわしい こと", "いつ", "どこ", "ごぜん10", "から ひる12", "イベント")),
         ("zh-Hans", ("详细信息", "时间", "地点", "2026年11月25日 星期三 10:00–12:00", "活动")),
         ("zh-Hant", ("詳細資訊", "時間", "地點", "2026年11月25日 星期三 10:00–12:00", "活動")),
         ("ko", ("상세 정보", "일시", "장소", "2026년 11월 25일 수요일 10:00~12:00", "행사")),
@@ -234,3 +235,46 @@ def test_easy_japanese_dates_use_gozen_gogo_and_kara(now):
     assert t.when(event) == "2026年12月5日（土曜日） ごぜん9時30分から ごご1時まで"
     assert Messages("ja").when(event) == "2026年12月5日（土）9:30〜13:00"
     assert Messages("en").when(event) == "Saturday 5 December 2026, 9:30–13:00"
+
+
+def test_easy_japanese_pages_show_furigana_over_kanji_and_plain_pages_do_not(rt, public, now):
+    (item,) = store(
+        rt,
+        make_item(
+            "避難所運営訓練",
+            kind="event",
+            translations=(
+                Translation("ja", "避難所運営訓練", "地域の皆さんと訓練を行います。"),
+                Translation("ja-x-easy", "ひなんじょの 訓練", "学校で 訓練を します。"),
+            ),
+            event_starts_at=now + timedelta(days=3),
+            place=Place("代沢小学校", "世田谷区代沢3-2-1"),
+        ),
+    )
+    easy = _text(public.get(f"/items/{item.id}?lang=ja-x-easy"))
+    assert "<h1>ひなんじょの <ruby>訓練<rp>(</rp><rt>くんれん</rt><rp>)</rp></ruby></h1>" in easy
+    assert "<ruby>学校<rp>(</rp><rt>がっこう</rt><rp>)</rp></ruby>で" in easy
+    # dates read as a person says them, not as the analyser guesses (25日's 日 is にち)
+    assert "25<ruby>日<rp>(</rp><rt>にち</rt><rp>)</rp></ruby>" in easy
+    assert "11<ruby>月<rp>(</rp><rt>がつ</rt>" in easy
+    assert "<rt>だいざわ</rt>" in easy  # area names and the place too
+    assert "<title>ひなんじょの 訓練 |" in easy  # never markup in the title or attributes
+    assert not re.search(r'="[^"]*<ruby', easy)
+    for lang in ("ja", "en", "zh-Hans"):
+        assert "<ruby>" not in _text(public.get(f"/items/{item.id}?lang={lang}")), lang
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        (
+            "12月1日",
+            "12<ruby>月<rp>(</rp><rt>がつ</rt><rp>)</rp></ruby><ruby>1日<rp>(</rp><rt>ついたち</rt><rp>)</rp></ruby>",
+        ),
+        ("20日", "<ruby>20日<rp>(</rp><rt>はつか</rt><rp>)</rp></ruby>"),
+        ("（日曜日）", "（<ruby>日曜日<rp>(</rp><rt>にちようび</rt><rp>)</rp></ruby>）"),
+        ("<b>", "&lt;b&gt;"),
+    ],
+)
+def test_easy_japanese_dates_are_read_as_people_say_them(text, html):
+    assert str(easy_ruby(text)) == html

@@ -68,6 +68,7 @@ from publisher.web.i18n import (
     COOKIE_MAX_AGE_S,
     Messages,
     choose_language,
+    easy_ruby,
     html_lang,
     normalise,
 )
@@ -407,9 +408,14 @@ def _helpers() -> dict[str, Any]:
     def text_lang(i: Item) -> str:
         return lang if lang in i.languages else "ja"
 
+    def r(text: str) -> str:
+        """Furigana over the kanji of a text on a やさしい日本語 page (``<ruby>``)."""
+        return easy_ruby(text) if lang == "ja-x-easy" else text
+
     return {
         "lang": lang,
         "t": t,
+        "r": r,
         "href": href,
         "link": link,
         "here_path": request.path,
