@@ -11,6 +11,8 @@ import pytest
 from publisher.areas import LANGUAGES
 from publisher.items import JST, AlertInfo, Place, Translation
 from publisher.store.content import update_item
+from publisher.web.caching import ReadCache
+from publisher.web.http11 import parse_head
 from publisher.web.i18n import (
     Messages,
     catalogue_problems,
@@ -278,3 +280,24 @@ def test_easy_japanese_pages_show_furigana_over_kanji_and_plain_pages_do_not(rt,
 )
 def test_easy_japanese_dates_are_read_as_people_say_them(text, html):
     assert str(easy_ruby(text)) == html
+
+
+def _head(target: str, **headers: str) -> bytes:
+    lines = [f"GET {target} HTTP/1.1", "Host: x"] + [f"{k}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def test_the_servers_held_reads_never_give_one_readers_language_to_another():
+    cache = ReadCache()
+    korean = parse_head(_head("/items/1", **{"Accept-Language": "ko"}), ("127.0.0.1", 1), 100)
+    english = parse_head(_head("/items/1", **{"Accept-Language": "en"}), ("127.0.0.1", 1), 100)
+    chosen = parse_head(_head("/items/1", Cookie="lang=en"), ("127.0.0.1", 1), 100)
+    page = b'HTTP/1.1 200 OK\r\nETag: "k"\r\nContent-Length: 2\r\n\r\nko'
+    cache.keep(korean, page)
+    assert cache.answer(korean) is not None
+    assert cache.answer(english) is None  # keyed by Accept-Language
+    assert cache.key(chosen) is None  # a reader with a language cookie is never served held
+    # an answer that sets the language cookie (the switch, a slide's QR code) is not held
+    switched = parse_head(_head("/items/1?lang=en"), ("127.0.0.1", 1), 100)
+    cache.keep(switched, page.replace(b"ETag", b"Set-Cookie: lang=en\r\nETag"))
+    assert cache.answer(switched) is None
