@@ -335,7 +335,9 @@ def not_found(e: PublisherError) -> Any:
         title=Messages(lang)(f"{kind}_title"),
         kind=kind,
         message=str(e),
-        **_helpers(),
+        # the switch leads home: a missing page reads the same whatever its address (an
+        # embargoed item's page must not differ from one that never existed)
+        **{**_helpers(), "here_path": "/"},
     )
     return Response(body, status=status, mimetype=HTML)
 
