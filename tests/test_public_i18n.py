@@ -301,3 +301,10 @@ def test_the_servers_held_reads_never_give_one_readers_language_to_another():
     switched = parse_head(_head("/items/1?lang=en"), ("127.0.0.1", 1), 100)
     cache.keep(switched, page.replace(b"ETag", b"Set-Cookie: lang=en\r\nETag"))
     assert cache.answer(switched) is None
+
+
+def test_staff_readings_win_over_the_analyser_on_easy_japanese_pages():
+    html = str(easy_ruby("烏山で 12月5日に", {"烏山": "からすやま"}))
+    assert "<ruby>烏山<rp>(</rp><rt>からすやま</rt><rp>)</rp></ruby>で" in html
+    assert "5<ruby>日<rp>(</rp><rt>にち</rt>" not in html  # 5日 is いつか, read as a whole
+    assert "<ruby>5日<rp>(</rp><rt>いつか</rt>" in html

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -86,11 +87,12 @@ def _ruby(base: str, reading: str) -> str:
     return f"<ruby>{escape(base)}<rp>(</rp><rt>{reading}</rt><rp>)</rp></ruby>"
 
 
-def easy_ruby(text: str) -> Markup:
-    """``text`` as HTML with furigana over its kanji, dates read right (see above)."""
+def easy_ruby(text: str, readings: Mapping[str, str] | None = None) -> Markup:
+    """``text`` as HTML with furigana over its kanji, dates read right (see above);
+    ``readings``: staff's own readings for the item's words (they win over the analyser)."""
     out, at = [], 0
     for m in _DATE_PARTS.finditer(text):
-        out.append(ruby_html(text[at : m.start()]))
+        out.append(ruby_html(text[at : m.start()], readings))
         number, unit, weekday = m.groups()
         if weekday:
             out.append(Markup(_ruby(m.group(0), _WEEKDAYS[weekday] + "ようび")))
@@ -101,7 +103,7 @@ def easy_ruby(text: str) -> Markup:
                 Markup(str(escape(number)) + _ruby(unit, "がつ" if unit == "月" else "にち"))
             )
         at = m.end()
-    out.append(ruby_html(text[at:]))
+    out.append(ruby_html(text[at:], readings))
     return Markup("").join(out)
 
 
@@ -219,6 +221,7 @@ class Messages:
         return (area.name_en or area.code.rsplit("/", 1)[-1].title()) if latin else area.name
 
     def category(self, code: str) -> str:
+        """A topic's name (防災, Disaster preparedness, さいがいに そなえる …)."""
         return self(f"category_{code}")
 
     def date(self, value: datetime) -> str:

@@ -379,6 +379,13 @@ def accessibility_results() -> dict[str, Any]:
         return tomllib.load(f)
 
 
+def readings_of(item: Item) -> dict[str, str]:
+    """Staff's readings for an item's やさしい日本語 words (``Translation.readings``, where the
+    store keeps them), else none: the analyser reads alone."""
+    text = item.text("ja-x-easy")
+    return dict(getattr(text, "readings", ()) or ()) if text.lang == "ja-x-easy" else {}
+
+
 def _alerts(items: list[Item]) -> list[Item]:
     alerts = [i for i in items if i.kind == "alert"]
     return sorted(alerts, key=lambda i: (not i.is_emergency, is_drill(i), -(i.id or 0)))
@@ -410,9 +417,12 @@ def _helpers() -> dict[str, Any]:
     def text_lang(i: Item) -> str:
         return lang if lang in i.languages else "ja"
 
-    def r(text: str) -> str:
-        """Furigana over the kanji of a text on a やさしい日本語 page (``<ruby>``)."""
-        return easy_ruby(text) if lang == "ja-x-easy" else text
+    def r(text: str, item: Item | None = None) -> str:
+        """Furigana over the kanji of a text on a やさしい日本語 page (``<ruby>``), with the
+        item's own readings where staff gave them."""
+        if lang != "ja-x-easy":
+            return text
+        return easy_ruby(text, readings_of(item) if item is not None else None)
 
     return {
         "lang": lang,
