@@ -93,7 +93,7 @@ def test_item_page_has_full_text_languages_place_map_and_qr(rt, public):
         ),
     )
     html = _text(public.get(f"/items/{item.id}"))
-    assert "<title>避難所運営訓練 / Shelter drill" in html
+    assert "<title>避難所運営訓練 | 世田谷区 地区情報</title>" in html
     assert "上履きをお持ちください。" in html
     assert f'href="/items/{item.id}?lang=en" hreflang="en" lang="en"' in html
     assert "https://www.openstreetmap.org/?mlat=35.65550&amp;mlon=139.67400" in html

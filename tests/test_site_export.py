@@ -74,6 +74,14 @@ def test_static_export_serves_pages_and_feeds_from_a_plain_web_server(rt, tmp_pa
         assert _get(port, f"/feeds/{DAIZAWA}.ics")[0] == 200
         assert _get(port, f"/feeds/{DAIZAWA}/community.atom")[0] == 200
         assert _get(port, "/feeds/setagaya/kitazawa/all.rss")[0] == 200
+        # every page in every language, linking to the others in the same language
+        status, korean = _get(port, f"/areas/{DAIZAWA}/ko/")
+        assert status == 200 and '<html lang="ko">' in korean.decode()
+        assert f'href="../../../../../items/{daizawa_item.id}/ko/"' in korean.decode()
+        assert 'href="../"' in korean.decode()  # the switch back to Japanese: the plain page
+        status, english = _get(port, "/en/")
+        assert status == 200 and "Setagaya City District Information" in english.decode()
+        assert _get(port, "/accessibility/zh-Hant/")[0] == 200
     # without the app there is no /q/ short link: the export's QR codes point at the pages
     (found,) = zxingcpp.read_barcodes(Image.open(out / f"qr/items/{daizawa_item.id}.png"))
     assert found.text == f"https://signage.example.jp/items/{daizawa_item.id}"

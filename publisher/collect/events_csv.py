@@ -6,8 +6,9 @@ Columns (推奨データセット, see reference/standards.md): イベント名,
 Shift_JIS (cp932); the encoding is detected.
 
 Each good row becomes an event item: its time from 開始日/開始時間/終了日/終了時間 (no times: an
-all-day event), its place from 場所名称/住所/方書/緯度/経度, URL as the detail link, イベント名_英語
-as the English title. It is shown from now until the event ends. External id: the NO column,
+all-day event), its place from 場所名称/住所/方書/緯度/経度 (no 場所名称: the address names the
+place), URL as the detail link, イベント名_英語 as the English title (with an English body of
+the fee and contact). HTML in 説明 becomes text; a fee of 0 (0円, ￥0) reads 無料 / free. It is shown from now until the event ends. External id: the NO column,
 else a digest of name, start and place.
 
 A row with an impossible date or time, or without a required value, is skipped and named by
@@ -37,6 +38,7 @@ from publisher.collect.base import (
     stable_id,
     tidy,
 )
+from publisher.collect.html_text import html_to_text
 from publisher.errors import PublisherError
 from publisher.items import BODY_MAX_CHARS, JST, TITLE_MAX_CHARS
 
@@ -45,6 +47,16 @@ NAME, START_DATE = "イベント名", "開始日"
 REQUIRED = (NAME, START_DATE)
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$|^(\d{4})(\d{2})(\d{2})$")
 _TIME = re.compile(r"^(\d{1,2})[:時](\d{2})?(?:[:分](\d{2})秒?)?分?$|^(\d{2})(\d{2})$")
+
+
+# 料金(基本) of a free event, as open-data lists write it: 0, 0円, ￥0, 無料, なし …
+_FREE = re.compile(r"^(?:[¥￥]?\s*0+(?:\.0+)?\s*(?:円|yen)?|無料|なし|free)$", re.IGNORECASE)
+FREE = {"ja": "無料", "en": "free"}
+
+
+def is_free(fee: str) -> bool:
+    """A fee of nothing (「0」 is shown as 無料, never as 「料金：0」)."""
+    return bool(_FREE.match(unicodedata.normalize("NFKC", fee).strip()))
 
 
 class RowError(Exception):
@@ -164,33 +176,42 @@ class EventsCsvCollector:
         lon = _coordinate(row.get("経度", ""), "経度", 180)
         place_name = clip(tidy(row.get("場所名称", "")), PLACE_NAME_MAX)
         address = " ".join(p for p in (tidy(row.get("住所")), tidy(row.get("方書"))) if p)
-        body_lines = [tidy(row.get("説明"))]
-        if row.get("料金(基本)"):
-            body_lines.append(f"料金：{tidy(row['料金(基本)'])}")
+        url = row.get("URL", "")
+        url = url if url.startswith(("https://", "http://")) else ""
+        fee = tidy(row.get("料金(基本)"))
         contact = " ".join(
             p for p in (tidy(row.get("連絡先名称")), tidy(row.get("連絡先電話番号"))) if p
         )
+        body_lines = [html_to_text(row.get("説明", ""), url or None).text]
+        if fee:
+            body_lines.append(f"料金：{FREE['ja'] if is_free(fee) else fee}")
         if contact:
             body_lines.append(f"問合せ：{contact}")
         titles = {"ja": clip(name, TITLE_MAX_CHARS)}
+        bodies = {"ja": clip("\n".join(x for x in body_lines if x), BODY_MAX_CHARS)}
         if tidy(row.get("イベント名_英語")):
             titles["en"] = clip(tidy(row["イベント名_英語"]), TITLE_MAX_CHARS)
-        url = row.get("URL", "")
+            # the English page: what an English reader can use without the Japanese description
+            english = [f"Fee: {FREE['en'] if is_free(fee) else fee}" if fee else ""]
+            english.append(f"Contact: {contact}" if contact else "")
+            if any(english):
+                bodies["en"] = clip("\n".join(x for x in english if x), BODY_MAX_CHARS)
         fields: dict[str, Any] = {
             "kind": "event",
             "title": titles,
-            "body": {"ja": clip("\n".join(x for x in body_lines if x), BODY_MAX_CHARS)},
+            "body": bodies,
             "ends_at": ends,
             "event": {"starts_at": starts, "ends_at": ends, "all_day": all_day},
+            # without a 場所名称 the address names the place (the page and slides show a name)
             "place": {
-                "name": place_name,
-                "address": clip(address, PLACE_ADDRESS_MAX),
+                "name": place_name or clip(address, PLACE_NAME_MAX),
+                "address": clip(address, PLACE_ADDRESS_MAX) if place_name else "",
                 "lat": lat,
                 "lon": lon,
             }
-            if place_name
+            if place_name or address
             else None,
-            "detail_url": url if url.startswith(("https://", "http://")) else None,
+            "detail_url": url or None,
         }
         external_id = row.get("NO") or stable_id(name, starts.isoformat(), place_name)
         return Entry(external_id, f"row {number}", fields)

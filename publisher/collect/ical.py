@@ -31,6 +31,7 @@ from publisher.collect.base import (
     in_language,
     tidy,
 )
+from publisher.collect.html_text import html_to_text
 from publisher.errors import PublisherError
 from publisher.items import JST
 
@@ -150,9 +151,18 @@ class IcalCollector:
         title = _text(event, "SUMMARY")
         if not title:
             return Skipped(label, "SUMMARY: the event has no title")
-        titles, bodies = in_language(source, title, _text(event, "DESCRIPTION"))
-        location = _text(event, "LOCATION")
         url = _text(event, "URL")
+        url = url if url.startswith(("https://", "http://")) else ""
+        description = event.get("DESCRIPTION")
+        description = str(description) if description is not None else ""
+        # Google Calendar writes HTML into DESCRIPTION: text with paragraphs and links; without
+        # a URL of its own, the event's first link is its detail link
+        plain = html_to_text(description, url or None)
+        if not url and plain.links:
+            url = plain.links[0]
+            plain = html_to_text(description, url)
+        titles, bodies = in_language(source, html_to_text(title).text, plain.text)
+        location = html_to_text(_text(event, "LOCATION")).text
         fields: dict[str, Any] = {
             "kind": "event",
             "title": titles,
@@ -161,7 +171,7 @@ class IcalCollector:
             "ends_at": ends,
             "event": {"starts_at": starts, "ends_at": ends, "all_day": all_day},
             "place": {"name": clip(location, PLACE_NAME_MAX)} if location else None,
-            "detail_url": url if url.startswith(("https://", "http://")) else None,
+            "detail_url": url or None,
         }
         key = starts.date().isoformat() if all_day else starts.isoformat()
         return Entry(f"{uid}@{key}", label, fields)

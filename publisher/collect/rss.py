@@ -16,7 +16,6 @@ from __future__ import annotations
 import calendar
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from html.parser import HTMLParser
 from typing import Any
 
 import feedparser
@@ -30,35 +29,11 @@ from publisher.collect.base import (
     fetch_bytes,
     in_language,
     stable_id,
-    tidy,
 )
+from publisher.collect.html_text import html_to_text
 from publisher.errors import PublisherError
 
 KEEP_DAYS = 14
-
-
-class _Text(HTMLParser):
-    """Plain text of an HTML fragment; block elements become line breaks."""
-
-    BLOCKS = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6"})
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: Any) -> None:
-        if tag in self.BLOCKS:
-            self.parts.append("\n")
-
-    def handle_data(self, data: str) -> None:
-        self.parts.append(data)
-
-
-def html_text(fragment: str) -> str:
-    parser = _Text()
-    parser.feed(fragment)
-    parser.close()
-    return tidy("".join(parser.parts))
 
 
 def _when(entry: Any) -> datetime | None:
@@ -95,12 +70,13 @@ class RssCollector:
     def _entry(self, source: Source, index: int, entry: Any, keep: timedelta) -> Entry | Skipped:
         link = entry.get("link") or ""
         ident = entry.get("id") or link
-        title = tidy(html_text(entry.get("title") or ""))
+        title = html_to_text(entry.get("title") or "").text
         label = f"entry {index}" + (f" ({clip(ident, 80)})" if ident else "")
         if not title:
             return Skipped(label, "title: the entry has no title")
         external_id = ident or stable_id(title)
-        body = html_text(entry.get("summary") or "")
+        detail_url = link if link.startswith(("https://", "http://")) else None
+        body = html_to_text(entry.get("summary") or "", detail_url).text
         titles, bodies = in_language(source, title, body)
         published = _when(entry)
         fields: dict[str, Any] = {
@@ -109,7 +85,7 @@ class RssCollector:
             "body": bodies,
             "starts_at": published,
             "ends_at": published + keep if published else None,
-            "detail_url": link if link.startswith(("https://", "http://")) else None,
+            "detail_url": detail_url,
         }
         return Entry(external_id, label, fields)
 

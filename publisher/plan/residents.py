@@ -136,10 +136,38 @@ def is_drill(item: Item) -> bool:
 
 
 MARKS = {
-    "drill": {"ja": "【訓練】", "ja-x-easy": "【訓練】", "en": "[DRILL]"},
-    "test": {"ja": "【訓練】", "ja-x-easy": "【訓練】", "en": "[TEST]"},
-    "emergency": {"ja": "【緊急】", "ja-x-easy": "【緊急】", "en": "[EMERGENCY]"},
-    "alert": {"ja": "【警報】", "ja-x-easy": "【警報】", "en": "[ALERT]"},
+    "drill": {
+        "ja": "【訓練】",
+        "ja-x-easy": "【くんれん】",
+        "en": "[DRILL]",
+        "zh-Hans": "【演练】",
+        "zh-Hant": "【演練】",
+        "ko": "[훈련]",
+    },
+    "test": {
+        "ja": "【訓練】",
+        "ja-x-easy": "【くんれん】",
+        "en": "[TEST]",
+        "zh-Hans": "【测试】",
+        "zh-Hant": "【測試】",
+        "ko": "[테스트]",
+    },
+    "emergency": {
+        "ja": "【緊急】",
+        "ja-x-easy": "【きんきゅう】",
+        "en": "[EMERGENCY]",
+        "zh-Hans": "【紧急】",
+        "zh-Hant": "【緊急】",
+        "ko": "[긴급]",
+    },
+    "alert": {
+        "ja": "【警報】",
+        "ja-x-easy": "【けいほう】",
+        "en": "[ALERT]",
+        "zh-Hans": "【警报】",
+        "zh-Hant": "【警報】",
+        "ko": "[경보]",
+    },
 }
 
 
@@ -155,7 +183,7 @@ def mark(item: Item, lang: str = "ja") -> str:
     else:
         return ""
     marks = MARKS[kind]
-    return marks.get(lang, marks["en"] if not lang.startswith("ja") else marks["ja"])
+    return marks.get(lang, marks["ja"] if lang.startswith("ja") else marks["en"])
 
 
 def marked_title(item: Item, lang: str = "ja") -> str:

@@ -31,6 +31,7 @@ BLUEPRINTS = [
     "publisher.web.admin:bp",
     "publisher.web.collect:bp",
     "publisher.web.demo_players:bp",
+    "publisher.web.pictures:bp",
     "publisher.web.player:bp",
     "publisher.web.public:bp",
     "publisher.web.screens_status:bp",

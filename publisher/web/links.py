@@ -3,7 +3,7 @@
 The export mirrors the app's URLs: ``/feeds/x.rss`` is ``feeds/x.rss``, ``/qr/items/5.png`` is
 ``qr/items/5.png``, ``/images/<hash>.jpg`` is ``images/<hash>.jpg``, and a page ``/areas/setagaya`` is ``areas/setagaya/index.html`` (a plain
 web server answers the folder with its index). A translation ``/items/5?lang=en`` is
-``items/5/en/index.html``. Pages link to each other relatively, so the folder works wherever
+``items/5/en/index.html``, and ``/?lang=en`` is ``en/index.html``. Pages link to each other relatively, so the folder works wherever
 it is served, even below a sub-path.
 """
 
@@ -25,7 +25,7 @@ def export_dir(url: str) -> str:
     folder = parts.path.strip("/")
     lang = parse_qs(parts.query).get("lang", [""])[0]
     if lang:
-        folder = f"{folder}/{lang}"
+        folder = f"{folder}/{lang}".lstrip("/")
     return folder
 
 

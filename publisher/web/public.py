@@ -12,38 +12,39 @@ with a note, because printed QR codes keep pointing at it); a withdrawn item ans
 
 from __future__ import annotations
 
+import re
+import tomllib
 from collections.abc import Callable
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     current_app,
+    g,
+    jsonify,
     redirect,
     render_template,
     request,
-    send_from_directory,
 )
-from PIL import Image
+from werkzeug.exceptions import HTTPException
 
-from publisher.areas import LANGUAGES, Area
+from publisher.areas import LANGUAGES
 from publisher.errors import NotFound, PublisherError
 from publisher.items import CATEGORIES, Item, local_day_start, utcnow
 from publisher.plan.residents import (
-    day_text,
     feed_areas,
     in_calendar,
     is_drill,
     last_modified,
-    mark,
     marked_title,
     newest_first,
     published_at,
     resolve_feed,
     versions_etag,
-    when_text,
 )
 from publisher.render.feeds import feed_mimetype, render_feed
 from publisher.render.ical import render_calendar
@@ -54,7 +55,6 @@ from publisher.store.public import (
     calendar_candidates,
     feed_items,
     feed_versions,
-    public_image,
     public_item,
 )
 from publisher.store.shortlinks import code_for, count_scan, path_for
@@ -68,7 +68,17 @@ from publisher.web.caching import (
     not_modified,
     respond,
 )
+from publisher.web.i18n import (
+    COOKIE,
+    COOKIE_MAX_AGE_S,
+    Messages,
+    choose_language,
+    easy_ruby,
+    html_lang,
+    normalise,
+)
 from publisher.web.links import relative_href
+from publisher.web.pictures import picture_of
 
 bp = Blueprint("public", __name__)
 
@@ -108,6 +118,7 @@ def index() -> Response:
     rt = runtime()
     at = clock()
     ward = rt.tree.ward
+    t = Messages(reader_language())
     with rt.session() as session:
         ward_items = [i for i in visible_items(session, rt.tree, ward.code, at)]
     alerts = _alerts(ward_items)
@@ -117,7 +128,7 @@ def index() -> Response:
     ]
     return _page(
         "public/index.html",
-        title=f"{ward.display_name}の地区情報 / {ward.display_name_en} district information",
+        title=t("index_title", ward=t.area(ward, rt.tree)),
         ward=ward,
         alerts=alerts,
         notices=notices,
@@ -131,6 +142,7 @@ def area(code: str) -> Response:
     rt = runtime()
     place = rt.tree.get(code)
     at = clock()
+    t = Messages(reader_language())
     with rt.session() as session:
         items = visible_items(session, rt.tree, code, at)
     today = local_day_start(at)
@@ -145,18 +157,21 @@ def area(code: str) -> Response:
         key=lambda i: (i.event_starts_at, i.id),
     )
     feeds = [
-        (label, f"/feeds/{code}.{fmt}", f"{fmt}~{code.replace('/', '~')}", help_text)
-        for label, fmt, help_text in (
-            ("RSS", "rss", "フィードリーダーで購読"),
-            ("Atom", "atom", "フィードリーダーで購読"),
-            ("カレンダー（iCal）", "ics", "スマートフォンのカレンダーに行事を追加"),
+        (label, f"/feeds/{code}.{fmt}", t(help_key))
+        for label, fmt, help_key in (
+            ("RSS", "rss", "feed_reader_help"),
+            ("Atom", "atom", "feed_reader_help"),
+            (t("feed_calendar"), "ics", "feed_calendar_help"),
         )
     ]
+    crumbs = [rt.tree.get(c) for c in reversed(rt.tree.ancestors(code))]
+    offices = t("list_sep").join(t.office(a, rt.tree) for a in [place, *reversed(crumbs)])
     return _page(
         "public/area.html",
-        title=f"{place.short_name}のお知らせ / {place.display_name_en}",
+        title=t("area_title", area=t.area(place, rt.tree)),
         area=place,
-        crumbs=[rt.tree.get(c) for c in reversed(rt.tree.ancestors(code))],
+        crumbs=crumbs,
+        offices=offices,
         children=[rt.tree.get(c) for c in place.children],
         alerts=_alerts(items),
         notices=newest_first(i for i in items if i.kind == "notice"),
@@ -169,71 +184,47 @@ def area(code: str) -> Response:
 def item(item_id: int) -> Response:
     """One item in full, in the reader's language, with its date, place, map and QR code."""
     rt = runtime()
+    lang = reader_language()
+    t = Messages(lang)
     with rt.session() as session:
         found, state = public_item(session, item_id, clock())
     if state == "withdrawn":
         return _page(
-            "public/gone.html", status=410, title="この情報は取り下げられました", item=found
+            "public/gone.html", status=410, title=t("gone_title"), gone=found.text(lang).title
         )
-    lang = request.args.get("lang", "ja")
-    if lang not in found.languages:
-        lang = "ja"
-    text = found.text(lang)
-    english = found.text("en").title if "en" in found.languages else ""
+    # The page speaks the reader's language; the item's own words fall back to Japanese.
+    content_lang = lang if lang in found.languages else "ja"
+    text = found.text(content_lang)
     issuer = rt.tree.issuer(found.targets)
     return _page(
         "public/item.html",
-        title=marked_title(found) + (f" / {marked_title(found, 'en')}" if english else ""),
+        title=marked_title(found, content_lang),
         item=found,
         state=state,
-        lang=lang,
+        content_lang=content_lang,
         text=text,
-        heading=marked_title(found, lang),
+        heading=marked_title(found, content_lang),
         paragraphs=[p.strip() for p in text.body.splitlines() if p.strip()],
         issuer=issuer,
         crumbs=[rt.tree.get(c) for c in reversed(rt.tree.lineage(issuer.code))],
-        targets=[rt.tree.get(t) for t in found.targets],
-        published=day_text(published_at(found)),
+        targets=[rt.tree.get(code) for code in found.targets],
+        published=t.date(published_at(found)),
         map_url=_map_url(found),
-        qr_alt=f"このページ（{found.title}）を開くQRコード",
-        picture=_picture(found, lang),
+        qr_alt=t("qr_alt", title=text.title),
+        picture=picture_of(found, lang),
     )
 
 
-def _picture(item: Item, lang: str) -> dict[str, Any] | None:
-    """The item's picture for its page: where, its size (no reflow while it loads) and its
-    alternative text in the page's language (else the Japanese staff wrote)."""
-    path = runtime().image_file(item)
-    if path is None:
-        return None
-    try:
-        with Image.open(path) as img:
-            width, height = img.size
-    except OSError:
-        return None
-    src = f"/images/{path.name}"
-    return {"src": src, "alt": item.alt(lang), "width": width, "height": height}
-
-
-IMAGE_MIMETYPES = {"jpg": "image/jpeg", "png": "image/png"}
-IMAGE_MAX_AGE_S = 3600  # a withdrawn item's picture leaves caches within the hour
-
-
-@bp.get("/images/<name>")
-def image(name: str) -> Response:
-    """The picture of a public item (never a draft's or a withdrawn item's): named by its
-    content's hash, so it never changes under its name."""
-    rt = runtime()
-    if rt.image_size(name) is None:
-        raise NotFound(f"no image {name}")
-    with rt.session() as session:
-        if not public_image(session, name, clock()):
-            raise NotFound(f"no image {name}")
-    response = send_from_directory(
-        rt.uploads_dir, name, mimetype=IMAGE_MIMETYPES[name.rsplit(".", 1)[1]], max_age=0
+@bp.get("/accessibility")
+def accessibility() -> Response:
+    """The accessibility statement: the target, how the pages are checked, the latest results."""
+    return _page(
+        "public/accessibility.html",
+        title=Messages(reader_language())("a11y_title"),
+        results=accessibility_results(),
+        # the pages as the test lists them, with "…" for the ids of the items it makes
+        checked=[re.sub(r"\{\w+\}", "…", p) for p in accessibility_results()["pages"]],
     )
-    response.headers["Cache-Control"] = f"public, max-age={IMAGE_MAX_AGE_S}"
-    return response
 
 
 # -- feeds and calendars ------------------------------------------------------------------------
@@ -348,12 +339,64 @@ def _check_target(path: str) -> None:
 
 @bp.errorhandler(PublisherError)
 def not_found(e: PublisherError) -> Any:
-    """Residents get a page, never JSON or a traceback."""
+    """Residents get a page in their language, never JSON or a traceback."""
     status = e.status if isinstance(e, NotFound) else 400
+    kind = "not_found" if status == 404 else "bad_request"
+    lang = reader_language()
     body = render_template(
-        "public/error.html", title="ページが見つかりません", message=str(e), **_helpers()
+        "public/error.html",
+        title=Messages(lang)(f"{kind}_title"),
+        kind=kind,
+        message=str(e),
+        # the switch leads home: a missing page reads the same whatever its address (an
+        # embargoed item's page must not differ from one that never existed)
+        **{**_helpers(), "here_path": "/"},
     )
     return Response(body, status=status, mimetype=HTML)
+
+
+@bp.app_errorhandler(404)
+def unknown_page(e: HTTPException) -> Any:
+    """An address that is no page at all: residents get the same page in their language."""
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": e.description or e.name}), 404
+    if request.path.startswith(STAFF_AND_SCREEN_PREFIXES):
+        return e
+    return not_found(NotFound(f"no page {request.path}"))
+
+
+STAFF_AND_SCREEN_PREFIXES = ("/admin", "/play", "/slides/", "/audio/", "/healthz")
+
+
+def reader_language() -> str:
+    """The page's language (see :func:`publisher.web.i18n.choose_language`); the static export
+    has no cookies and no browser to ask, so only ``?lang=`` counts there."""
+    if "lang" not in g:
+        arg = request.args.get("lang")
+        if exporting():
+            g.lang = choose_language(arg, None, None)
+        else:
+            g.lang = choose_language(
+                arg, request.cookies.get(COOKIE), request.headers.get("Accept-Language")
+            )
+    return str(g.lang)
+
+
+A11Y_RESULTS = Path(__file__).parent.parent / "templates" / "public" / "accessibility.toml"
+
+
+@lru_cache(maxsize=1)
+def accessibility_results() -> dict[str, Any]:
+    """The latest automated accessibility check (``templates/public/accessibility.toml``)."""
+    with A11Y_RESULTS.open("rb") as f:
+        return tomllib.load(f)
+
+
+def readings_of(item: Item) -> dict[str, str]:
+    """Staff's readings for an item's やさしい日本語 words (``Translation.readings``, where the
+    store keeps them), else none: the analyser reads alone."""
+    text = item.text("ja-x-easy")
+    return dict(getattr(text, "readings", ()) or ()) if text.lang == "ja-x-easy" else {}
 
 
 def _alerts(items: list[Item]) -> list[Item]:
@@ -370,33 +413,53 @@ def _map_url(item: Item) -> str | None:
 
 def _helpers() -> dict[str, Any]:
     here = request.full_path.rstrip("?")
+    lang = reader_language()
+    t = Messages(lang)
+    tree = runtime().tree
 
     def href(url: str) -> str:
         return relative_href(url, here) if exporting() else url
 
-    def area_link(a: Area) -> str:
-        return href(f"/areas/{a.code}")
+    def link(path: str, to: str | None = None) -> str:
+        """A page in the reader's language (``to``: in another one, for the switch)."""
+        to = to or lang
+        if to == "ja" and (exporting() or to == lang):
+            return href(path)
+        return href(f"{path}?lang={to}")
+
+    def text_lang(i: Item) -> str:
+        return lang if lang in i.languages else "ja"
+
+    def r(text: str, item: Item | None = None) -> str:
+        """Furigana over the kanji of a text on a やさしい日本語 page (``<ruby>``), with the
+        item's own readings where staff gave them."""
+        if lang != "ja-x-easy":
+            return text
+        return easy_ruby(text, readings_of(item) if item is not None else None)
 
     return {
+        "lang": lang,
+        "t": t,
+        "r": r,
         "href": href,
-        "area_link": area_link,
-        "item_link": lambda i, lang=None: href(
-            f"/items/{i.id}" + (f"?lang={lang}" if lang else "")
-        ),
+        "link": link,
+        "here_path": request.path,
+        "area_link": lambda a: link(f"/areas/{a.code}"),
+        "area_name": lambda a: t.area(a, tree),
+        "office_name": lambda a: t.office(a, tree),
+        "item_link": lambda i: link(f"/items/{i.id}"),
+        "text_lang": text_lang,
         "qr_src": lambda path: href(f"/qr{path}.png"),
-        "marked_title": marked_title,
-        "alert_label": lambda i, lang="ja": alert_label(
-            i, lang, i.alert.warning_level if i.alert else None
-        ),
-        "mark": mark,
+        "marked_title": lambda i: marked_title(i, text_lang(i)),
+        "alert_label": lambda i: alert_label(i, lang, i.alert.warning_level if i.alert else None),
         "is_drill": is_drill,
-        "when_text": when_text,
-        "day_text": day_text,
+        "when_text": t.when,
+        "day_text": t.date,
         "published_at": published_at,
-        "issuer_of": lambda i: runtime().tree.issuer(i.targets),
+        "issuer_of": lambda i: tree.issuer(i.targets),
         "categories": CATEGORIES,
         "languages": LANGUAGES,
-        "html_lang": lambda lang: "ja" if lang.startswith("ja") else lang,
+        "html_lang": html_lang,
         "base_url": runtime().settings.base_url,
     }
 
@@ -415,6 +478,14 @@ def _security_headers(response: Response) -> Response:
     if response.mimetype == HTML:
         response.headers.setdefault("Content-Security-Policy", PUBLIC_CSP)
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        # the same URL answers in the language of the cookie or the browser
+        response.vary.update(("Accept-Language", "Cookie"))
+        chosen = normalise(request.args.get("lang"))
+        if chosen and chosen != request.cookies.get(COOKIE) and not exporting():
+            # the language switch (or a QR code of a slide in that language) sticks
+            response.set_cookie(
+                COOKIE, chosen, max_age=COOKIE_MAX_AGE_S, samesite="Lax", httponly=True
+            )
     return response
 
 

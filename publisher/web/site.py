@@ -4,9 +4,11 @@
 laid out like the app's URLs (see :mod:`publisher.web.links`), so any plain web server or CDN
 can serve it:
 
-    index.html                                   /
+    index.html, en/index.html                    /, /?lang=en (every page in six languages)
     areas/setagaya/kitazawa/daizawa/index.html   /areas/setagaya/kitazawa/daizawa
+    areas/setagaya/kitazawa/daizawa/ko/index.html  /areas/setagaya/kitazawa/daizawa?lang=ko
     items/42/index.html, items/42/en/index.html  /items/42, /items/42?lang=en
+    accessibility/index.html                     /accessibility
     feeds/setagaya/kitazawa/daizawa.rss|.atom|.ics, feeds/<code>/<category>.rss, .../all.rss
     qr/items/42.png, qr/feeds/<code>.rss.png     the QR images the pages show
     images/<hash>.jpg                            the items' pictures (pages, feed enclosures)
@@ -30,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from publisher.areas import AreaTree
+from publisher.areas import LANGUAGES, AreaTree
 from publisher.files import write_atomic
 from publisher.items import Item
 from publisher.plan.residents import (
@@ -48,22 +50,28 @@ from publisher.store.content import list_items, live_items
 from publisher.store.public import calendar_candidates, feed_items
 from publisher.web.links import export_file
 
-OWNED_FOLDERS = ("areas", "items", "feeds", "qr", "images")
+OWNED_FOLDERS = (
+    "areas",
+    "items",
+    "feeds",
+    "qr",
+    "images",
+    "accessibility",
+    *LANGUAGES.keys() - {"ja"},
+)
 STATIC_FOLDER = Path(__file__).parent.parent / "static" / "public"
 
 
 def site_urls(tree: AreaTree, items: Iterable[Item]) -> list[str]:
     """Pure: the pages and QR images the export writes (the feeds are written directly)."""
-    urls = ["/"]
+    pages = ["/", "/accessibility", *(f"/areas/{area.code}" for area in tree)]
+    pages += [f"/items/{item.id}" for item in items]
+    # every page in every language: a page links to others in its own language
+    urls = [f"{page}?lang={lang}" if lang != "ja" else page for page in pages for lang in LANGUAGES]
     for area in tree:
-        urls.append(f"/areas/{area.code}")
         urls += [f"/qr/feeds/{area.code}.{fmt}.png" for fmt in ("rss", "atom", "ics")]
-    for item in items:
-        urls.append(f"/items/{item.id}")
-        urls += [f"/items/{item.id}?lang={lang}" for lang in item.languages if lang != "ja"]
-        urls.append(f"/qr/items/{item.id}.png")
-        if item.image:
-            urls.append(f"/images/{item.image}")
+    urls += [f"/qr/items/{item.id}.png" for item in items]
+    urls += [f"/images/{item.image}" for item in items if item.image]
     return urls
 
 

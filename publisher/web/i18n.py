@@ -1,0 +1,265 @@
+"""The residents' pages in the reader's language: message catalogues, the language choice, dates.
+
+Wording lives in one TOML catalogue per language, ``templates/public/messages/<lang>.toml``
+(the six of :data:`publisher.areas.LANGUAGES`), read once at start-up; no compile step. Every
+catalogue has the same keys (a test fails when one is missing); ``{name}`` placeholders are
+filled by :func:`Messages.__call__`.
+
+Which language a page is in (:func:`choose_language`): ``?lang=`` wins (a QR code on an English
+slide opens ``/items/42?lang=en``; the language switch links the same way), then the
+``lang`` cookie the switch left (so the choice sticks), then the browser's
+``Accept-Language`` on a first visit, else Japanese.
+
+Dates are Babel's (``format_date`` with each catalogue's pattern) in the ward's time; やさしい日本語
+writes times as ごぜん/ごご and ranges as 「〜から 〜まで」.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+from string import Formatter
+
+from babel.dates import format_date
+from markupsafe import Markup, escape
+
+from publisher.areas import LANGUAGES, Area, AreaTree
+from publisher.collect.jma_words import ward_codes
+from publisher.items import JST, Item
+from publisher.render.ruby import ruby_html
+
+CATALOGUE_DIR = Path(__file__).parent.parent / "templates" / "public" / "messages"
+DEFAULT = "ja"
+COOKIE = "lang"
+COOKIE_MAX_AGE_S = 365 * 24 * 3600
+BABEL_LOCALE = {
+    "ja": "ja",
+    "ja-x-easy": "ja",
+    "en": "en",
+    "zh-Hans": "zh_Hans",
+    "zh-Hant": "zh_Hant",
+    "ko": "ko",
+}
+# Accept-Language tags (lower case, by prefix) → our languages; the first that matches wins.
+_TAGS = (
+    ("ja-x-easy", "ja-x-easy"),
+    ("ja", "ja"),
+    ("en", "en"),
+    ("zh-hant", "zh-Hant"),
+    ("zh-tw", "zh-Hant"),
+    ("zh-hk", "zh-Hant"),
+    ("zh-mo", "zh-Hant"),
+    ("zh", "zh-Hans"),
+    ("ko", "ko"),
+)
+
+
+# Dates on やさしい日本語 pages get furigana as a person reads them, not as the analyser guesses
+# (it reads 「25日」's 日 as か): 日 after a number is にち, except the days read as a whole
+# (1日 ついたち … 24日 にじゅうよっか); 月 after a number is がつ; 水曜日 is すいようび.
+_WHOLE_DAYS = {
+    1: "ついたち",
+    2: "ふつか",
+    3: "みっか",
+    4: "よっか",
+    5: "いつか",
+    6: "むいか",
+    7: "なのか",
+    8: "ようか",
+    9: "ここのか",
+    10: "とおか",
+    14: "じゅうよっか",
+    20: "はつか",
+    24: "にじゅうよっか",
+}
+_WEEKDAYS = dict(
+    zip("月火水木金土日", ("げつ", "か", "すい", "もく", "きん", "ど", "にち"), strict=True)
+)
+_DATE_PARTS = re.compile(r"(?<![0-9])([0-9]{1,2})([月日])|([月火水木金土日])曜日")
+
+
+def _ruby(base: str, reading: str) -> str:
+    return f"<ruby>{escape(base)}<rp>(</rp><rt>{reading}</rt><rp>)</rp></ruby>"
+
+
+def easy_ruby(text: str, readings: Mapping[str, str] | None = None) -> Markup:
+    """``text`` as HTML with furigana over its kanji, dates read right (see above);
+    ``readings``: staff's own readings for the item's words (they win over the analyser)."""
+    out, at = [], 0
+    for m in _DATE_PARTS.finditer(text):
+        out.append(ruby_html(text[at : m.start()], readings))
+        number, unit, weekday = m.groups()
+        if weekday:
+            out.append(Markup(_ruby(m.group(0), _WEEKDAYS[weekday] + "ようび")))
+        elif unit == "日" and int(number) in _WHOLE_DAYS:
+            out.append(Markup(_ruby(m.group(0), _WHOLE_DAYS[int(number)])))
+        else:
+            out.append(
+                Markup(str(escape(number)) + _ruby(unit, "がつ" if unit == "月" else "にち"))
+            )
+        at = m.end()
+    out.append(ruby_html(text[at:], readings))
+    return Markup("").join(out)
+
+
+@lru_cache(maxsize=1)
+def catalogues() -> dict[str, dict[str, str]]:
+    """Every language's messages, read from :data:`CATALOGUE_DIR` once."""
+    out = {}
+    for lang in LANGUAGES:
+        path = CATALOGUE_DIR / f"{lang}.toml"
+        with path.open("rb") as f:
+            out[lang] = {str(k): str(v) for k, v in tomllib.load(f).items()}
+    return out
+
+
+def catalogue_problems() -> list[str]:
+    """What is wrong with the catalogues: a key missing in a language, or a placeholder that
+    differs from the Japanese one (``[]`` when all is well)."""
+    cats = catalogues()
+    problems = []
+    keys = set().union(*(c.keys() for c in cats.values()))
+    for key in sorted(keys):
+        wanted = _fields(cats[DEFAULT].get(key, ""))
+        for lang, cat in cats.items():
+            if key not in cat:
+                problems.append(f"{lang}.toml: no message '{key}'")
+            elif key not in ("time_format",) and _fields(cat[key]) != wanted:
+                problems.append(
+                    f"{lang}.toml: '{key}' has placeholders {sorted(_fields(cat[key]))}, "
+                    f"ja.toml has {sorted(wanted)}"
+                )
+    return problems
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in Formatter().parse(text) if name}
+
+
+def normalise(value: str | None) -> str | None:
+    """One of our languages for a ``?lang=`` value or a cookie, or ``None``."""
+    if not value:
+        return None
+    for lang in LANGUAGES:
+        if value.lower() == lang.lower():
+            return lang
+    return None
+
+
+def from_accept_language(header: str | None) -> str | None:
+    """The reader's most wanted language that we have, from an ``Accept-Language`` header."""
+    if not header:
+        return None
+    wanted = []
+    for position, part in enumerate(header.split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            name, _, value = param.strip().partition("=")
+            if name.strip() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if tag and quality > 0:
+            wanted.append((-quality, position, tag.strip().lower().replace("_", "-")))
+    for _, _, tag in sorted(wanted):
+        for prefix, lang in _TAGS:
+            if tag == prefix or tag.startswith(prefix + "-"):
+                return lang
+    return None
+
+
+def choose_language(arg: str | None, cookie: str | None, accept: str | None) -> str:
+    """``?lang=``, else the switch's cookie, else ``Accept-Language``, else Japanese."""
+    return normalise(arg) or normalise(cookie) or from_accept_language(accept) or DEFAULT
+
+
+def html_lang(lang: str) -> str:
+    """The ``lang`` attribute for a language (やさしい日本語 is Japanese to a screen reader)."""
+    return "ja" if lang.startswith("ja") else lang
+
+
+@dataclass(frozen=True)
+class Messages:
+    """One language's words for a template: ``t("area_title", area=...)``."""
+
+    lang: str
+
+    def __call__(self, key: str, **values: object) -> str:
+        text = catalogues()[self.lang][key]
+        return text.format(**values) if values else text
+
+    def area(self, area: Area, tree: AreaTree) -> str:
+        """The area itself: 代沢地区, Daizawa District, 代沢地區, Daizawa 지구."""
+        if area.tier == "ward":
+            return self._ward(tree, "area_ward")
+        return self(f"area_{area.tier}", name=self._name(area))
+
+    def office(self, area: Area, tree: AreaTree) -> str:
+        """Who issues: 代沢まちづくりセンター, Daizawa District Center, Daizawa 마을만들기센터."""
+        if area.tier == "ward":
+            return self._ward(tree, "office_ward")
+        return self(f"office_{area.tier}", name=self._name(area))
+
+    def _ward(self, tree: AreaTree, key: str) -> str:
+        ward = tree.ward
+        if self.lang == "en":
+            return self(key, name=ward.name_en or ward.name)
+        names = ward_codes(tree).names
+        if self.lang in names and self.lang != "ja-x-easy":
+            return names[self.lang]  # the ward's own name in this language, as displays/ has it
+        return ward.display_name
+
+    def _name(self, area: Area) -> str:
+        latin = self("name_script") == "latin"
+        return (area.name_en or area.code.rsplit("/", 1)[-1].title()) if latin else area.name
+
+    def category(self, code: str) -> str:
+        """A topic's name (防災, Disaster preparedness, さいがいに そなえる …)."""
+        return self(f"category_{code}")
+
+    def date(self, value: datetime) -> str:
+        """A day in the ward's time: 2026年12月3日（木）, Thursday 3 December 2026 …"""
+        return format_date(
+            value.astimezone(JST).date(), self("date_format"), locale=BABEL_LOCALE[self.lang]
+        )
+
+    def time(self, value: datetime) -> str:
+        """A time of day: 9:30; in やさしい日本語 ごぜん9時30分, ひる12時, ごご1時."""
+        t = value.astimezone(JST)
+        return self(
+            "time_format",
+            h=t.hour,
+            mm=f"{t.minute:02d}",
+            ampm="ごぜん" if t.hour < 12 else ("ひる" if t.hour == 12 else "ごご"),
+            h12=t.hour if t.hour == 12 else t.hour % 12,
+            min=f"{t.minute}分" if t.minute else "",
+        )
+
+    def when(self, item: Item) -> str:
+        """When an event happens: its day (or days) and times, or ``""`` without a date."""
+        start, end = item.event_starts_at, item.event_ends_at
+        if start is None:
+            return ""
+        if item.all_day:
+            last = (end - timedelta(seconds=1)) if end else start
+            if last.astimezone(JST).date() > start.astimezone(JST).date():
+                days = self("time_range", start=self.date(start), end=self.date(last))
+                return self("all_day", date=days)
+            return self("all_day", date=self.date(start))
+        begins = self("date_time", date=self.date(start), time=self.time(start))
+        if end is None:
+            return begins
+        same_day = end.astimezone(JST).date() == start.astimezone(JST).date()
+        finish = (
+            self.time(end)
+            if same_day
+            else self("date_time", date=self.date(end), time=self.time(end))
+        )
+        return self("time_range", start=begins, end=finish)
