@@ -86,6 +86,17 @@ SETTINGS: tuple[Setting, ...] = (
         "An Open JTalk voice (.htsvoice) overriding discovery under /usr/share/hts-voice.",
         _path,
     ),
+    Setting(
+        "PUSH_SERVICES",
+        "fcm.googleapis.com,push.services.mozilla.com,web.push.apple.com,notify.windows.com",
+        "Web Push services residents' browsers may subscribe through: host names (and hosts "
+        "below them, https) or exact origins; notifications are sent nowhere else.",
+    ),
+    Setting(
+        "PUSH_CONTACT",
+        "",
+        "The VAPID contact push services see (mailto: or https:). Default: BASE_URL.",
+    ),
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
         "SCHEDULER",
