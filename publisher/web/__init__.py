@@ -32,6 +32,8 @@ BLUEPRINTS = [
     "publisher.web.collect:bp",
     "publisher.web.player:bp",
     "publisher.web.public:bp",
+    "publisher.web.notifications:bp",
+    "publisher.web.printed:bp",
     "publisher.web.screens_status:bp",
 ]
 

@@ -137,7 +137,7 @@ def area(code: str) -> Response:
             ("カレンダー（iCal）", "ics", "スマートフォンのカレンダーに行事を追加"),
         )
     ]
-    return _page(
+    response = _page(
         "public/area.html",
         title=f"{place.short_name}のお知らせ / {place.display_name_en}",
         area=place,
@@ -147,7 +147,11 @@ def area(code: str) -> Response:
         notices=newest_first(i for i in items if i.kind == "notice"),
         events=events,
         feeds=feeds,
+        notify=not exporting(),  # a static copy has no server to subscribe with
     )
+    if not exporting():  # the notifications sign-up runs our own script, nothing inline
+        response.headers["Content-Security-Policy"] = PUBLIC_CSP + NOTIFY_CSP
+    return response
 
 
 @bp.get("/items/<int:item_id>")
@@ -349,6 +353,9 @@ PUBLIC_CSP = (
     "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+
+# The area page's notifications sign-up (static/public/notify.js, /notifications/sw.js).
+NOTIFY_CSP = "; script-src 'self'; connect-src 'self'; worker-src 'self'"
 
 
 @bp.after_request
