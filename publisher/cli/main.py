@@ -117,6 +117,10 @@ def init(demo: bool) -> None:
             f"player URLs of {len(new_tokens)} new screen(s) in {urls_file} (shown only this "
             "once: the database keeps only a hash of each token)"
         )
+    from publisher.deliver.webpush import KEY_FILE, vapid_key
+
+    vapid_key(rt.settings.data_dir)  # made once: residents' subscriptions depend on it
+    click.echo(f"Web Push key: {rt.settings.data_dir / KEY_FILE}")
     click.echo(f"database ready: {rt.db.safe_url}")
 
 
@@ -340,6 +344,7 @@ COMMAND_MODULES: list[str] = [
     "publisher.cli.collect",
     "publisher.cli.signage",
     "publisher.cli.worker",
+    "publisher.cli.print",
 ]
 
 
