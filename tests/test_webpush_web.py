@@ -3,6 +3,7 @@ notification's link); staff print posters and bulletins from the command line.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -132,3 +133,51 @@ def test_publisher_print_writes_a_poster_and_a_bulletin(
     )
     code, text = run("bulletin", "setagaya/kitazwa/daizawa", "--out", str(bulletin))
     assert code != 0 and "did you mean 'setagaya/kitazawa/daizawa'" in text
+
+
+def test_staff_print_posters_and_bulletins_and_see_subscribers_per_area(
+    rt: Runtime, app: Any, client: Any, monkeypatch: pytest.MonkeyPatch, now: Any
+) -> None:
+    """The item page has a print button (also before the window opens); the print page lists
+    each district in scope with its bulletins and its number of subscribers, nothing more."""
+    from tests.admin_helpers import cheap_hashes, staff_accounts
+
+    cheap_hashes(monkeypatch)
+    app.config["PUBLISHER_CLOCK"] = lambda: now
+    login = staff_accounts(rt, app)
+    for i, area in enumerate(
+        [DAIZAWA, DAIZAWA, "setagaya/kitazawa/umegaoka", "setagaya/kinuta/seijo"]
+    ):
+        sub = {"endpoint": f"{ENDPOINT}{i}", "keys": SUB["keys"]}
+        assert (
+            client.post(
+                "/notifications/subscribe", json={"subscription": sub, "area": area}
+            ).status_code
+            == 201
+        )
+    with rt.session() as session:
+        later = workflow.create(
+            session, rt.tree, staff.operator(rt.tree),
+            api_item(starts_at="2027-01-05T00:00:00+09:00", ends_at="2027-01-31T00:00:00+09:00"),
+        )  # fmt: skip
+    approver = login("kitazawa-approver")
+    page = approver.get(f"/admin/items/{later.id}").text
+    assert f'action="/admin/items/{later.id}/poster.pdf"' in page and "ポスターを印刷" in page
+    pdf = approver.get(f"/admin/items/{later.id}/poster.pdf?size=A3&lang=en")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert client.get(f"/items/{later.id}/poster.pdf").status_code == 404  # not public yet
+    listing = approver.get("/admin/print").text
+    assert "印刷と通知" in listing
+    assert f'<tr data-area="{DAIZAWA}">' in listing
+    assert "setagaya/kinuta/seijo" not in listing  # outside Kitazawa's scope
+    rows = dict(
+        re.findall(r'<tr data-area="([^"]+)">.*?<td class="push-count">(\d+)</td>', listing, re.S)
+    )
+    assert rows[DAIZAWA] == "2" and rows["setagaya/kitazawa/umegaoka"] == "1"
+    assert rows["setagaya/kitazawa"] == "0"
+    assert '<span class="push-total">3</span>' in listing
+    assert f"/areas/{DAIZAWA}/bulletin.pdf?week=2026-W47" in listing  # this week (22 Nov)
+    assert f"/areas/{DAIZAWA}/bulletin.pdf?week=2026-W48" in listing
+    assert ENDPOINT not in listing
+    editor = login("umegaoka-editor")
+    assert editor.get(f"/admin/items/{later.id}/poster.pdf").status_code == 404  # not theirs

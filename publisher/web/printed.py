@@ -25,7 +25,7 @@ from publisher.plan.printed import Week, bulletin_items, poster_size, week_of
 from publisher.plan.residents import versions_etag
 from publisher.render.poster import bulletin_pdf, poster_pdf
 from publisher.runtime import Runtime
-from publisher.store.content import list_items
+from publisher.store.content import get_item, list_items
 from publisher.store.public import public_item
 from publisher.web import runtime
 from publisher.web.caching import respond
@@ -59,13 +59,24 @@ class _Kept:
 _kept = _Kept()
 
 
-def poster_for(rt: Runtime, item_id: int, *, lang: str, size: str, at: datetime) -> bytes:
-    """The poster of a public item (a withdrawn or unpublished one is refused)."""
+def poster_for(
+    rt: Runtime, item_id: int, *, lang: str, size: str, at: datetime, staff: bool = False
+) -> bytes:
+    """The poster of a public item (a withdrawn or unpublished one is refused). ``staff``:
+    also an approved item whose window has not opened yet (printed ahead of posting)."""
     size = poster_size(size)
     if lang not in LANGUAGES:
         raise PublisherError(f"lang: one of {', '.join(LANGUAGES)}", field="lang")
     with rt.session() as session:
-        item, state = public_item(session, item_id, at)
+        if staff:
+            item, state = get_item(session, item_id), "live"
+            if item.status not in ("approved", "expired") or not item.is_public:
+                raise PublisherError(
+                    f"item {item_id} is {item.status}: only approved items are printed",
+                    field="item",
+                )
+        else:
+            item, state = public_item(session, item_id, at)
     if state == "withdrawn":
         raise PublisherError(f"item {item_id} was withdrawn: it is not printed", field="item")
     if lang not in item.languages:
