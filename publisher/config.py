@@ -93,6 +93,13 @@ SETTINGS: tuple[Setting, ...] = (
         "below them, https) or exact origins; notifications are sent nowhere else.",
     ),
     Setting(
+        "PUSH_PROCESSES",
+        0,
+        "Processes that encrypt large Web Push fan-outs (500+ messages); 0: the sending "
+        "threads do it. Set it to the spare CPU cores to reach 10,000 phones in seconds.",
+        _int,
+    ),
+    Setting(
         "PUSH_CONTACT",
         "",
         "The VAPID contact push services see (mailto: or https:). Default: BASE_URL.",

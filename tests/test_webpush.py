@@ -231,3 +231,29 @@ def test_subscriber_counts_per_area_are_numbers_only(
     subscribe(push_rt, service.browser("w"), WARD, choice="all")
     with push_rt.session() as session:
         assert push.subscriber_counts(session) == {DAIZAWA: 3, WARD: 1}
+
+
+def test_a_large_fan_out_is_encrypted_in_other_processes_and_each_arrives_once(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """PUBLISHER_PUSH_PROCESSES: 600 subscriptions, encrypted in a spawned process, posted
+    here; every one decrypts at the stand-in, once."""
+    from dataclasses import replace
+
+    first = service.browser("p0")
+    for i in range(1, 600):
+        service.add(replace(first, name=f"p{i}", endpoint=f"{service.origin}/push/p{i}"))
+    with push_rt.session() as session:
+        for b in service.browsers.values():
+            data = {"subscription": b.subscription(), "area": DAIZAWA}
+            push.subscribe(
+                session, push.check(push_rt.tree, data, [service.origin]), now - timedelta(days=1)
+            )
+    worker = webpush.sender(push_rt, clock=lambda: now, processes=1, send_on_change=False)
+    try:
+        create(push_rt, **ALERT)
+        assert webpush.process_due(push_rt, now) == {"sent": 600}
+    finally:
+        worker.close()
+    assert service.count == 600 and not service.refused
+    assert all(len(service.messages(f"p{i}")) == 1 for i in range(600))

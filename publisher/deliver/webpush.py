@@ -30,13 +30,14 @@ import hmac
 import http.client
 import json
 import logging
+import multiprocessing
 import os
 import secrets
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -59,7 +60,7 @@ from publisher.store.models import ItemRow
 log = logging.getLogger(__name__)
 
 KEY_FILE = "vapid_private.pem"
-BATCH = 2000
+BATCH = 500  # claimed, sent and recorded together: the first leave sooner
 THREADS = 16
 REQUEST_TIMEOUT_S = 10
 JWT_LIFETIME_S = 12 * 3600
@@ -68,6 +69,8 @@ TTL_OTHER_S = 24 * 3600
 FIRST_BACKOFF_S = 30
 MAX_BACKOFF_S = 3600
 MAX_ATTEMPTS = 8
+PROCESS_MIN_MESSAGES = 500  # smaller fan-outs are encrypted in the sending threads
+PROCESS_CHUNK = 250
 
 # (url, headers, body) -> (status, Retry-After seconds or None); raises OSError on network trouble
 Transport = Callable[[str, dict[str, str], bytes], tuple[int, float | None]]
@@ -249,10 +252,12 @@ class Sender:
     transport: Transport = field(default_factory=HttpTransport)
     threads: int = THREADS
     send_on_change: bool = True  # False: only process_due sends (the scheduler, tests)
+    processes: int = 0  # >0: encrypt large fan-outs in that many processes (PUSH_PROCESSES)
     _event: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _vapid: Vapid | None = None
     _pool: ThreadPoolExecutor | None = None
+    _processes: ProcessPoolExecutor | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -268,6 +273,20 @@ class Sender:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="webpush")
         return self._pool
+
+    @property
+    def process_pool(self) -> ProcessPoolExecutor | None:
+        """Started (spawned, warmed) on first use when ``processes`` > 0."""
+        if self.processes <= 0:
+            return None
+        with self._lock:
+            if self._processes is None:
+                context = multiprocessing.get_context("spawn")  # never fork a threaded server
+                self._processes = ProcessPoolExecutor(self.processes, mp_context=context)
+                warm = [self._processes.submit(encrypt_many, []) for _ in range(self.processes)]
+                for future in warm:
+                    future.result()
+            return self._processes
 
     def wake(self) -> None:
         if not self.send_on_change:
@@ -289,6 +308,9 @@ class Sender:
                 log.exception("Web Push: sending failed; the scheduler will retry")
 
     def close(self) -> None:
+        if self._processes is not None:
+            self._processes.shutdown(wait=True)
+            self._processes = None
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
@@ -306,6 +328,7 @@ def sender(rt: Any, **options: Any) -> Sender:
     with _senders_lock:
         found = _senders.get(rt)
         if found is None or options:
+            options.setdefault("processes", int(rt.settings.get("PUSH_PROCESSES") or 0))
             found = Sender(rt, **options)
             _senders[rt] = found
         return found
@@ -336,19 +359,22 @@ def _send_batch(
         items = {row.id: to_item(row) for row in rows}
     secret = rt.settings.secret_key()
     vapid = worker.vapid
-
-    def one(message: store.Message) -> tuple[str, float | None, str | None]:
+    Outcome = tuple[str, float | None, str | None]
+    outcomes: list[Outcome | None] = [None] * len(messages)
+    plain: dict[int, tuple[bytes, dict[str, str]]] = {}
+    for i, message in enumerate(messages):
         item = items.get(message.item_id)
         if item is None or item.status != "approved" or (item.ends_at and item.ends_at <= now):
-            return "cancelled", None, "item no longer published"
-        sub = message.subscription
+            outcomes[i] = ("cancelled", None, "item no longer published")
+        else:
+            plain[i] = _plain(rt, vapid, secret, item, message.subscription)
+
+    def post(i: int, body: bytes) -> Outcome:
+        sub = messages[i].subscription
         try:
-            body, headers = _request(rt, vapid, secret, item, sub)
-            status, retry_after = worker.transport(sub.endpoint, headers, body)
+            status, retry_after = worker.transport(sub.endpoint, plain[i][1], body)
         except OSError as e:
             return "retry", None, f"network: {e}"
-        except Exception as e:  # a broken key of one subscription fails that one only
-            return "failed", None, f"{type(e).__name__}: {e}"
         if status in (200, 201, 202):
             return "sent", None, None
         if status in (404, 410):
@@ -357,10 +383,47 @@ def _send_batch(
             return "retry", retry_after, f"push service answered {status}"
         return "failed", None, f"push service answered {status}"
 
-    results = list(worker.pool.map(one, messages))
+    def encrypt_and_post(i: int) -> Outcome:
+        sub = messages[i].subscription
+        body = encrypt_many([(plain[i][0], sub.p256dh, sub.auth)])[0]
+        return post(i, body) if body is not None else _UNENCRYPTABLE
+
+    todo = sorted(plain)
+    processes = worker.process_pool if len(todo) >= PROCESS_MIN_MESSAGES else None
+    if processes is None:
+        for i, outcome in zip(todo, worker.pool.map(encrypt_and_post, todo), strict=True):
+            outcomes[i] = outcome
+    else:  # encryption in other processes (ECDH per message is the cost), posting here
+        chunks = [todo[k : k + PROCESS_CHUNK] for k in range(0, len(todo), PROCESS_CHUNK)]
+        jobs = {
+            processes.submit(
+                encrypt_many,
+                [(plain[i][0], messages[i].subscription.p256dh, messages[i].subscription.auth)
+                 for i in chunk],
+            ): chunk
+            for chunk in chunks
+        }  # fmt: skip
+        posts = []
+        for job in as_completed(jobs):
+            for i, body in zip(jobs[job], job.result(), strict=True):
+                if body is None:
+                    outcomes[i] = _UNENCRYPTABLE
+                else:
+                    posts.append((i, worker.pool.submit(post, i, body)))
+        for i, future in posts:
+            outcomes[i] = future.result()
+    return _record(rt, messages, outcomes, now)
+
+
+_UNENCRYPTABLE = ("failed", None, "the subscription's keys cannot be used")
+
+
+def _record(
+    rt: Any, messages: list[store.Message], outcomes: list[Any], now: datetime
+) -> dict[str, int]:
     sent, gone, others = [], [], []
     counts: dict[str, int] = {}
-    for message, (outcome, retry_after, error) in zip(messages, results, strict=True):
+    for message, (outcome, retry_after, error) in zip(messages, outcomes, strict=True):
         if outcome == "retry" and message.attempts >= MAX_ATTEMPTS:
             outcome = "failed"
         counts[outcome] = counts.get(outcome, 0) + 1
@@ -381,10 +444,24 @@ def _send_batch(
     return counts
 
 
-def _request(
+def encrypt_many(jobs: list[tuple[bytes, str, str]]) -> list[bytes | None]:
+    """Each ``(payload, p256dh, auth)`` encrypted for its subscription (aes128gcm, RFC 8291:
+    a new key pair and salt per message); None where the keys are unusable. Runs in a thread
+    or, for large fan-outs, in another process."""
+    out: list[bytes | None] = []
+    for data, p256dh, auth in jobs:
+        info = {"endpoint": "", "keys": {"p256dh": p256dh, "auth": auth}}
+        try:
+            out.append(bytes(WebPusher(info).encode(data, "aes128gcm")["body"]))
+        except Exception:
+            out.append(None)
+    return out
+
+
+def _plain(
     rt: Any, vapid: Vapid, secret: str, item: Item, sub: store.Subscription
 ) -> tuple[bytes, dict[str, str]]:
-    """The encrypted body and headers of one message."""
+    """The payload (before encryption) and headers of one message."""
     assert item.id is not None
     base = rt.settings.base_url
     lang = sub.lang if sub.lang in item.languages else item.languages[0]
@@ -392,8 +469,6 @@ def _request(
     token = unsubscribe_token(secret, sub.id, sub.endpoint)
     unsubscribe_url = f"{base}/notifications/unsubscribe/{sub.id}/{token}"
     data = payload(notification(item, lang, url, unsubscribe_url))
-    info = {"endpoint": sub.endpoint, "keys": {"p256dh": sub.p256dh, "auth": sub.auth}}
-    encoded = WebPusher(info).encode(data, "aes128gcm")
     headers = {
         "Content-Encoding": "aes128gcm",
         "Content-Type": "application/octet-stream",
@@ -402,7 +477,7 @@ def _request(
         "Topic": topic(item.id),
         "Authorization": vapid.header(sub.endpoint),
     }
-    return bytes(encoded["body"]), headers
+    return data, headers
 
 
 def topic(item_id: int) -> str:

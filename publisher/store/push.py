@@ -251,13 +251,15 @@ def claim_due(session: Session, now: datetime, limit: int) -> tuple[str, list[Me
             attempts=PushMessageRow.attempts + 1,
         )
     )
-    rows = session.execute(
-        select(PushMessageRow, PushSubscriptionRow)
-        .join(PushSubscriptionRow, PushSubscriptionRow.id == PushMessageRow.subscription_id)
-        .where(PushMessageRow.claim == token, PushMessageRow.state == "sending")
-        .order_by(PushMessageRow.id)
+    m, s = PushMessageRow, PushSubscriptionRow
+    rows = session.execute(  # plain columns, not ORM objects: a fan-out claims thousands
+        select(m.id, m.item_id, m.attempts, s.id, s.endpoint, s.p256dh, s.auth, s.area_code)
+        .add_columns(s.lang, s.choice)
+        .join(s, s.id == m.subscription_id)
+        .where(m.claim == token, m.state == "sending")
+        .order_by(m.id)
     ).all()
-    return token, [Message(m.id, m.item_id, m.attempts, _subscription(s)) for m, s in rows]
+    return token, [Message(r[0], r[1], r[2], Subscription(*r[3:])) for r in rows]
 
 
 def record(session: Session, outcomes: Iterable[tuple[int, str, dict[str, Any]]]) -> None:
