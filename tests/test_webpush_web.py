@@ -92,6 +92,8 @@ def test_the_link_in_a_notification_unsubscribes_after_one_click(client: Any, rt
     assert done.status_code == 200 and "通知を停止しました" in done.get_data(as_text=True)
     assert count(rt) == 0
     assert client.post(url).status_code == 200  # again: already gone, said so calmly
+    assert client.post(f"/notifications/unsubscribe/{2**63}/{token}").status_code == 200
+    assert client.get(f"/items/{2**63}/poster.pdf").status_code == 404
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def notification(item: Item, lang: str, url: str, unsubscribe_url: str) -> dict[
     if len(body) > BODY_MAX_CHARS:
         body = body[: BODY_MAX_CHARS - 1] + "…"
     return {
-        "title": _title(item, shown_lang),
+        "title": spaced_title(item, shown_lang),
         "body": body,
         "lang": "ja" if shown_lang.startswith("ja") else shown_lang,
         "url": url,
@@ -54,7 +54,7 @@ def notification(item: Item, lang: str, url: str, unsubscribe_url: str) -> dict[
     }
 
 
-def _title(item: Item, lang: str) -> str:
+def spaced_title(item: Item, lang: str) -> str:
     """The marked title; Latin-script marks are followed by a space (``[DRILL] Evacuation``)."""
     title = marked_title(item, lang)
     m = mark(item, lang)

@@ -28,6 +28,7 @@ from publisher.areas import Area
 from publisher.items import JST, Item
 from publisher.plan.printed import Week
 from publisher.plan.residents import day_text, is_drill, marked_title, when_text
+from publisher.render.notification import spaced_title
 from publisher.render.qr import qr_png
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
@@ -188,7 +189,7 @@ def poster_pdf(
         "size": size,
         "css": _css(),
         "font": font_for(lang),
-        "title": phrased(marked_title(item, lang), lang),
+        "title": phrased(spaced_title(item, lang), lang),
         "tone": tone,
         "banner": banner,
         "ward": ward.display_name_en if english else ward.display_name,

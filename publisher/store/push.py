@@ -151,6 +151,8 @@ def unsubscribe(
 
 
 def get(session: Session, sub_id: int) -> Subscription | None:
+    if not 1 <= sub_id <= 2**31 - 1:  # PostgreSQL's integer: a bigger id is none of ours
+        return None
     row = session.get(PushSubscriptionRow, sub_id)
     return _subscription(row) if row is not None else None
 
