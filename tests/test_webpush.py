@@ -257,3 +257,18 @@ def test_a_large_fan_out_is_encrypted_in_other_processes_and_each_arrives_once(
         worker.close()
     assert service.count == 600 and not service.refused
     assert all(len(service.messages(f"p{i}")) == 1 for i in range(600))
+
+
+def test_an_item_approved_for_later_is_sent_when_its_window_opens(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """Queued at approval with its start as the earliest time; the change listener hears the
+    window open (the transitions job) and the sender sends it then, not before."""
+    subscribe(push_rt, service.browser("later"), DAIZAWA)
+    starts = now + timedelta(hours=2)
+    item_id = create(push_rt, **dict(ALERT, starts_at=starts.isoformat()))
+    assert webpush.process_due(push_rt, now) == {}
+    assert service.messages("later") == []
+    webpush.sender(push_rt, clock=lambda: starts, threads=2)
+    push_rt.items_changed({item_id})  # what the transitions job tells every listener
+    wait_for(lambda: len(service.messages("later")) == 1)

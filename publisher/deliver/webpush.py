@@ -224,7 +224,7 @@ def on_items_changed(rt: Any, item_ids: Iterable[int]) -> None:
     """Queue notifications of approved items; cancel those of withdrawn ones; wake the sender."""
     worker = sender(rt)
     now = worker.clock()
-    queued = 0
+    due = False
     with rt.session() as session:
         for item_id in sorted(item_ids):
             row = session.get(ItemRow, item_id)
@@ -233,10 +233,12 @@ def on_items_changed(rt: Any, item_ids: Iterable[int]) -> None:
             item = to_item(row)
             if item.status == "approved" and item.is_public:
                 if item.ends_at is None or item.ends_at > now:
-                    queued += store.queue(session, rt.tree, item, now)
+                    queued = store.queue(session, rt.tree, item, now)
+                    # new rows, or an item whose window has just opened (queued earlier)
+                    due = due or bool(queued) or store.has_due(session, item_id, now)
             elif item.status == "withdrawn":
                 store.cancel(session, item_id, "item withdrawn before sending")
-    if queued:
+    if due:
         worker.wake()
 
 

@@ -215,6 +215,20 @@ def queue(session: Session, tree: AreaTree, item: Item, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def has_due(session: Session, item_id: int, now: datetime) -> bool:
+    """Are messages of this item waiting that may go now (its window has opened)?"""
+    found = session.scalar(
+        select(PushMessageRow.id)
+        .where(
+            PushMessageRow.item_id == item_id,
+            PushMessageRow.state.in_(UNSENT),
+            (PushMessageRow.not_before.is_(None)) | (PushMessageRow.not_before <= now),
+        )
+        .limit(1)
+    )
+    return found is not None
+
+
 def cancel(session: Session, item_id: int, reason: str) -> int:
     """Unsent messages of an item that must not go out any more."""
     result = session.execute(
