@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from publisher.cli.main import cli
+from publisher.deliver import webpush
 from publisher.deliver.webpush import KEY_FILE, unsubscribe_token
 from publisher.runtime import Runtime
 from publisher.store import staff, workflow
@@ -146,6 +147,7 @@ def test_staff_print_posters_and_bulletins_and_see_subscribers_per_area(
 
     cheap_hashes(monkeypatch)
     app.config["PUBLISHER_CLOCK"] = lambda: now
+    webpush.sender(rt, send_on_change=False)  # these endpoints are not to be called
     login = staff_accounts(rt, app)
     for i, area in enumerate(
         [DAIZAWA, DAIZAWA, "setagaya/kitazawa/umegaoka", "setagaya/kinuta/seijo"]
