@@ -131,6 +131,24 @@ SETTINGS: tuple[Setting, ...] = (
         _path,
         shown="the first .htsvoice under /usr/share/hts-voice/",
     ),
+    Setting(
+        "PUSH_SERVICES",
+        "fcm.googleapis.com,push.services.mozilla.com,web.push.apple.com,notify.windows.com",
+        "Web Push services residents' browsers may subscribe through: host names (and hosts "
+        "below them, https) or exact origins; notifications are sent nowhere else.",
+    ),
+    Setting(
+        "PUSH_PROCESSES",
+        0,
+        "Processes that encrypt large Web Push fan-outs (500+ messages); 0: the sending "
+        "threads do it. Set it to the spare CPU cores to reach 10,000 phones in seconds.",
+        _int,
+    ),
+    Setting(
+        "PUSH_CONTACT",
+        "",
+        "The VAPID contact push services see (mailto: or https:). Default: BASE_URL.",
+    ),
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
         "SCHEDULER",

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 # ``function(runtime, item_ids)``. Adding a channel that reacts to changes is a one-line change.
 CHANGE_LISTENERS: list[str] = [
     "publisher.deliver.push:on_items_changed",  # first: screens switch within a second
+    "publisher.deliver.webpush:on_items_changed",  # Web Push queued and sent at once
     "publisher.web.caching:forget_feeds",  # feeds answered from memory are dropped
     "publisher.schedule.service:on_items_changed",  # the leader re-plans transitions and bundles
     "publisher.deliver.outbox:on_items_changed",  # SNS posts queued (sent by the scheduler)

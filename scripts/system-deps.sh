@@ -3,18 +3,20 @@
 # it cannot. Usage: scripts/system-deps.sh run|test
 #   run  needs: fonts-noto-cjk (slides are set in Noto Sans CJK JP), fonts-noto-core and
 #        fonts-symbola (symbols and emoji the CJK font lacks: ♿ ✉ ✔ ⛔ ≒ 😀)
+#        and libpango-1.0-0, libpangoft2-1.0-0 (WeasyPrint lays out posters and bulletins)
 #        and the speech packages (emergency announcements on screens with a speaker):
 #        open-jtalk, open-jtalk-mecab-naist-jdic, an HTS voice, espeak-ng
-#   test needs: the same, and chromium (browser tests drive Debian's Chromium)
+#   test needs: the same, chromium (browser tests drive Debian's Chromium) and poppler-utils
+#        (pdftotext, pdftoppm, pdfinfo: the tests read the PDFs as a person would)
 # Without the speech packages the publisher still runs: emergencies show on every screen but
 # are not spoken (the log says why). The HTS voice (hts-voice-nitech-jp-atr503-m001) is in
 # Debian's non-free section; where that is missing, scripts/fetch-voice.py installs the Mei voice
 # from a pinned package on PyPI. Any .htsvoice under /usr/share/hts-voice/ or
 # PUBLISHER_JTALK_VOICE will do instead.
 set -u
-need=(fonts-noto-cjk fonts-noto-core fonts-symbola)
+need=(fonts-noto-cjk fonts-noto-core fonts-symbola libpango-1.0-0 libpangoft2-1.0-0)
 speech=(open-jtalk open-jtalk-mecab-naist-jdic espeak-ng)
-[ "${1:-run}" = test ] && need+=(chromium)
+[ "${1:-run}" = test ] && need+=(chromium poppler-utils)
 
 have() {
   case "$1" in
@@ -22,6 +24,7 @@ have() {
     fonts-noto-core) [ -e /usr/share/fonts/truetype/noto/NotoSansSymbols2-Regular.ttf ] ;;
     fonts-symbola) [ -e /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ] ;;
     chromium) command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] ;;
+    poppler-utils) command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 ;;
     open-jtalk) command -v open_jtalk >/dev/null 2>&1 ;;
     open-jtalk-mecab-naist-jdic) [ -e /var/lib/mecab/dic/open-jtalk/naist-jdic/sys.dic ] ;;
     espeak-ng) command -v espeak-ng >/dev/null 2>&1 ;;

@@ -136,6 +136,10 @@ def init(demo: bool, host: str, port: int) -> None:
         )
     if demo:
         _write_demo_sources(rt, utcnow().astimezone(rt.tz).date())
+    from publisher.deliver.webpush import KEY_FILE, vapid_key
+
+    vapid_key(rt.settings.data_dir)  # made once: residents' subscriptions depend on it
+    click.echo(f"Web Push key: {rt.settings.data_dir / KEY_FILE}")
     click.echo(f"database ready: {rt.db.safe_url}")
 
 
@@ -425,6 +429,7 @@ COMMAND_MODULES: list[str] = [
     "publisher.cli.collect",
     "publisher.cli.signage",
     "publisher.cli.worker",
+    "publisher.cli.print",
 ]
 
 

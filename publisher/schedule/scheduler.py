@@ -15,6 +15,7 @@ process becomes leader; no job store is ever shared. The jobs:
   deadline, :mod:`publisher.net`);
 - ``deliveries:daily`` at the timetable's times, ``deliveries:retry`` for failed pushes;
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
+- ``webpush`` every minute: Web Push retries and messages whose item's window has opened;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
 - ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed.
 
@@ -59,6 +60,7 @@ from publisher.store.models import CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.timetable import Timetable, load_schedule
 
 log = logging.getLogger(__name__)
+WEBPUSH_EVERY_S = 60
 for _noisy in ("apscheduler.executors", "apscheduler.scheduler"):
     logging.getLogger(_noisy).setLevel(logging.WARNING)
 
@@ -139,6 +141,9 @@ class Scheduler(Transitions):
             for at in t.sns_post_at:
                 self._daily("sns", at.hour, at.minute, self.run_sns)
             every("sns", t.sns_check_every_min * 60, self.run_sns)
+        # new notifications leave at once from the approving process; this sends retries and
+        # those whose item's window opened (claims in the outbox keep each one to one sender)
+        every("webpush", WEBPUSH_EVERY_S, self.run_webpush, claimed=False)
         self._daily("slides:prune", SLIDES_PRUNE_AT[0], SLIDES_PRUNE_AT[1], self.run_prune)
         for name, seconds in self._sources():
             every(
@@ -309,6 +314,12 @@ class Scheduler(Transitions):
             self.outbox(self.rt, now)
         elif "emergency_only" in inspect.signature(self.outbox).parameters:
             self.outbox(self.rt, now, emergency_only=True)
+
+    def run_webpush(self, due: datetime | None = None) -> None:
+        """Web Push messages due now (retries, windows that opened)."""
+        from publisher.deliver.webpush import process_due
+
+        process_due(self.rt, self.clock())
 
     # -- plumbing -------------------------------------------------------------------------------
 

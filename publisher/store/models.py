@@ -276,6 +276,48 @@ class SnsPostRow(Base):
     __table_args__ = (Index("ix_sns_posts_due", "state", "not_before"),)
 
 
+class PushSubscriptionRow(Base):
+    """A browser subscribed to an area's notifications: the push service's endpoint and keys,
+    the area, the language and the choice (``alerts`` or ``all``). Nothing else about anyone."""
+
+    __tablename__ = "push_subscriptions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    endpoint: Mapped[str] = mapped_column(String(1000), unique=True)
+    p256dh: Mapped[str] = mapped_column(String(200))
+    auth: Mapped[str] = mapped_column(String(100))
+    area_code: Mapped[str] = mapped_column(String(200), index=True)
+    lang: Mapped[str] = mapped_column(String(20), default="ja")
+    choice: Mapped[str] = mapped_column(String(10), default="alerts")  # alerts | all
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+
+class PushMessageRow(Base):
+    """The Web Push outbox: one item to one subscription, once (unique pair)."""
+
+    __tablename__ = "push_messages"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("push_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False)  # sent first
+    # queued → sending → sent | retry | failed | unknown (claimed, outcome never recorded:
+    # never resent) | cancelled (withdrawn or ended before sending)
+    state: Mapped[str] = mapped_column(String(20), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claim: Mapped[str | None] = mapped_column(String(40))
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "item_id", name="uq_push_messages_once"),
+        Index("ix_push_messages_due", "state", "not_before"),
+        Index("ix_push_messages_claim", "claim"),
+    )
+
+
 class QrScanRow(Base):
     """Scans of a QR short link per day; no personal data."""
 

@@ -70,14 +70,13 @@ from publisher.web.caching import (
 )
 from publisher.web.i18n import (
     COOKIE,
-    COOKIE_MAX_AGE_S,
     Messages,
     choose_language,
     easy_ruby,
     html_lang,
-    normalise,
 )
 from publisher.web.links import relative_href
+from publisher.web.page_headers import NOTIFY_CSP, PUBLIC_CSP, security_headers
 from publisher.web.pictures import picture_of
 
 bp = Blueprint("public", __name__)
@@ -166,7 +165,7 @@ def area(code: str) -> Response:
     ]
     crumbs = [rt.tree.get(c) for c in reversed(rt.tree.ancestors(code))]
     offices = t("list_sep").join(t.office(a, rt.tree) for a in [place, *reversed(crumbs)])
-    return _page(
+    response = _page(
         "public/area.html",
         title=t("area_title", area=t.area(place, rt.tree)),
         area=place,
@@ -177,7 +176,11 @@ def area(code: str) -> Response:
         notices=newest_first(i for i in items if i.kind == "notice"),
         events=events,
         feeds=feeds,
+        notify=not exporting(),  # a static copy has no server to subscribe with
     )
+    if not exporting():  # the notifications sign-up runs our own script, nothing inline
+        response.headers["Content-Security-Policy"] = PUBLIC_CSP + NOTIFY_CSP
+    return response
 
 
 @bp.get("/items/<int:item_id>")
@@ -350,7 +353,7 @@ def not_found(e: PublisherError) -> Any:
         message=str(e),
         # the switch leads home: a missing page reads the same whatever its address (an
         # embargoed item's page must not differ from one that never existed)
-        **{**_helpers(), "here_path": "/"},
+        **{**page_helpers(), "here_path": "/"},
     )
     return Response(body, status=status, mimetype=HTML)
 
@@ -411,7 +414,9 @@ def _map_url(item: Item) -> str | None:
     return f"https://www.openstreetmap.org/?mlat={p.lat:.5f}&mlon={p.lon:.5f}#map=17/{p.lat:.5f}/{p.lon:.5f}"
 
 
-def _helpers() -> dict[str, Any]:
+def page_helpers() -> dict[str, Any]:
+    """What every residents' template is given: links, words and furigana in the reader's
+    language."""
     here = request.full_path.rstrip("?")
     lang = reader_language()
     t = Messages(lang)
@@ -464,34 +469,12 @@ def _helpers() -> dict[str, Any]:
     }
 
 
-# Residents' pages are plain HTML and CSS from this site: nothing else may load or run, even if
-# text ever slipped through unescaped.
-PUBLIC_CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self' data:; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-
-
-@bp.after_request
-def _security_headers(response: Response) -> Response:
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if response.mimetype == HTML:
-        response.headers.setdefault("Content-Security-Policy", PUBLIC_CSP)
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        # the same URL answers in the language of the cookie or the browser
-        response.vary.update(("Accept-Language", "Cookie"))
-        chosen = normalise(request.args.get("lang"))
-        if chosen and chosen != request.cookies.get(COOKIE) and not exporting():
-            # the language switch (or a QR code of a slide in that language) sticks
-            response.set_cookie(
-                COOKIE, chosen, max_age=COOKIE_MAX_AGE_S, samesite="Lax", httponly=True
-            )
-    return response
+bp.after_request(security_headers)
 
 
 def _page(template: str, *, status: int = 200, **context: Any) -> Response:
     """Render, then answer 200 or 304 by the hash of the bytes (pages are small)."""
-    body = render_template(template, **context, **_helpers()).encode()
+    body = render_template(template, **context, **page_helpers()).encode()
     etag = versions_etag("page", body)
     if status != 200:
         return cached(Response(body, status=status, mimetype=HTML), etag)

@@ -14,6 +14,7 @@ from publisher.web.admin import (  # routes register on bp
     audit,
     emergency,
     itemviews,
+    printing,
     screens,
 )
 from publisher.web.admin.base import CSRF_EXEMPT_PREFIXES, bp, clock, who
@@ -26,6 +27,7 @@ __all__ = [
     "clock",
     "emergency",
     "itemviews",
+    "printing",
     "screens",
     "who",
 ]

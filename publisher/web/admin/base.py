@@ -23,9 +23,10 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Requests under these paths authenticate with bearer tokens or player URL tokens, never
-# with the session cookie, so cross-site request forgery does not apply to them.
-CSRF_EXEMPT_PREFIXES = ("/api/", "/play/", "/demo/players/")
+# Requests under these paths authenticate with bearer tokens, player URL tokens or (residents'
+# notifications) the push subscription itself, never with the session cookie, so cross-site
+# request forgery does not apply to them.
+CSRF_EXEMPT_PREFIXES = ("/api/", "/play/", "/demo/players/", "/notifications/")
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"

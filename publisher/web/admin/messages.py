@@ -17,6 +17,25 @@ M: dict[str, str] = {
     "nav_screens": "画面の状態",
     "nav_audit": "変更履歴",
     "nav_users": "職員アカウント",
+    "nav_print": "印刷と通知",
+    # printing and notifications (web/admin/printing.py)
+    "print_title": "印刷と通知",
+    "print_intro": (
+        "掲示板に貼るポスターは各お知らせの画面から、ラック用の地区だより（A4・1〜2枚）は"
+        "下の表から印刷できます。通知の登録数は、地区のページから通知を受け取っている"
+        "ブラウザーの数です（数のみ。個人の情報は保存していません）。"
+    ),
+    "print_area": "地域・地区",
+    "print_subscribers": "通知の登録数",
+    "print_bulletin": "地区だより（PDF）",
+    "print_this_week": "今週",
+    "print_next_week": "来週",
+    "print_scope_total": "担当範囲の通知の登録数（合計）",
+    "print_poster": "ポスターを印刷",
+    "print_poster_hint": "掲示板用のポスター（PDF）。QRコードは選んだ言語のページを開きます。",
+    "print_size": "用紙",
+    "print_lang": "言語",
+    "print_open": "PDFを開く",
     "logout": "ログアウト",
     "signed_in_as": "ログイン中",
     # login

@@ -1,0 +1,317 @@
+"""Paper for notice boards and racks: an item's poster (A4/A3) and a district's weekly bulletin
+(one or two A4 pages), as PDF.
+
+WeasyPrint lays out ``templates/print/*.html`` with Noto Sans CJK (the JP, SC, TC or KR forms
+by the language; fonts embedded as subsets). Japanese lines break as on slides — strict
+kinsoku, no line starting with 、。」 — through CSS ``line-break: strict`` (Pango's UAX #14
+breaking). Type is large for reading at a notice board: on A4 the title is at least 30 pt and
+the body 14 pt (A3 scales by √2); a long text steps down in size until it fits one page, and
+only then runs on to a second. The QR code opens the item's page in the poster's language.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import budoux
+import jinja2
+from markupsafe import Markup
+
+from publisher.areas import Area
+from publisher.items import JST, Item
+from publisher.plan.printed import Week
+from publisher.plan.residents import day_text, is_drill, marked_title, when_text
+from publisher.render.notification import spaced_title
+from publisher.render.qr import qr_png
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
+WEEKDAYS_JA = "月火水木金土日"
+
+FONTS = {
+    "zh-Hans": "'Noto Sans CJK SC'",
+    "zh-Hant": "'Noto Sans CJK TC'",
+    "ko": "'Noto Sans CJK KR'",
+}
+JP_FONT = "'Noto Sans CJK JP'"
+
+# Fixed words of a poster, per language.
+WORDS: dict[str, dict[str, str]] = {
+    "ja": {"when": "日時", "where": "場所", "more": "詳しくはこちら", "from": "発行",
+           "drill": "訓練　これは訓練です", "emergency": "緊急", "alert": "警報", "posted": "掲示期限"},
+    "ja-x-easy": {"when": "いつ", "where": "どこ", "more": "くわしくは こちら", "from": "だしたところ",
+                  "drill": "訓練（くんれん）　ほんとうでは ありません", "emergency": "緊急（きんきゅう）",
+                  "alert": "警報（けいほう）", "posted": "けいじ きげん"},
+    "en": {"when": "When", "where": "Where", "more": "More information", "from": "Issued by",
+           "drill": "訓練 DRILL — this is a drill", "emergency": "EMERGENCY", "alert": "ALERT",
+           "posted": "Posted until"},
+    "zh-Hans": {"when": "时间", "where": "地点", "more": "详细信息", "from": "发布",
+                "drill": "訓練 演习（DRILL）", "emergency": "紧急", "alert": "警报", "posted": "张贴至"},
+    "zh-Hant": {"when": "時間", "where": "地點", "more": "詳細資訊", "from": "發布",
+                "drill": "訓練 演習（DRILL）", "emergency": "緊急", "alert": "警報", "posted": "張貼至"},
+    "ko": {"when": "일시", "where": "장소", "more": "자세한 내용", "from": "발행",
+           "drill": "訓練 훈련（DRILL）", "emergency": "긴급", "alert": "경보", "posted": "게시 기한"},
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PosterSizes:
+    """Type sizes (pt) and measures (mm) of one step of a poster."""
+
+    margin: float
+    title: float
+    when: float
+    body: float
+    qr: float
+    banner: float
+    issuer: float
+
+    def scaled(self, k: float) -> PosterSizes:
+        return PosterSizes(*(round(v * k, 1) for v in vars(self).values()))
+
+
+# A4 steps, largest first; A3 is each scaled by √2. The last step is the legibility floor.
+A4_STEPS = (
+    PosterSizes(margin=16, title=44, when=24, body=20, qr=48, banner=30, issuer=16),
+    PosterSizes(margin=15, title=38, when=21, body=17, qr=44, banner=26, issuer=15),
+    PosterSizes(margin=14, title=32, when=18, body=14, qr=40, banner=22, issuer=14),
+)
+A3_SCALE = 1.414
+PAGE_HEIGHT_MM = {"A4": 297, "A3": 420}
+
+
+@dataclass(frozen=True)
+class BulletinSizes:
+    body: float
+    excerpt_chars: int
+
+
+BULLETIN_STEPS = (
+    BulletinSizes(11, 140),
+    BulletinSizes(10, 80),
+    BulletinSizes(9.5, 0),
+)
+BULLETIN_MAX_PAGES = 2
+
+
+@lru_cache(maxsize=4)
+def _parser(lang: str) -> budoux.Parser | None:
+    if lang.startswith("ja"):
+        return budoux.load_default_japanese_parser()
+    if lang == "zh-Hans":
+        return budoux.load_default_simplified_chinese_parser()
+    if lang == "zh-Hant":
+        return budoux.load_default_traditional_chinese_parser()
+    return None
+
+
+def phrased(text: str, lang: str = "ja") -> Markup:
+    """Headings break between phrases (BudouX), as on slides, not inside a word (ご案|内)."""
+    parser = _parser(lang)
+    if parser is None or len(text) < 2:
+        return Markup.escape(text)
+    return Markup("<wbr>").join(
+        Markup('<span class="ph">{}</span>').format(p) for p in parser.parse(text)
+    )
+
+
+def _colon(lang: str) -> str:
+    return "：" if lang.startswith("ja") or lang.startswith("zh") else ": "
+
+
+def _html_lang(lang: str) -> str:
+    return "ja" if lang.startswith("ja") else lang
+
+
+def font_for(lang: str) -> str:
+    return f"{FONTS.get(lang, JP_FONT)}, {JP_FONT}, sans-serif"
+
+
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True
+    )
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (TEMPLATES / "print.css").read_text(encoding="utf-8")
+
+
+def qr_data_uri(url: str) -> str:
+    return "data:image/png;base64," + base64.b64encode(qr_png(url, 600)).decode()
+
+
+def _pdf(html: str) -> tuple[bytes, int]:
+    from weasyprint import HTML  # imported when printing: it loads Pango and fonts
+
+    document = HTML(string=html).render()
+    buf = io.BytesIO()
+    document.write_pdf(buf)
+    return buf.getvalue(), len(document.pages)
+
+
+def poster_pdf(
+    item: Item,
+    *,
+    lang: str,
+    size: str,
+    url: str,
+    ward: Area,
+    office: Area,
+    at: datetime | None = None,
+) -> bytes:
+    """The poster of ``item`` in ``lang`` (falling back to Japanese) on ``size`` paper."""
+    if lang not in item.languages:
+        lang = "ja"
+    text = item.text(lang)
+    words = WORDS.get(lang, WORDS["en"])
+    english = not lang.startswith("ja")
+    tone = "drill" if is_drill(item) else ("emergency" if item.is_emergency else "")
+    if not tone and item.kind == "alert":
+        tone = "alert"
+    banner = words.get(tone, "") if tone else ""
+    when = when_text(item) if item.kind == "event" else ""
+    posted = ""
+    if item.ends_at is not None:
+        last = item.ends_at.astimezone(JST)
+        shown = day_text(item.ends_at) if lang.startswith("ja") else f"{last:%Y-%m-%d}"
+        posted = f"{words['posted']}{_colon(lang)}{shown}"
+    context: dict[str, Any] = {
+        "html_lang": _html_lang(lang),
+        "size": size,
+        "css": _css(),
+        "font": font_for(lang),
+        "title": phrased(spaced_title(item, lang), lang),
+        "tone": tone,
+        "banner": banner,
+        "ward": ward.display_name_en if english else ward.display_name,
+        "office": office.display_name_en if english else office.display_name,
+        "when": phrased(when),
+        "where": ", ".join(p for p in (item.place.name, item.place.address) if p)
+        if item.place
+        else "",
+        "paragraphs": [p.strip() for p in text.body.splitlines() if p.strip()],
+        "words": words,
+        "colon": _colon(lang),
+        "url": url,
+        "qr": qr_data_uri(url),
+        "posted": posted,
+    }
+    template = _env().get_template("poster.html")
+    pdf = b""
+    for step in A4_STEPS:
+        sizes = step.scaled(A3_SCALE) if size == "A3" else step
+        pdf, pages = _pdf(template.render(s=sizes, page_h=PAGE_HEIGHT_MM[size], **context))
+        if pages == 1:
+            break
+    return pdf
+
+
+@dataclass(frozen=True)
+class Entry:
+    title: str
+    source: str
+    when: str
+    where: str
+    excerpt: str
+    url: str
+
+
+def _excerpt(item: Item, chars: int) -> str:
+    if chars <= 0:
+        return ""
+    body = " ".join(p.strip() for p in item.text("ja").body.splitlines() if p.strip())
+    return body if len(body) <= chars else body[: chars - 1] + "…"
+
+
+def _day(value: datetime) -> str:
+    d = value.astimezone(JST)
+    return f"{d.month}月{d.day}日（{WEEKDAYS_JA[d.weekday()]}）"
+
+
+def week_text(week: Week) -> str:
+    first, last = week.days()[0], week.days()[-1]
+    start = datetime(first.year, first.month, first.day, tzinfo=JST)
+    end = datetime(last.year, last.month, last.day, tzinfo=JST)
+    return f"{first.year}年{_day(start)}〜{_day(end)}"
+
+
+def bulletin_pdf(
+    area: Area,
+    events: Sequence[Item],
+    notices: Sequence[Item],
+    *,
+    week: Week,
+    ward: Area,
+    sources: dict[int, Area],
+    area_url: str,
+    item_url: Any,
+    issued: datetime,
+) -> bytes:
+    """A district's week on one or two A4 pages: events of the week, then notices; what does
+    not fit even in the smallest step is counted and left to the web page."""
+    template = _env().get_template("bulletin.html")
+
+    def entries(items: Sequence[Item], chars: int) -> list[Entry]:
+        out = []
+        for i in items:
+            assert i.id is not None
+            if i.kind == "event":
+                when = when_text(i)
+            else:
+                shown = i.starts_at or i.approved_at
+                when = f"{_day(shown)}から" if shown and shown >= week.start else "掲載中"
+            where = i.place.name if i.place else ""
+            source = sources[i.id].short_name if i.id in sources else ward.short_name
+            title = phrased(marked_title(i))
+            out.append(Entry(title, source, when, where, _excerpt(i, chars), item_url(i.id)))
+        return out
+
+    def render(step: BulletinSizes, n_events: int, n_notices: int) -> tuple[bytes, int]:
+        html = template.render(
+            css=_css(),
+            font=font_for("ja"),
+            s=step,
+            ward=ward.display_name,
+            office=area.display_name,
+            heading=f"{area.short_name} 地区だより",
+            week_text=week_text(week),
+            events=entries(events[:n_events], step.excerpt_chars),
+            notices=entries(notices[:n_notices], step.excerpt_chars),
+            more_events=len(events) - n_events,
+            more_notices=len(notices) - n_notices,
+            qr=qr_data_uri(area_url),
+            area_url=area_url,
+            area_name=area.short_name,
+            issued=f"{day_text(issued)}発行",
+        )
+        return _pdf(html)
+
+    n_events, n_notices = len(events), len(notices)
+    for step in BULLETIN_STEPS:
+        pdf, pages = render(step, n_events, n_notices)
+        if pages <= BULLETIN_MAX_PAGES:
+            return pdf
+    step = BULLETIN_STEPS[-1]
+
+    def split(k: int) -> tuple[int, int]:  # events first: they are tied to the week's days
+        return min(k, len(events)), max(0, k - len(events))
+
+    fits, too_many = 0, len(events) + len(notices)  # still too long: the most entries that fit
+    best = render(step, 0, 0)[0]
+    while too_many - fits > 1:
+        k = (fits + too_many) // 2
+        pdf, pages = render(step, *split(k))
+        if pages <= BULLETIN_MAX_PAGES:
+            fits, best = k, pdf
+        else:
+            too_many = k
+    return best

@@ -1,0 +1,165 @@
+"""Paper: an item's poster and a district's weekly bulletin, as PDF.
+
+- ``GET /items/<id>/poster.pdf?size=A4|A3&lang=…``: for the notice board (区広報板);
+- ``GET /areas/<code>/bulletin.pdf?week=2026-W48`` (or a day of the week; default this week):
+  the week's events and notices seen in the area, for the center's rack.
+
+:func:`poster_for` and :func:`bulletin_for` are also what ``publisher print`` calls. A PDF takes
+a fraction of a second to lay out, so each is kept (by what decides its bytes) for reuse.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from publisher.areas import LANGUAGES
+from publisher.errors import PublisherError
+from publisher.items import utcnow
+from publisher.plan.printed import Week, bulletin_items, poster_size, week_of
+from publisher.plan.residents import versions_etag
+from publisher.render.poster import bulletin_pdf, poster_pdf
+from publisher.runtime import Runtime
+from publisher.store.content import get_item, list_items
+from publisher.store.public import public_item
+from publisher.web import runtime
+from publisher.web.caching import respond
+
+bp = Blueprint("printed", __name__)
+
+PDF = "application/pdf"
+KEPT_PDFS = 64
+
+
+class _Kept:
+    """The last few PDFs made, by ETag."""
+
+    def __init__(self) -> None:
+        self._pdfs: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: str, make: Callable[[], bytes]) -> bytes:
+        with self._lock:
+            if etag in self._pdfs:
+                self._pdfs.move_to_end(etag)
+                return self._pdfs[etag]
+        pdf = make()
+        with self._lock:
+            self._pdfs[etag] = pdf
+            while len(self._pdfs) > KEPT_PDFS:
+                self._pdfs.popitem(last=False)
+        return pdf
+
+
+_kept = _Kept()
+
+
+def poster_for(
+    rt: Runtime, item_id: int, *, lang: str, size: str, at: datetime, staff: bool = False
+) -> bytes:
+    """The poster of a public item (a withdrawn or unpublished one is refused). ``staff``:
+    also an approved item whose window has not opened yet (printed ahead of posting)."""
+    size = poster_size(size)
+    if lang not in LANGUAGES:
+        raise PublisherError(f"lang: one of {', '.join(LANGUAGES)}", field="lang")
+    with rt.session() as session:
+        if staff:
+            item, state = get_item(session, item_id), "live"
+            if item.status not in ("approved", "expired") or not item.is_public:
+                raise PublisherError(
+                    f"item {item_id} is {item.status}: only approved items are printed",
+                    field="item",
+                )
+        else:
+            item, state = public_item(session, item_id, at)
+    if state == "withdrawn":
+        raise PublisherError(f"item {item_id} was withdrawn: it is not printed", field="item")
+    if lang not in item.languages:
+        lang = "ja"
+    url = f"{rt.settings.base_url}/items/{item_id}?lang={lang}"
+    etag = versions_etag("poster", item_id, item.updated_at, item.revision, lang, size, url)
+
+    def make() -> bytes:
+        office = rt.tree.issuer(item.targets)
+        return poster_pdf(item, lang=lang, size=size, url=url, ward=rt.tree.ward, office=office)
+
+    return _kept.get(etag, make)
+
+
+def bulletin_for(rt: Runtime, code: str, week: Week, *, at: datetime) -> bytes:
+    """The week's bulletin of an area (normally a district)."""
+    area = rt.tree.get(code)
+    with rt.session() as session:
+        candidates = [
+            item
+            for kind in ("event", "notice")
+            for item in list_items(
+                session, rt.tree, seen_in=code, statuses=["approved", "expired"], kind=kind
+            )
+        ]
+    events, notices = bulletin_items(candidates, week)
+    base = rt.settings.base_url
+    listed = [(i.id, i.updated_at, i.revision) for i in (*events, *notices)]
+    etag = versions_etag("bulletin", code, week.label, base, at.date(), listed)
+    sources = {i.id: rt.tree.issuer(i.targets) for i in (*events, *notices) if i.id is not None}
+
+    def make() -> bytes:
+        return bulletin_pdf(
+            area,
+            events,
+            notices,
+            week=week,
+            ward=rt.tree.ward,
+            sources=sources,
+            area_url=f"{base}/areas/{code}",
+            item_url=lambda item_id: f"{base}/items/{item_id}",
+            issued=at,
+        )
+
+    return _kept.get(etag, make)
+
+
+def clock() -> datetime:
+    now: Callable[[], datetime] = current_app.config.get("PUBLISHER_CLOCK", utcnow)
+    return now()
+
+
+@bp.get("/items/<int:item_id>/poster.pdf")
+def poster(item_id: int) -> Response:
+    """An item's poster: A4 or A3, in one of its languages, with the QR code of its page."""
+    pdf = poster_for(
+        runtime(),
+        item_id,
+        lang=request.args.get("lang", "ja"),
+        size=request.args.get("size", "A4"),
+        at=clock(),
+    )
+    return _answer(pdf, f"poster-{item_id}.pdf")
+
+
+@bp.get("/areas/<path:code>/bulletin.pdf")
+def bulletin(code: str) -> Response:
+    """A district's weekly bulletin for the center's rack (one or two A4 pages)."""
+    at = clock()
+    week = week_of(request.args.get("week"), at)
+    pdf = bulletin_for(runtime(), code, week, at=at)
+    return _answer(pdf, f"bulletin-{code.rsplit('/', 1)[-1]}-{week.label}.pdf")
+
+
+def _answer(pdf: bytes, filename: str) -> Response:
+    response = respond(pdf, PDF, versions_etag("pdf", pdf))
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.errorhandler(PublisherError)
+def refused(e: PublisherError) -> Any:
+    """A plain sentence saying what is wrong (404 for what does not exist)."""
+    status = getattr(e, "status", 400) or 400
+    return Response(f"{e}\n", status=status, mimetype="text/plain")

@@ -1,0 +1,276 @@
+"""Web Push: an approved alert reaches every subscription whose area sees it, in its language,
+once, through a local push service that checks the VAPID signature and decrypts the payload."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from publisher.deliver import webpush
+from publisher.runtime import Runtime
+from publisher.store import push, staff, workflow
+from publisher.store.models import PushMessageRow, PushSubscriptionRow
+from tests.factories import DAIZAWA, SEIJO, UMEGAOKA, WARD, api_item, pause
+from tests.push_helpers import Browser, PushService, push_service
+
+ALERT = {
+    "kind": "alert",
+    "priority": "emergency",
+    "title": {
+        "ja": "避難指示 代沢地区",
+        "en": "Evacuation order: Daizawa",
+        "ko": "대피 지시: 다이자와",
+    },
+    "body": {"ja": "代沢小学校へ避難してください。", "en": "Go to Daizawa Elementary School."},
+    "targets": [DAIZAWA],
+    "category": None,
+}
+
+
+@pytest.fixture
+def service() -> Iterator[PushService]:
+    with push_service() as s:
+        yield s
+
+
+@pytest.fixture
+def push_rt(rt: Runtime, service: PushService, now: datetime) -> Iterator[Runtime]:
+    rt.settings["PUSH_SERVICES"] = f"fcm.googleapis.com,{service.origin}"
+    webpush.sender(rt, clock=lambda: now, threads=4)
+    yield rt
+    webpush.sender(rt).close()
+
+
+def subscribe(rt: Runtime, browser: Browser, area: str, lang: str = "ja", choice: str = "alerts"):  # type: ignore[no-untyped-def]
+    data = {"subscription": browser.subscription(), "area": area, "lang": lang, "choice": choice}
+    services = rt.settings["PUSH_SERVICES"].split(",")
+    with rt.session() as session:
+        return push.subscribe(
+            session, push.check(rt.tree, data, services), datetime(2026, 1, 1, tzinfo=UTC)
+        )
+
+
+def create(rt: Runtime, **overrides: Any) -> int:
+    data = api_item(**overrides)
+    with rt.session() as session:
+        item = workflow.create(session, rt.tree, staff.operator(rt.tree), data)
+    assert item.id is not None
+    return item.id
+
+
+def wait_for(condition: Any, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        pause(0.02)
+    raise AssertionError("timed out")
+
+
+def messages(rt: Runtime) -> list[PushMessageRow]:
+    with rt.session() as session:
+        return list(session.scalars(select(PushMessageRow).order_by(PushMessageRow.id)))
+
+
+def test_an_approved_emergency_reaches_daizawa_subscribers_in_their_language(
+    push_rt: Runtime, service: PushService
+) -> None:
+    """Daizawa's and the ward's subscribers hear it (each in their language); Umegaoka's and
+    Seijo's do not: a Daizawa alert is not theirs."""
+    ja, en, ward_ko = service.browser("ja"), service.browser("en"), service.browser("ko")
+    subscribe(push_rt, ja, DAIZAWA, "ja")
+    subscribe(push_rt, en, DAIZAWA, "en", "all")
+    subscribe(push_rt, ward_ko, WARD, "ko")  # the ward page: sees only ward-wide items
+    subscribe(push_rt, service.browser("umegaoka"), UMEGAOKA)
+    subscribe(push_rt, service.browser("seijo"), SEIJO)
+    item_id = create(push_rt, **ALERT)
+    wait_for(lambda: service.count >= 2)
+    (got_ja,) = service.messages("ja")
+    (got_en,) = service.messages("en")
+    assert got_ja["title"] == "【緊急】避難指示 代沢地区"
+    assert got_ja["body"] == "代沢小学校へ避難してください。"
+    assert got_ja["url"] == f"https://signage.example.jp/items/{item_id}"
+    assert got_en["title"] == "[EMERGENCY] Evacuation order: Daizawa"
+    assert got_en["url"] == f"https://signage.example.jp/items/{item_id}?lang=en"
+    assert got_en["words"]["unsubscribe"] == "Stop notifications"
+    assert got_en["unsubscribe"].startswith("https://signage.example.jp/notifications/unsubscribe/")
+    headers = service.received["ja"][0].headers
+    assert headers["Urgency"] == "high" and headers["Topic"] == f"item-{item_id}"
+    assert not service.refused
+    for name in ("ko", "umegaoka", "seijo"):
+        assert service.messages(name) == []
+    wait_for(lambda: {m.state for m in messages(push_rt)} == {"sent"})
+
+
+def test_a_drill_arrives_marked_and_a_notice_only_for_those_who_chose_all(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """訓練 / DRILL in the title; notices go to ``all`` subscribers only; Korean falls back to
+    Japanese when the item has no Korean."""
+    alerts_only, everything, ko = (service.browser(n) for n in ("alerts", "all", "ko"))
+    subscribe(push_rt, alerts_only, DAIZAWA, "ja", "alerts")
+    subscribe(push_rt, everything, DAIZAWA, "en", "all")
+    subscribe(push_rt, ko, WARD, "ko", "all")
+    drill = dict(ALERT, title={"ja": "避難訓練のお知らせ", "en": "Evacuation"}, drill=True)
+    drill["targets"] = [WARD]
+    create(push_rt, **drill)
+    create(push_rt, title={"ja": "落ち葉清掃"}, targets=[WARD])  # a notice, Japanese only
+    wait_for(lambda: service.count >= 5)
+    webpush.process_due(push_rt, now)
+    assert [m["title"] for m in service.messages("alerts")] == ["【訓練】避難訓練のお知らせ"]
+    assert [m["title"] for m in service.messages("all")] == ["[DRILL] Evacuation", "落ち葉清掃"]
+    assert [m["drill"] for m in service.messages("all")] == [True, False]
+    assert [(m["title"], m["lang"]) for m in service.messages("ko")] == [
+        ("【訓練】避難訓練のお知らせ", "ja"),
+        ("落ち葉清掃", "ja"),
+    ]
+
+
+def test_a_subscription_the_push_service_says_is_gone_is_deleted(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    kept, gone = service.browser("kept"), service.browser("gone")
+    subscribe(push_rt, kept, DAIZAWA)
+    subscribe(push_rt, gone, DAIZAWA)
+    service.answer["gone"] = 410
+    create(push_rt, **ALERT)  # the sender thread sends both at once
+
+    def endpoints() -> list[str]:
+        with push_rt.session() as session:
+            return list(session.scalars(select(PushSubscriptionRow.endpoint)))
+
+    wait_for(lambda: endpoints() == [kept.endpoint])
+    wait_for(lambda: [m.state for m in messages(push_rt)] == ["sent"])
+    assert len(service.messages("kept")) == 1 and service.messages("gone") == []
+
+
+def test_a_crash_between_sending_and_recording_sends_nothing_twice(
+    push_rt: Runtime, service: PushService, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The process stops after the push service took the message and before the record: the
+    message stays claimed, is later marked unknown, and is never sent again."""
+    subscribe(push_rt, service.browser("one"), DAIZAWA)
+    subscribe(push_rt, service.browser("two"), DAIZAWA)
+
+    def crash(*args: Any, **kwargs: Any) -> None:
+        raise SystemExit("killed between sending and recording")
+
+    monkeypatch.setattr(push, "record_sent", crash)
+    webpush.sender(push_rt, clock=lambda: now, threads=2, send_on_change=False)
+    item_id = create(push_rt, **ALERT)
+    with pytest.raises(SystemExit):
+        webpush.process_due(push_rt, now)
+    assert service.count == 2
+    assert {m.state for m in messages(push_rt)} == {"sending"}
+    monkeypatch.undo()
+    # a restarted sender, within the lease: leaves the claim alone
+    assert webpush.process_due(push_rt, now + timedelta(seconds=30)) == {}
+    # after the lease: outcome unknown, not resent
+    assert webpush.process_due(push_rt, now + push.SENDING_LEASE * 2) == {"unknown": 2}
+    assert webpush.process_due(push_rt, now + timedelta(hours=1)) == {}
+    assert service.count == 2
+    with push_rt.session() as session:
+        assert push.states(session, item_id) == {"unknown": 2}
+
+
+def test_a_push_service_in_trouble_is_retried_later_and_a_withdrawn_item_not_at_all(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    b = service.browser("busy")
+    subscribe(push_rt, b, DAIZAWA)
+    service.answer["busy"] = 503
+    webpush.sender(push_rt, clock=lambda: now, threads=2, send_on_change=False)
+    item_id = create(push_rt, **ALERT)
+    assert webpush.process_due(push_rt, now) == {"retry": 1}
+    (row,) = messages(push_rt)
+    assert row.state == "retry" and row.not_before == now + timedelta(seconds=30)
+    del service.answer["busy"]
+    assert webpush.process_due(push_rt, now + timedelta(seconds=10)) == {}  # not yet due
+    assert webpush.process_due(push_rt, now + timedelta(seconds=31)) == {"sent": 1}
+    assert len(service.messages("busy")) == 1
+    # a second item, withdrawn before it is sent: cancelled
+    other = create(push_rt, **dict(ALERT, title={"ja": "訂正"}, body={"ja": "訂正です。"}))
+    with push_rt.session() as session:
+        workflow.transition(session, push_rt.tree, staff.operator(push_rt.tree), other, "withdraw")
+    assert webpush.process_due(push_rt, now + timedelta(minutes=5)) == {}
+    with push_rt.session() as session:
+        assert push.states(session, other) == {"cancelled": 1}
+        assert push.states(session, item_id) == {"sent": 1}
+
+
+def test_subscriptions_elsewhere_than_a_push_service_are_refused(push_rt: Runtime) -> None:
+    """The server posts only to push services, so a subscription cannot aim it anywhere."""
+    services = push_rt.settings["PUSH_SERVICES"].split(",")
+    good = {
+        "endpoint": "https://fcm.googleapis.com/fcm/send/abc",
+        "keys": {"p256dh": "x", "auth": "y"},
+    }
+    assert push.check(push_rt.tree, {"subscription": good, "area": DAIZAWA}, services)
+    for endpoint in (
+        "https://intranet.example.jp/admin",
+        "http://fcm.googleapis.com/fcm/send/abc",
+        "https://fcm.googleapis.com.evil.example/x",
+        "https://user@fcm.googleapis.com/x",
+        "http://127.0.0.1:1/x",
+    ):
+        bad = dict(good, endpoint=endpoint)
+        with pytest.raises(push.BadSubscription, match="subscription.endpoint"):
+            push.check(push_rt.tree, {"subscription": bad, "area": DAIZAWA}, services)
+    with pytest.raises(push.BadSubscription, match="area: unknown area"):
+        push.check(push_rt.tree, {"subscription": good, "area": "setagaya/nowhere"}, services)
+    with pytest.raises(push.BadSubscription, match="choice"):
+        push.check(push_rt.tree, {"subscription": good, "area": DAIZAWA, "choice": "x"}, services)
+
+
+def test_subscriber_counts_per_area_are_numbers_only(
+    push_rt: Runtime, service: PushService
+) -> None:
+    for i in range(3):
+        subscribe(push_rt, service.browser(f"d{i}"), DAIZAWA)
+    subscribe(push_rt, service.browser("w"), WARD, choice="all")
+    with push_rt.session() as session:
+        assert push.subscriber_counts(session) == {DAIZAWA: 3, WARD: 1}
+
+
+def test_a_large_fan_out_is_encrypted_in_other_processes_and_each_arrives_once(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """PUBLISHER_PUSH_PROCESSES: 600 subscriptions, encrypted in a spawned process, posted
+    here; every one decrypts at the stand-in, once."""
+    from dataclasses import replace
+
+    first = service.browser("p0")
+    for i in range(1, 600):
+        service.add(replace(first, name=f"p{i}", endpoint=f"{service.origin}/push/p{i}"))
+    with push_rt.session() as session:
+        for b in service.browsers.values():
+            data = {"subscription": b.subscription(), "area": DAIZAWA}
+            push.subscribe(
+                session, push.check(push_rt.tree, data, [service.origin]), now - timedelta(days=1)
+            )
+    worker = webpush.sender(push_rt, clock=lambda: now, processes=1, send_on_change=False)
+    try:
+        create(push_rt, **ALERT)
+        assert webpush.process_due(push_rt, now) == {"sent": 600}
+    finally:
+        worker.close()
+    assert service.count == 600 and not service.refused
+    assert all(len(service.messages(f"p{i}")) == 1 for i in range(600))
+
+
+def test_an_item_approved_for_later_is_sent_when_its_window_opens(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """Queued at approval with its start as the earliest time; the change listener hears the
+    window open (the transitions job) and the sender sends it then, not before."""
+    subscribe(push_rt, service.browser("later"), DAIZAWA)
+    starts = now + timedelta(hours=2)
+    item_id = create(push_rt, **dict(ALERT, starts_at=starts.isoformat()))
+    assert webpush.process_due(push_rt, now) == {}
+    assert service.messages("later") == []
+    webpush.sender(push_rt, clock=lambda: starts, threads=2)
+    push_rt.items_changed({item_id})  # what the transitions job tells every listener
+    wait_for(lambda: len(service.messages("later")) == 1)
