@@ -4,7 +4,9 @@ One ``publisher serve`` (SQLite, the ward's demo content) with N screens connect
 stream; then, at the same time:
 
 - 200 keep-alive readers (another process) asking ``/api/items?area=…`` and the feeds of every
-  area, each asking again as soon as it has its answer;
+  area, each asking again as soon as it has its answer (their process is niced: they stand
+  for browsers on other machines, not for a second server on these cores; ``--same-priority``
+  runs them at the server's priority);
 - 300 slow clients sending one header line every 5 s and never finishing (the server drops
   them after its header timeout; they reconnect);
 - ``/healthz`` probed every 0.2 s on a fresh connection, by a process of its own (as a
@@ -18,6 +20,7 @@ the alert.
 
     .venv/bin/python bench/load.py          # N = 1,000 screens
     .venv/bin/python bench/load.py 300
+    .venv/bin/python bench/load.py --same-priority  # readers not niced (see lib.serving.readers)
 
 First, 300 streams are opened at once with one screen's token: one stays open.
 
@@ -38,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from lib.serving import (
     ALERT,
+    CLIENTS_NICE,
     Streams,
     Ward,
     area_codes,
@@ -59,7 +63,7 @@ LOAD_BEFORE_ALERT_S = 5.0
 LOAD_S = 16.0
 
 
-def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> None:
+def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int, nice: int) -> None:
     paths = []
     for i, area in enumerate(area_codes()):
         paths.append(f"/api/items?area={area}")
@@ -77,7 +81,7 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     streams.forget_playlists()  # the baseline notice may have changed some playlists
 
     out: multiprocessing.Queue = multiprocessing.Queue()
-    reader = multiprocessing.Process(target=readers, args=(port, paths, READERS, LOAD_S, out))
+    reader = multiprocessing.Process(target=readers, args=(port, paths, READERS, LOAD_S, out, nice))
     stop, dropped = threading.Event(), []
     slow = threading.Thread(target=slow_clients, args=(port, SLOW, 5.0, stop, dropped))
     probes_stop = multiprocessing.Event()
@@ -91,6 +95,7 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     t_end = time.monotonic() + LOAD_BEFORE_ALERT_S
     while time.monotonic() < t_end:
         streams.pump("none", 0.2)
+    streams.forget_playlists(since=time.perf_counter())  # events of the load's time: not it
     posted, post_s, status = post(port, ward.token, ALERT)
     streams.pump("playlist", 20)
     time.sleep(2.0)  # the prober goes on a while after the alert: its fan-out is in the figures
@@ -100,7 +105,7 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     reader.join()
     stop.set()
     probes_stop.set()
-    probed = probes_out.get(timeout=30)
+    probed, late = probes_out.get(timeout=30)
     health_prober.join()
     health, health_codes = sorted(ms for ms, _ in probed), [code for _, code in probed]
     slow.join()
@@ -111,6 +116,8 @@ def phase(ward: Ward, port: int, n: int, bust_cache: bool, server_pid: int) -> N
     print(f"   /healthz: {quantiles(health)} ({len(health)} probes, "
           f"{sum(c != 200 for c in health_codes)} not 200); idle before: {quantiles(idle_health)}; "
           f"p50 ratio {health[len(health) // 2] / max(idle_health[5], 0.1):.1f}x")  # fmt: skip
+    print(f"   the machine: a process waking every 0.2 s woke late by {quantiles(late)} "
+          f"(readers {'niced ' + str(nice) if nice else 'at the server priority'})")  # fmt: skip
     print(f"   emergency POST: {status.decode()} in {post_s * 1000:.0f} ms (a notice POSTed idle "
           f"before: {idle_post_s * 1000:.0f} ms, ratio {post_s / idle_post_s:.1f}x)")  # fmt: skip
     print(f"   alert received by {len(got)}/{connected} streams: {quantiles(got)}")
@@ -137,7 +144,12 @@ def one_token(ward: Ward, port: int, n: int = 300) -> None:
 
 
 def main() -> None:
-    n = int(sys.argv[1]) if sys.argv[1:] else 1000
+    args = sys.argv[1:]
+    nice = CLIENTS_NICE
+    if "--same-priority" in args:  # the readers take the server's CPU as much as it does
+        args.remove("--same-priority")
+        nice = 0
+    n = int(args[0]) if args else 1000
     raise_files()
     with tempfile.TemporaryDirectory() as tmp:
         ward = Ward(Path(tmp), n, demo=True)
@@ -145,11 +157,11 @@ def main() -> None:
             port = free_port()
             server = ward.serve(port)
             one_token(ward, port)
-            phase(ward, port, n, False, server.pid)
+            phase(ward, port, n, False, server.pid, nice)
             ward.close()
             ward.servers.clear()
             server = ward.serve(port)
-            phase(ward, port, n, True, server.pid)
+            phase(ward, port, n, True, server.pid, nice)
         finally:
             ward.close()
 

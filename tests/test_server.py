@@ -340,6 +340,49 @@ def test_public_reads_are_held_briefly_and_dropped_when_an_item_changes(rt, serv
     assert srv.server.reads.hits == 1
 
 
+class Gated:
+    """The app, counting renders of ``/api/items``; while ``gate`` is clear they wait for it."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.config = app.config
+        self.gate = threading.Event()
+        self.gate.set()
+        self.renders = 0
+        self.started = threading.Semaphore(0)
+
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        if environ["PATH_INFO"] == "/api/items":
+            self.renders += 1
+            self.started.release()
+            self.gate.wait(SOCKET_TIMEOUT_S)
+        return self.app(environ, start_response)
+
+
+def test_a_held_read_past_its_time_is_given_at_once_while_one_thread_makes_the_new(app, serve):
+    """Readers of a page never wait for its renders, and a page is made again once at a time."""
+    wsgi = Gated(app)
+    srv = serve(wsgi=wsgi)
+    srv.server.reads.hold_s = -1  # held, and past its time at once
+    path = "/api/items?area=setagaya/kitazawa/daizawa"
+    first = srv.get(path)
+    assert status(first) == 200
+    assert wsgi.started.acquire(timeout=SOCKET_TIMEOUT_S)
+    wsgi.gate.clear()  # the next render takes as long as the test likes
+    for _ in range(3):
+        again = srv.get(path)  # answered while the new one is being made
+        assert status(again) == 200
+        assert body(again) == body(first)
+    assert wsgi.started.acquire(timeout=SOCKET_TIMEOUT_S)
+    assert wsgi.renders == 2  # one in the background, not one per reader
+    wsgi.gate.set()
+    assert until(lambda: srv.server._refreshing == 0 and not srv.server._fetching)
+    assert status(srv.get(path)) == 200
+    assert wsgi.started.acquire(timeout=SOCKET_TIMEOUT_S)
+    assert until(lambda: srv.server._refreshing == 0)
+    assert wsgi.renders == 3
+
+
 def test_keep_alive_serves_several_requests_and_idle_connections_close(serve):
     srv = serve(Limits(idle_timeout_s=0.3))
     s = srv.connect()

@@ -213,6 +213,9 @@ def wait_up(port: int, timeout: float = 60) -> None:
     raise SystemExit("the server did not come up")
 
 
+PLAYLIST_EVENT = b"event: playlist"
+
+
 class Streams:
     """Many SSE streams read by one selector: when each saw ``hello`` and ``playlist``."""
 
@@ -220,6 +223,7 @@ class Streams:
         self.sel = selectors.DefaultSelector()
         self.state: dict[socket.socket, dict] = {}
         self.opened = 0
+        self.since = 0.0  # an ``event: playlist`` counts from this perf_counter() time on
 
     def open(self, port: int, paths: list[str], pump_every: int = 200) -> None:
         for path in paths:
@@ -231,7 +235,7 @@ class Streams:
             )
             s.setblocking(False)
             self.sel.register(s, selectors.EVENT_READ)
-            self.state[s] = {"buf": b"", "hello": False, "at": None, "closed": False}
+            self.state[s] = {"buf": b"", "hello": False, "at": None, "closed": False, "tail": b""}
             self.opened += 1
             if self.opened % pump_every == 0:
                 self.pump("none", 0)
@@ -256,7 +260,9 @@ class Streams:
                 st["buf"] += data
                 if not st["hello"] and b"event: hello" in st["buf"]:
                     st["hello"] = True
-                if st["at"] is None and b"event: playlist" in st["buf"]:
+                seen = st["tail"] + data  # an event's name may come in two parts
+                st["tail"] = seen[-(len(PLAYLIST_EVENT) - 1) :]
+                if st["at"] is None and PLAYLIST_EVENT in seen and now >= self.since:
                     st["at"] = now
                 if len(st["buf"]) > 65536:
                     st["buf"] = st["buf"][-1024:]
@@ -274,8 +280,10 @@ class Streams:
         left[key] = [st for st in left[key] if not (st[key] or st["closed"])]
         return left[key]
 
-    def forget_playlists(self) -> None:
-        """Wait for the next ``event: playlist`` on every stream, as if none had come."""
+    def forget_playlists(self, since: float = 0.0) -> None:
+        """Wait for the next ``event: playlist`` on every stream (at or after ``since``, a
+        ``perf_counter()`` time), as if none had come."""
+        self.since = since
         for st in self.state.values():
             st["at"] = None
         self.__dict__.pop("_left", None)
@@ -319,10 +327,22 @@ def quantiles(ms: list[float]) -> str:
     return f"p50 {q[49]:.0f} ms, p99 {q[98]:.0f} ms, max {ms[-1]:.0f} ms"
 
 
-def readers(port: int, paths: list[str], connections: int, seconds: float, out: Any) -> None:
+CLIENTS_NICE = 10  # the readers' process: below the server, as other machines would be
+
+
+def readers(
+    port: int, paths: list[str], connections: int, seconds: float, out: Any, nice: int = 0
+) -> None:
     """(A process) ``connections`` keep-alive clients, each asking the next of ``paths`` as
-    soon as its last answer is in, for ``seconds``; puts {status: count} and answer times."""
+    soon as its last answer is in, for ``seconds``; puts {status: count} and answer times.
+
+    ``nice``: the readers stand for residents' browsers on other machines; here they share the
+    server's cores, and at the same priority they take as much CPU as the server itself (they
+    ask again the moment they are answered). Niced, they still ask as fast as they are
+    answered, with the CPU the server leaves."""
     raise_files()
+    if nice:
+        os.nice(nice)
     sel = selectors.DefaultSelector()
     statuses: dict[int, int] = {}
     times: list[float] = []
@@ -427,12 +447,16 @@ def answered(s: socket.socket) -> bool:
 
 def prober(port: int, every_s: float, stop: Any, out: Any, path: str = "/healthz") -> None:
     """(A process, as a monitor is) ``probe`` every ``every_s`` s until ``stop`` is set; puts
-    [(ms, status), ...]. Its own process, so the bench's other clients do not delay it."""
-    got = []
+    ([(ms, status), ...], [ms late, ...]). Its own process, so the bench's other clients do not
+    delay it. "Late": how much later than asked this process woke from each wait, the machine's
+    own delay for a process that has work (which no server on it can answer faster than)."""
+    got, late = [], []
     while not stop.is_set():
         got.append(probe(port, path))
+        t = time.perf_counter()
         stop.wait(every_s)
-    out.put(got)
+        late.append(max(0.0, (time.perf_counter() - t - every_s) * 1000))
+    out.put((got, sorted(late)))
 
 
 def probe(port: int, path: str = "/healthz") -> tuple[float, int]:

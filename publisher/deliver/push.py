@@ -15,6 +15,12 @@ How a change reaches a screen:
    with ``loop.call_soon_threadsafe``: no thread per screen. A WSGI stream (the Flask route,
    tests) waits on its own queue instead.
 
+One stream per screen across processes (PostgreSQL): each stream opened is announced with
+``NOTIFY publisher_streams`` (screen id and stream id, batched by one thread,
+:meth:`Hub.announce_stream`); every process hears every announcement in the same order (commit
+order) and hands it to ``Hub.on_streams``, where :mod:`publisher.web.streams` closes its own
+older stream for that screen. On SQLite there is one process and nothing to announce.
+
 A CLI command writing to the SQLite file of a running server reaches no hub: the players see
 the change at their next playlist poll (the cache checks the store's fingerprint).
 """
@@ -39,6 +45,7 @@ from publisher.store.models import TargetRow
 log = logging.getLogger(__name__)
 
 CHANNEL = "publisher_items"
+STREAMS_CHANNEL = "publisher_streams"  # stream opened: [screen id, stream id] pairs
 NOTIFY_MAX_BYTES = 7900  # PostgreSQL refuses payloads of 8,000 bytes or more
 LISTEN_POLL_S = 1.0  # how often the listener thread checks whether it should stop
 BURST_GAP_S = 0.005  # NOTIFYs of one change arrive together; a pause this long ends the burst
@@ -81,6 +88,11 @@ class Hub:
         # Called on every change this hub hears, from any process (the web server drops the
         # public reads it holds, so a change made elsewhere shows at once there too).
         self.on_change: list[Callable[[], None]] = []
+        # Called with [(screen id, stream id), ...] for each batch of streams opened in any
+        # process (this one too), in the order every process hears them.
+        self.on_streams: list[Callable[[list[tuple[str, str]]], None]] = []
+        self._opened: queue.SimpleQueue[tuple[str, str] | None] = queue.SimpleQueue()
+        self._announcer: threading.Thread | None = None
 
     # -- subscribers --------------------------------------------------------------------------
 
@@ -183,9 +195,45 @@ class Hub:
                 self._versions[screen_id] = sp.version
             self.publish(screen_id, {"version": sp.version, "override": sp.plan.override})
 
+    # -- streams across processes -------------------------------------------------------------
+
+    def announce_stream(self, screen_id: str, stream_id: str) -> None:
+        """Tell every process (PostgreSQL) that this stream now holds ``screen_id``."""
+        self._opened.put((screen_id, stream_id))
+        with self._lock:
+            if self._announcer is None or not self._announcer.is_alive():
+                self._announcer = threading.Thread(
+                    target=self._announce, name="publisher-announce", daemon=True
+                )
+                self._announcer.start()
+
+    def _announce(self) -> None:
+        """One NOTIFY per batch: ten thousand screens connecting at once are a few NOTIFYs."""
+        while not self.closed.is_set():
+            first = self._opened.get()
+            if first is None:
+                return
+            batch = [first]
+            with contextlib.suppress(queue.Empty):
+                while (more := self._opened.get_nowait()) is not None:
+                    batch.append(more)
+            try:
+                notify_streams(self.rt, batch)
+            except Exception as e:  # the streams stay open; only the other processes' are kept
+                log.warning("push: announcing %d streams failed (%s)", len(batch), e)
+
+    def streams_opened(self, opened: list[tuple[str, str]]) -> None:
+        """The listener heard these streams open (in some process)."""
+        for hook in list(self.on_streams):
+            try:
+                hook(opened)
+            except Exception:
+                log.exception("push: stream hook %r failed", hook)
+
     def close(self) -> None:
         self.closed.set()
         self._work.put(None)
+        self._opened.put(None)
 
 
 def hub_for(rt: Runtime) -> Hub:
@@ -243,11 +291,36 @@ def payloads(item_ids: Iterable[int], screen_ids: Iterable[str]) -> list[str]:
 
 
 def notify(rt: Runtime, item_ids: Iterable[int], screen_ids: Iterable[str]) -> None:
+    _send(rt, CHANNEL, payloads(item_ids, screen_ids))
+
+
+def stream_payloads(opened: list[tuple[str, str]]) -> list[str]:
+    """``{"opened": [[screen, stream], ...]}`` payloads of at most :data:`NOTIFY_MAX_BYTES`."""
+    out: list[str] = []
+    chunk: list[list[str]] = []
+    size = len('{"opened": []}')
+    for screen, stream in opened:
+        extra = len(json.dumps([screen, stream]).encode()) + 2
+        if size + extra > NOTIFY_MAX_BYTES and chunk:
+            out.append(json.dumps({"opened": chunk}))
+            chunk, size = [], len('{"opened": []}')
+        chunk.append([screen, stream])
+        size += extra
+    if chunk:
+        out.append(json.dumps({"opened": chunk}))
+    return out
+
+
+def notify_streams(rt: Runtime, opened: list[tuple[str, str]]) -> None:
+    _send(rt, STREAMS_CHANNEL, stream_payloads(opened))
+
+
+def _send(rt: Runtime, channel: str, messages: list[str]) -> None:
     with rt.db.engine.connect() as conn:
-        for payload in payloads(item_ids, screen_ids):
+        for payload in messages:
             conn.execute(
                 text("SELECT pg_notify(:channel, :payload)"),
-                {"channel": CHANNEL, "payload": payload},
+                {"channel": channel, "payload": payload},
             )
         conn.commit()
 
@@ -283,19 +356,20 @@ def _listen(hub: Hub) -> None:
         try:
             with psycopg.connect(url, autocommit=True) as conn:
                 conn.execute(f"LISTEN {CHANNEL}")
+                conn.execute(f"LISTEN {STREAMS_CHANNEL}")
                 hub.listening.set()
                 hub.screens_changed(None)  # anything missed while (re)connecting
                 while not hub.closed.is_set():
-                    screens = _heard(conn.notifies(timeout=LISTEN_POLL_S, stop_after=1))
+                    heard, screens = _heard(hub, conn.notifies(timeout=LISTEN_POLL_S, stop_after=1))
                     if screens is None:
                         continue
                     # One change to many screens comes as several NOTIFYs (one per ~600
                     # screens): take the rest of the burst too, and re-plan once, not per part.
                     for _ in range(BURST_MAX_GAPS):  # a steady trickle still gets through
-                        more = _heard(conn.notifies(timeout=BURST_GAP_S))
-                        if more is None:
+                        heard, more = _heard(hub, conn.notifies(timeout=BURST_GAP_S))
+                        if not heard:
                             break
-                        screens |= more
+                        screens |= more or set()
                     hub.screens_changed(screens)
         except psycopg.Error as e:
             hub.listening.clear()
@@ -303,15 +377,25 @@ def _listen(hub: Hub) -> None:
             hub.closed.wait(1.0)
 
 
-def _heard(notes: Iterable[Any]) -> set[str] | None:
-    """The screens named by these notifications; None when there were none."""
+def _heard(hub: Hub, notes: Iterable[Any]) -> tuple[bool, set[str] | None]:
+    """(whether anything was heard, the screens named by item changes or None when no item
+    changed); streams opened somewhere are handed to the hub as they come."""
+    heard = False
     screens: set[str] | None = None
+    opened: list[tuple[str, str]] = []
     for note in notes:
+        heard = True
+        if note.channel == STREAMS_CHANNEL:
+            with contextlib.suppress(ValueError, AttributeError, TypeError, KeyError):
+                opened.extend((str(a), str(b)) for a, b in json.loads(note.payload)["opened"])
+            continue
         screens = screens if screens is not None else set()
         # A payload not ours to read: the subscribed screens are re-planned all the same.
         with contextlib.suppress(ValueError, AttributeError, TypeError):
             screens.update(str(s) for s in json.loads(note.payload).get("screens", []))
-    return screens
+    if opened:
+        hub.streams_opened(opened)
+    return heard, screens
 
 
 def stop(rt: Runtime) -> None:

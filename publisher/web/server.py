@@ -16,11 +16,13 @@ costs a coroutine and a socket, never a thread:
   public lane admits one request at a time, so an alert does not wait for the interpreter
   behind twenty page renders. A public request that finds the lane's queue full is answered
   503 with ``Retry-After`` at once: a busy server sheds readers, never an alert.
-- ``GET /healthz`` is answered on the loop from a check at most ``health_fresh_s`` old,
-  made by the app's own route in a thread of its own (:attr:`Limits.health_fresh_s`): a monitor's probe never waits behind a
-  lane, yet says within a second or two when the database or the disk is in trouble.
+- ``GET /healthz`` is answered on the loop from a check at most ``health_fresh_s`` old
+  (:mod:`publisher.web.health`): a monitor's probe never waits behind a lane, yet says within
+  a second or two when the database or the disk is in trouble.
 - Public reads that any reader may share (pages, feeds, ``/api/items``) are held for a few
-  seconds (:class:`publisher.web.caching.ReadCache`) and answered from the loop.
+  seconds (:class:`publisher.web.caching.ReadCache`) and answered from the loop. A held answer
+  past its time is still given at once while :data:`REFRESHES` request at a time makes the new
+  one in the background; a change drops them all, and the next reader waits for a fresh one.
 
 Contract: :func:`serve` runs until SIGTERM/SIGINT; :class:`Server` is what tests start on a
 free port (``await server.start()``; ``server.port``).
@@ -35,7 +37,6 @@ import logging
 import resource
 import signal
 import sys
-import time
 from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from publisher.deliver.push import hub_for
 from publisher.runtime import Runtime
 from publisher.web import streams
 from publisher.web.caching import ReadCache, read_cache
+from publisher.web.health import Health
 from publisher.web.http11 import (
     AccessLog,
     HttpError,
@@ -61,8 +63,8 @@ RETRY_AFTER_S = 5
 SWITCH_INTERVAL_S = 0.001
 GC_THRESHOLD = 20_000  # allocations between young-generation passes (Python's default: 700)
 PUBLIC_PER_TURN = 8  # public answers the loop gives per turn before it looks round again
+REFRESHES = 1  # held reads made again at once, in the background, while readers get the old
 SERVER_NAME = "publisher"
-HEALTH_WAIT_S = 5.0  # a health check that takes longer is itself the answer: 503
 
 
 @dataclass
@@ -109,8 +111,7 @@ class Server:
         self.public_pool = ThreadPoolExecutor(self.limits.public_threads, "publisher-public")
         self.priority_pool = ThreadPoolExecutor(self.limits.priority_threads, "publisher-priority")
         self.health_pool = ThreadPoolExecutor(1, "publisher-health")
-        self._health: tuple[float, bytes] | None = None  # (monotonic time, the answer)
-        self._health_check: asyncio.Future[None] | None = None
+        self.health = Health(lambda request: self._run(self.health_pool, request), self.limits)
         self.reads: ReadCache = read_cache(rt)
         self.access = AccessLog()
         self.streams = streams.Streams(rt, app)
@@ -124,6 +125,7 @@ class Server:
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._fetching: dict[tuple[str, ...], asyncio.Future[None]] = {}
+        self._refreshing = 0  # held reads being made again in the background
         self._permits = PUBLIC_PER_TURN
         self._turn_waiters: deque[asyncio.Future[None]] = deque()
         self._refill_armed = False
@@ -292,7 +294,7 @@ class Server:
 
     async def _answer(self, request: Request) -> bytes:
         if request.method == "GET" and request.path == "/healthz":
-            return await self._healthz(request)
+            return await self.health.answer(request)
         if is_priority(request.method, request.path):
             self.priority_active += 1
             try:
@@ -305,12 +307,16 @@ class Server:
         if held is not None:
             return held
         key = self.reads.key(request)
-        if key is not None and key in self._fetching:
-            # Readers of the same page get the answer held a moment ago while one reader's
-            # request makes the new one; without one, they wait for it, not for a thread each.
+        if key is not None:
+            # Past its time but not dropped by a change: readers get the answer held a moment
+            # ago at once, while one request at a time makes the new one in the background.
             held = self.reads.answer(request, stale=True)
             if held is not None:
+                self._refresh(key, request)
                 return held
+        if key is not None and key in self._fetching:
+            # The first reader since a change makes the answer; the others wait for it, not
+            # for a thread each.
             await asyncio.shield(self._fetching[key])
             held = self.reads.answer(request)
             if held is not None:
@@ -333,6 +339,29 @@ class Server:
             if fetched is not None and key is not None:
                 del self._fetching[key]
                 fetched.set_result(None)
+
+    def _refresh(self, key: tuple[str, ...], request: Request) -> None:
+        """Make a held read's new answer in the background, :data:`REFRESHES` at a time: held
+        pages cost one lane thread's renders, however many pages and readers there are, and
+        the loop and the priority lane share the interpreter with no more than that."""
+        if key in self._fetching or self._refreshing >= REFRESHES:
+            return
+        fetched = self._fetching[key] = asyncio.get_running_loop().create_future()
+        self._refreshing += 1
+
+        async def refresh() -> None:
+            try:
+                await self._in_public_lane(request)
+            except Exception:
+                log.exception("refreshing %s failed", request.target)
+            finally:
+                self._refreshing -= 1
+                del self._fetching[key]
+                fetched.set_result(None)
+
+        task = asyncio.ensure_future(refresh())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _in_public_lane(self, request: Request) -> bytes:
         cond = self._public_free
@@ -378,43 +407,6 @@ class Server:
             asyncio.get_running_loop().call_soon(self._refill)
         else:
             self._permits = PUBLIC_PER_TURN
-
-    async def _healthz(self, request: Request) -> bytes:
-        """The app's ``/healthz`` answer, checked at most ``health_fresh_s`` ago."""
-        held = self._health
-        age = time.monotonic() - held[0] if held is not None else float("inf")
-        if age > self.limits.health_fresh_s and self._health_check is None:
-            self._health_check = asyncio.ensure_future(self._check_health())
-        if age > self.limits.health_stale_s and self._health_check is not None:
-            try:
-                async with asyncio.timeout(HEALTH_WAIT_S):
-                    await asyncio.shield(self._health_check)
-            except TimeoutError:
-                return simple_response(
-                    503,
-                    f"the health check (a database query) took over {HEALTH_WAIT_S:.0f} s",
-                    close=not request.keep_alive,
-                    extra={"Retry-After": str(RETRY_AFTER_S), "Cache-Control": "no-store"},
-                )
-            held = self._health
-        if held is None:
-            return simple_response(
-                503, "the health check could not run", extra={"Retry-After": str(RETRY_AFTER_S)}
-            )
-        answer = held[1]
-        if not request.keep_alive:
-            answer = answer.replace(
-                b"\r\nConnection: keep-alive\r\n", b"\r\nConnection: close\r\n", 1
-            )
-        return answer
-
-    async def _check_health(self) -> None:
-        request = Request("GET", "/healthz", "HTTP/1.1", {}, ("127.0.0.1", 0))
-        try:
-            answer = await self._run(self.health_pool, request)
-            self._health = (time.monotonic(), answer)
-        finally:
-            self._health_check = None
 
     def _public_admits(self) -> bool:
         room = 1 if self.priority_active else self.limits.public_threads

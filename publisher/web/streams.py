@@ -11,7 +11,11 @@ the player's JavaScript cannot tell them apart. Here a stream costs a socket and
   crosses to the loop with ``call_soon_threadsafe`` and is written without waiting.
 - A second stream for the same screen replaces the first: the old one is told to come back
   no sooner than :data:`REPLACED_RETRY_MS` and closed, so a screen holds one stream whatever
-  a buggy kiosk or a stolen token opens.
+  a buggy kiosk or a stolen token opens. On PostgreSQL this holds across web processes: each
+  stream opened is announced to every process (:meth:`Hub.announce_stream`), and a process
+  closes its own stream for that screen when it hears of a newer one. "Newer" is the order in
+  which every process hears the announcements: a stream is replaced only by an announcement
+  heard after its own, so two processes never close each other's newest stream.
 - One task writes every stream's keep-alive; a stream whose client stops reading (more than
   :data:`STREAM_BUFFER_MAX_BYTES` unsent) is dropped.
 """
@@ -20,11 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import re
 import threading
 import time
+import uuid
 from concurrent.futures import Executor
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -71,12 +77,15 @@ class Stream:
         screen_id: str,
         writer: asyncio.StreamWriter,
         buffer_max: int = STREAM_BUFFER_MAX_BYTES,
+        stream_id: str = "",
     ):
         self.screen_id = screen_id
         self.writer = writer
         self.buffer_max = buffer_max
         self.done = asyncio.Event()
         self.dropped = False
+        self.id = stream_id
+        self.heard = False  # its own announcement came back: any later one replaces it
 
     def send(self, data: bytes) -> None:
         if self.done.is_set():
@@ -98,6 +107,11 @@ class Stream:
             self.done.set()
             self.writer.close()
 
+    def replace(self) -> None:
+        """Another stream holds the screen now: come back in a minute, not at once."""
+        self.send(f"retry: {REPLACED_RETRY_MS}\n".encode() + sse("replaced", {}))
+        self.end()
+
 
 class Streams:
     """Every push stream of this process, at most one per screen."""
@@ -109,6 +123,9 @@ class Streams:
         self.buffer_max = STREAM_BUFFER_MAX_BYTES  # unsent bytes before a stream is dropped
         self.dropped = 0  # streams dropped because their client stopped reading
         self.replaced = 0
+        self.replaced_elsewhere = 0  # by a newer stream of the same screen in another process
+        self._ids = (f"{uuid.uuid4().hex[:8]}.{n}" for n in itertools.count())
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._pool: Executor | None = None
         self._hub: Hub | None = None
         self._beat: asyncio.Task[None] | None = None
@@ -118,13 +135,17 @@ class Streams:
 
     async def start(self, pool: Executor) -> None:
         self._pool = pool
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
         self._hub = await loop.run_in_executor(pool, start_listening, self.rt)
+        self._hub.on_streams.append(self._heard_of_streams)
         self._beat = asyncio.create_task(self._heartbeats())
 
     async def close(self) -> None:
         if self._beat is not None:
             self._beat.cancel()
+        if self._hub is not None:
+            with contextlib.suppress(ValueError):
+                self._hub.on_streams.remove(self._heard_of_streams)
         for stream in list(self.by_screen.values()):
             stream.end()
 
@@ -169,20 +190,21 @@ class Streams:
             with contextlib.suppress(TimeoutError, ConnectionError):
                 await asyncio.wait_for(writer.drain(), 5)
             return
-        stream = Stream(screen_id, writer, self.buffer_max)
+        stream = Stream(screen_id, writer, self.buffer_max, next(self._ids))
         old = self.by_screen.get(screen_id)
         if old is not None:
             self.replaced += 1
-            old.send(f"retry: {REPLACED_RETRY_MS}\n".encode() + sse("replaced", {}))
-            old.end()
+            old.replace()
         self.by_screen[screen_id] = stream
+        hub = self._hub or hub_for(self.rt)
+        if not self.rt.db.is_sqlite:  # announced once registered, so its echo finds it here
+            hub.announce_stream(screen_id, stream.id)
         writer.write(
             b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
             b"Cache-Control: no-cache\r\nX-Accel-Buffering: no\r\nConnection: keep-alive\r\n\r\n"
             + f"retry: {SSE_RETRY_MS}\n".encode()
             + sse("hello", hello)
         )
-        hub = self._hub or hub_for(self.rt)
 
         def deliver(message: dict) -> None:  # the hub's thread
             self._hand_over(loop, stream, playlist_event(message))
@@ -217,6 +239,27 @@ class Streams:
             self._flush_armed = False
         for stream, data in batch:
             stream.send(data)
+
+    def _heard_of_streams(self, opened: list[tuple[str, str]]) -> None:
+        """From the listener's thread: streams opened in some process, in the order every
+        process hears them."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.opened_somewhere, opened)
+
+    def opened_somewhere(self, opened: list[tuple[str, str]]) -> None:
+        """On the loop: a stream here whose own announcement was heard before another one for
+        its screen is the older one: it is told to retry in a minute and closed. An
+        announcement heard before a stream's own is older than it, and changes nothing."""
+        for screen_id, stream_id in opened:
+            stream = self.by_screen.get(screen_id)
+            if stream is None:
+                continue
+            if stream.id == stream_id:
+                stream.heard = True
+            elif stream.heard:
+                self.replaced_elsewhere += 1
+                del self.by_screen[screen_id]
+                stream.replace()
 
     def _open(self, screen_id: str, given: str) -> tuple[tuple[int, str] | None, dict]:
         """In a thread: the token check, then the screen's current version for ``hello``."""
