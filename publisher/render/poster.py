@@ -195,9 +195,7 @@ def poster_pdf(
         "ward": ward.display_name_en if english else ward.display_name,
         "office": office.display_name_en if english else office.display_name,
         "when": phrased(when),
-        "where": ", ".join(p for p in (item.place.name, item.place.address) if p)
-        if item.place
-        else "",
+        "where": _place(item, lang),
         "paragraphs": [p.strip() for p in text.body.splitlines() if p.strip()],
         "words": words,
         "colon": _colon(lang),
@@ -315,3 +313,14 @@ def bulletin_pdf(
         else:
             too_many = k
     return best
+
+
+def _place(item: Item, lang: str) -> str:
+    """The place as a reader of ``lang`` writes it: 「代沢小学校（世田谷区代沢5-8-1）」 in
+    Japanese and Chinese, "Daizawa Elementary School, 5-8-1 Daizawa" otherwise."""
+    if item.place is None:
+        return ""
+    name, address = item.place.name, item.place.address
+    if name and address:
+        return f"{name}（{address}）" if lang.startswith(("ja", "zh")) else f"{name}, {address}"
+    return name or address or ""
