@@ -96,6 +96,8 @@ class AreaTree:
     # CAP (displays/cap.toml): geocode value → area code, and senders whose bare names count
     cap_geocodes: dict[str, str] = field(default_factory=dict)
     trusted_cap_senders: frozenset[str] = frozenset()
+    # displays/population.toml: residents per area, and where the figures come from
+    population: Population | None = None
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -209,7 +211,7 @@ def load_tree(displays_dir: Path) -> AreaTree:
 
 
 def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
-    known = {"ward", "regions", "districts", "screens", "cap"}
+    known = {"ward", "regions", "districts", "screens", "cap", "population"}
     for p, d in [(path, doc), *extra]:
         for key in d:
             if key not in known:
@@ -288,7 +290,53 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
         tuple(p for p, _ in [(path, doc), *extra]),
         geocodes,
         trusted,
+        _population([(path, doc), *extra], areas),
     )
+
+
+@dataclass(frozen=True)
+class Population:
+    """Residents per area (``[population.residents]``): a region or the ward without its own
+    figure adds up its areas below. ``placeholder``: not published figures, say so."""
+
+    declared: dict[str, int]
+    source: str
+    as_of: str
+    placeholder: bool
+
+    def residents(self, tree: AreaTree, code: str) -> int | None:
+        if code in self.declared:
+            return self.declared[code]
+        parts = [self.residents(tree, child) for child in tree.get(code).children]
+        return sum(p for p in parts if p is not None) if parts and None not in parts else None
+
+
+def _population(docs: list[tuple[Path, dict]], areas: dict[str, Area]) -> Population | None:
+    for p, d in docs:
+        if "population" not in d:
+            continue
+        table = _table(p, d, "population")
+        unknown = set(table) - {"source", "as_of", "placeholder", "residents"}
+        if unknown:
+            key = sorted(unknown)[0]
+            raise ConfigError(f"{p}: population.{key} is not a known key")
+        declared = {}
+        for code, n in _table(p, table, "residents").items():
+            if code not in areas:
+                raise ConfigError(
+                    f"{p}: population.residents names unknown area '{code}'"
+                    f"{did_you_mean(code, areas)}"
+                )
+            if not isinstance(n, int) or isinstance(n, bool) or n <= 0:
+                raise ConfigError(f"{p}: population.residents '{code}' must be a whole number > 0")
+            declared[code] = n
+        return Population(
+            declared,
+            _text(p, "population.source", table.get("source")),
+            str(table.get("as_of", "")),
+            bool(table.get("placeholder", False)),
+        )
+    return None
 
 
 def _cap_tables(

@@ -112,6 +112,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Open connections from one IP address at most (a lobby's or an office's NAT).",
         _int,
     ),
+    Setting(
+        "PLAYS_KEEP_DAYS",
+        90,
+        "Days raw proof-of-play events (and heartbeats) are kept; their daily sums per screen, "
+        "item and language are kept for good.",
+        _int,
+    ),
 )
 
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}

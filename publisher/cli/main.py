@@ -340,6 +340,7 @@ COMMAND_MODULES: list[str] = [
     "publisher.cli.collect",
     "publisher.cli.signage",
     "publisher.cli.worker",
+    "publisher.cli.report",
 ]
 
 

@@ -3,7 +3,7 @@
 :func:`screen_playlist` loads the live items from the store, plans one screen's playlist and
 names each slide by its content key (:func:`publisher.render.slides.slide_key`);
 :func:`render_slides` makes sure each slide file exists under ``DATA_DIR/out/slides/``.
-A ward-wide item therefore renders once per (size, language), whatever the number of screens.
+A slide's QR code names its screen, so a slide renders once per screen; an emergency's once.
 
 Web processes keep a :class:`PlaylistCache` per runtime. It is valid while the store's
 fingerprint (number of items, last update) is unchanged and until the playlist's
@@ -33,6 +33,7 @@ from publisher.items import Item, iso
 from publisher.plan.screens import (
     EMERGENCY_LANGS,
     ROLE_CLEARED,
+    ROLE_OVERRIDE,
     Entry,
     Playlist,
     for_screen,
@@ -91,6 +92,7 @@ class ScreenPlaylist:
                 {
                     "order": i,
                     "item_id": s.entry.item_id,
+                    "revision": s.entry.item.revision,
                     "lang": s.entry.lang,
                     "duration_s": s.entry.duration_s,
                     "role": s.entry.role,
@@ -128,18 +130,7 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
     )
     limit = (at + PLAN_HORIZON).astimezone(rt.tz)
     next_change = min(next_change, limit) if next_change else limit
-    slides = []
-    for entry in plan.entries:
-        spec = SlideSpec(
-            entry.item,
-            screen.width,
-            screen.height,
-            entry.lang,
-            rt.tree.get(entry.issuer),
-            rt.item_qr_url(entry.item_id),
-            cleared=entry.role == ROLE_CLEARED,
-        )
-        slides.append(Slide(entry, spec, slide_key(spec)))
+    slides = [_slide(rt, screen, entry) for entry in plan.entries]
     audio = announcement(rt, screen, plan)
     named = tuple(slides)
     return ScreenPlaylist(
@@ -152,6 +143,21 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
         audio,
         int(rt.settings["ANNOUNCE_EVERY_S"]) if audio else 0,
     )
+
+
+def _slide(rt: Runtime, screen: Screen, entry: Entry) -> Slide:
+    """A slide whose QR code names item, language and screen, but for an emergency's or 解除."""
+    shared = entry.role in (ROLE_OVERRIDE, ROLE_CLEARED)
+    spec = SlideSpec(
+        entry.item,
+        screen.width,
+        screen.height,
+        entry.lang,
+        rt.tree.get(entry.issuer),
+        rt.item_qr_url(entry.item_id, entry.lang, None if shared else screen.id),
+        cleared=entry.role == ROLE_CLEARED,
+    )
+    return Slide(entry, spec, slide_key(spec))
 
 
 def _version(plan: Playlist, slides: Sequence[Slide], audio: Sequence[speech.Clip]) -> str:
@@ -176,15 +182,16 @@ def shape(screen: Screen) -> tuple[Any, ...]:
     return (screen.area, screen.width, screen.height, screen.languages, screen.audio)
 
 
-def like(sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:
+def like(rt: Runtime, sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:
     """``sp`` (planned for a screen of the same :func:`shape`) for ``screen``: what
-    :func:`build` would answer, without planning or naming slides again."""
+    :func:`build` would answer, without planning again (slides naming the screen anew)."""
     plan = for_screen(sp.plan, screen)
+    slides = sp.slides if plan.override else tuple(_slide(rt, screen, s.entry) for s in sp.slides)
     return ScreenPlaylist(
         screen,
         plan,
-        sp.slides,
-        _version(plan, sp.slides, sp.audio),
+        slides,
+        _version(plan, slides, sp.audio),
         sp.generated_at,
         sp.next_change_at,
         sp.audio,
@@ -436,7 +443,7 @@ class PlaylistCache:
         if cached and cached.generated_at <= at < cached.next_change_at:
             return cached
         if alike and alike.generated_at <= at < alike.next_change_at:
-            fresh = like(alike, screen)
+            fresh = like(self.rt, alike, screen)
         else:
             fresh = build(self.rt, screen, items, at)
         with self._lock:

@@ -16,7 +16,8 @@ process becomes leader; no job store is ever shared. The jobs:
 - ``deliveries:daily`` at the timetable's times, ``deliveries:retry`` for failed pushes;
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
-- ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed.
+- ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed;
+- ``reports:fold`` (``[reports]``): ended days' plays folded into daily sums, old raw removed.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
 job runs once even when a new leader re-plans what the old one already did. Re-planning
@@ -139,6 +140,7 @@ class Scheduler(Transitions):
                 self._daily("sns", at.hour, at.minute, self.run_sns)
             every("sns", t.sns_check_every_min * 60, self.run_sns)
         self._daily("slides:prune", SLIDES_PRUNE_AT[0], SLIDES_PRUNE_AT[1], self.run_prune)
+        every("reports:fold", t.reports_fold_every_min * 60, self.run_reports_fold)
         for name, seconds in self._sources():
             every(
                 f"collect:{name}",
@@ -262,6 +264,17 @@ class Scheduler(Transitions):
 
     def run_daily_deliveries(self, due: datetime | None = None) -> None:
         self.deliverer.deliver_many(self.deliverer.pushed_screens(), self.clock())
+
+    def run_reports_fold(self, due: datetime | None = None) -> None:
+        """Fold ended days' plays into daily sums; drop raw plays past PLAYS_KEEP_DAYS."""
+        from publisher.store.plays import fold, prune
+
+        now = self.clock()
+        with self.rt.session() as session:
+            folded = fold(session, now)
+            removed = prune(session, now, int(self.rt.settings["PLAYS_KEEP_DAYS"]))
+        if folded or removed:
+            log.info("reports: folded %d play(s), removed %d old one(s)", folded, removed)
 
     def run_prune(self, due: datetime | None = None) -> None:
         """Remove slide files no playlist has used for two weeks (they re-render if needed)."""

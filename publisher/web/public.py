@@ -36,13 +36,15 @@ from publisher.plan.residents import (
     versions_etag,
     when_text,
 )
+from publisher.plan.screens import EMERGENCY_LANGS
 from publisher.render.feeds import feed_mimetype, render_feed
 from publisher.render.ical import render_calendar
 from publisher.render.qr import qr_png, qr_svg
 from publisher.render.slides import alert_label
 from publisher.store.content import visible_items
 from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
-from publisher.store.shortlinks import code_for, count_scan, path_for
+from publisher.store.reach import count_scan as count_item_scan
+from publisher.store.shortlinks import code_for, count_scan, parse_item_code, path_for
 from publisher.web import runtime
 from publisher.web.caching import (
     QR_MAX_AGE_S,
@@ -51,9 +53,11 @@ from publisher.web.caching import (
     cached,
     feed_cache,
     not_modified,
+    read_cache,
     respond,
 )
 from publisher.web.links import relative_href
+from publisher.web.reach import CountingMiddleware, note
 
 bp = Blueprint("public", __name__)
 
@@ -66,6 +70,14 @@ def _hold_feeds(state: Any) -> None:
     if app.config.get("PUBLISHER_FEED_REVALIDATE_S") is not None:
         cache.revalidate_s = float(app.config["PUBLISHER_FEED_REVALIDATE_S"])
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache)
+    # outermost: page views and feed readers are counted whoever answers
+    rt = app.extensions["publisher"]
+    app.wsgi_app = CountingMiddleware(
+        app.wsgi_app, rt, lambda: app.config.get("PUBLISHER_CLOCK", utcnow)()
+    )
+    read_cache(rt).on_hit = lambda path, query, address, agent: note(
+        rt, path, query, address, agent, utcnow()
+    )
 
 
 QR_SIZE_PX = 360
@@ -257,13 +269,25 @@ def _qr_image(payload: str, ext: str) -> bytes:
 
 @bp.get("/q/<code>")
 def short_link(code: str) -> Any:
-    """A scanned QR code: count it for the day (no personal data) and send the reader on."""
+    """A scanned QR code: count it for the day (no personal data) and send the reader on;
+    a slide's code names its language and screen (``i42~en~daizawa-1``)."""
     path = path_for(code)
     _check_target(path)
     rt = runtime()
+    item = parse_item_code(code)
+    lang = screen = None
+    if item is not None:
+        _, lang, screen = item
+        if lang is not None and lang not in EMERGENCY_LANGS:
+            raise NotFound(f"unknown language '{lang}' in short link '{code}'")
+        if screen is not None and screen not in rt.tree.screens:
+            raise NotFound(f"unknown screen '{screen}' in short link '{code}'")
     with rt.session() as session:
         count_scan(session, code, clock())
-    response = redirect(path, code=302)
+        if item is not None:
+            count_item_scan(session, item[0], lang or "", screen or "", clock())
+    target = f"{path}?lang={lang}" if lang else path
+    response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"  # every scan must reach us to be counted
     return response
 

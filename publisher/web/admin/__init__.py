@@ -9,7 +9,13 @@ bearer-token API and the players (:data:`CSRF_EXEMPT_PREFIXES`), and a Content-S
 without inline scripts on admin pages.
 """
 
-from publisher.web.admin import accounts, emergency, itemviews, pages  # routes register on bp
+from publisher.web.admin import (  # routes register on bp
+    accounts,
+    emergency,
+    itemviews,
+    pages,
+    reports,
+)
 from publisher.web.admin.base import CSRF_EXEMPT_PREFIXES, bp, clock, who
 
 __all__ = [
@@ -20,5 +26,6 @@ __all__ = [
     "emergency",
     "itemviews",
     "pages",
+    "reports",
     "who",
 ]

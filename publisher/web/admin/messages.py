@@ -269,3 +269,75 @@ FIELD_LABELS: dict[str, str] = {
     "scope": M["field_scope"],
     "password": M["field_password"],
 }
+
+# /admin/reports: 効果の測定（放映・閲覧・読者）
+M.update(
+    {
+        "nav_reports": "効果の測定",
+        "reports_title": "効果の測定",
+        "reports_item_title": "お知らせごとの効果",
+        "reports_lead": (
+            "画面での放映、QRコードの読み取り、ページの閲覧、フィードの読者数を地区・期間ごとに"
+            "示します。個人を特定する情報は記録していません。"
+        ),
+        "reports_area": "地区",
+        "reports_since": "開始日",
+        "reports_until": "終了日",
+        "reports_show": "表示",
+        "reports_period": "期間",
+        "reports_downloads": "オープンデータとしてダウンロード",
+        "reports_download_plays": "放映実績",
+        "reports_download_reach": "閲覧・読み取り",
+        "reports_download_uptime": "画面の稼働",
+        "reports_summary": "概要",
+        "reports_screen_hours": "放映時間（画面・時間）",
+        "reports_plays": "放映回数",
+        "reports_screens": "画面数",
+        "reports_scans": "QRコードの読み取り",
+        "reports_views": "ページの閲覧",
+        "reports_feed_readers": "フィードの読者（日ごとの延べ人数）",
+        "reports_sns": "SNSへの投稿",
+        "reports_per_thousand": "人口千人あたり",
+        "reports_residents": "人口",
+        "reports_no_population": "この地区の人口が displays/population.toml にありません。",
+        "reports_hours_per_day": "日ごとの放映時間",
+        "reports_hours_by_category": "分類ごとの放映時間",
+        "reports_hours_by_lang": "言語ごとの放映時間",
+        "reports_plays_per_item": "お知らせごとの放映回数",
+        "reports_scans_by_lang": "言語ごとのQRコード読み取り",
+        "reports_views_by_lang": "言語ごとのページ閲覧",
+        "reports_feeds_by_format": "形式ごとのフィード読者",
+        "reports_uptime": "画面の稼働率",
+        "reports_sns_by_account": "アカウントごとのSNS投稿",
+        "reports_col_label": "項目",
+        "reports_col_value": "値",
+        "reports_col_day": "日付",
+        "reports_col_hours": "時間",
+        "reports_col_item": "お知らせ",
+        "reports_col_screens": "画面数",
+        "reports_col_scans_lang": "読み取り（言語別）",
+        "reports_col_estimated": "うち推定",
+        "reports_col_screen": "画面",
+        "reports_col_share": "稼働率",
+        "reports_col_account": "アカウント",
+        "reports_col_count": "件数",
+        "reports_item_sentence": (
+            "このお知らせは {screens} 台の画面で {plays} 回（{hours} 時間）放映され、"
+            "QRコードが {scans} 回読み取られました（{langs}）。ページの閲覧は {views} 回です。"
+        ),
+        "reports_estimated_note": (
+            "「推定」は再生を報告できない画面（http・folder 配信）について、配信した再生リストから"
+            "見積もった回数です。"
+        ),
+        "reports_more": "その他の集計",
+        "reports_back": "効果の測定へ戻る",
+        "reports_nothing": "この期間の記録はありません。",
+        "lang_ja": "日本語",
+        "lang_ja-x-easy": "やさしい日本語",
+        "lang_en": "英語",
+        "lang_zh-Hans": "中国語（簡体字）",
+        "lang_zh-Hant": "中国語（繁体字）",
+        "lang_ko": "韓国語",
+        "category_none": "分類なし",
+    }
+)
