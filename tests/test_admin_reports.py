@@ -45,7 +45,7 @@ def test_the_dashboard_draws_its_charts_on_the_server_each_with_a_table(rt, staf
     assert "効果の測定" in text and "北沢地域" in text
     assert text.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 6
     assert text.count('role="img"') == text.count("<svg")
-    assert text.count('class="list chart-data"') == text.count("<svg")
+    assert text.count('<details class="chart-data">') == text.count("<svg")
     assert "地域活動" in text  # screen-hours by category, in the ward's words
     assert f"#{item.id} " in text and "人口千人あたり" in text
     assert "<script" not in text.split("<main", 1)[1]  # nothing drawn by JavaScript

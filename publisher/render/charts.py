@@ -17,7 +17,10 @@ GRID = "#c8c8c8"
 FONT = "'Noto Sans CJK JP', 'Noto Sans JP', sans-serif"
 
 
-def _num(value: float) -> str:
+def number(value: float) -> str:
+    """``1,234``, ``12.5``, ``0.04``: as many digits as a reader needs."""
+    if 0 < abs(value) < 1:
+        return f"{value:.2f}"
     if value >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.1f}"
@@ -57,9 +60,9 @@ def bars(
             f"{escape(shown)}</text>"
             f'<rect x="{label_w}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{BAR}"/>'
             f'<text x="{label_w + w + 6:.1f}" y="{y + 16}" fill="{INK}">'
-            f"{escape(_num(value) + unit)}</text>"
+            f"{escape(number(value) + unit)}</text>"
         )
-    desc = "、".join(f"{label} {_num(v)}{unit}" for label, v in rows) or "データがありません"
+    desc = "、".join(f"{label} {number(v)}{unit}" for label, v in rows) or "データがありません"
     return _svg(width, height, chart_id, title, desc, body)
 
 
@@ -85,7 +88,7 @@ def columns(
         body.append(
             f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="{GRID}"/>'
             f'<text x="{left - 6}" y="{y + 5:.1f}" text-anchor="end" fill="{INK}">'
-            f"{escape(_num(top_value * frac))}</text>"
+            f"{escape(number(top_value * frac))}</text>"
         )
     every = max(1, len(rows) // 8)
     for i, (label, value) in enumerate(rows):
@@ -102,5 +105,5 @@ def columns(
                 f'fill="{INK}" font-size="12">{escape(short)}</text>'
             )
     total = sum(v for _, v in rows)
-    desc = f"{len(rows)}日間、合計 {_num(total)}{unit}、最大 {_num(top_value)}{unit}"
+    desc = f"{len(rows)}日間、合計 {number(total)}{unit}、最大 {number(top_value)}{unit}"
     return _svg(width, height, chart_id, title, desc, body)

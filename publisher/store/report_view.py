@@ -178,7 +178,7 @@ class Report:
         return {s: round(v / days, 4) for s, v in got.items()}
 
     def per_thousand(self, count: float) -> float | None:
-        return None if not self.residents else round(count * 1000 / self.residents, 2)
+        return None if not self.residents else round(count * 1000 / self.residents, 3)
 
     # -- exports ----------------------------------------------------------------------------
 
@@ -235,9 +235,9 @@ def build(
     residents = population.residents(tree, area.code) if population else None
     note = ""
     if population and residents:
-        note = f"{population.source}（{population.as_of}）"
+        note = f"{population.source}、{population.as_of}"
         if population.placeholder:
-            note = "仮の人口: " + note
+            note = "【仮の値】" + note
     return Report(
         area,
         since,

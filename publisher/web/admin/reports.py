@@ -70,7 +70,7 @@ def _report(item_id: int | None = None) -> Report:
 
 
 def _table(rows: list[tuple[str, float]], unit: str = "") -> list[tuple[str, str]]:
-    return [(label, charts._num(value) + unit) for label, value in rows]
+    return [(label, charts.number(value) + unit) for label, value in rows]
 
 
 def _chart(
@@ -89,17 +89,18 @@ def _summary(r: Report) -> list[tuple[str, str, str]]:
     """(what, count, per 1,000 residents) for the headline numbers."""
     hours = sum(r.hours_by("lang").values())
     plays = sum(x["plays"] for x in r.plays)
-    out = []
+    out = [
+        (M["reports_screen_hours"], charts.number(hours), ""),
+        (M["reports_plays"], charts.number(plays), ""),
+    ]
     for label, value in (
-        (M["reports_screen_hours"], hours),
-        (M["reports_plays"], plays),
         (M["reports_scans"], r.total("scan")),
         (M["reports_views"], r.total("view")),
         (M["reports_feed_readers"], r.total("feed")),
-        (M["reports_sns"], r.total("sns")),
     ):
         per = r.per_thousand(value)
-        out.append((label, charts._num(value), "" if per is None else charts._num(per)))
+        out.append((label, charts.number(value), "" if per is None else charts.number(per)))
+    out.append((M["reports_sns"], charts.number(r.total("sns")), ""))
     return out
 
 
@@ -208,7 +209,7 @@ def report_item(item_id: int) -> Any:
     sentence = M["reports_item_sentence"].format(
         screens=row["screens"],
         plays=f"{row['plays']:,}",
-        hours=charts._num(row["seconds"] / 3600),
+        hours=charts.number(row["seconds"] / 3600),
         scans=row["scans"],
         langs=langs,
         views=row["views"],
