@@ -53,7 +53,7 @@ class Timetable:
     offline_after_s: int = 180
     horizon_h: int = 24
     poll_s: int = 30
-    reports_fold_every_min: int = 60
+    reports_fold_every_min: int = 10
     dayparts: dict[str, tuple[time, time]] = field(default_factory=dict)
 
     def collect_interval_min(self, source: str, declared_min: float | None) -> float:
@@ -137,7 +137,7 @@ def _parse(where: str, doc: dict[str, Any]) -> Timetable:
         horizon_h=_positive(where, "scheduler.horizon_h", sch.get("horizon_h", base.horizon_h)),
         poll_s=_positive(where, "scheduler.poll_s", sch.get("poll_s", base.poll_s)),
         reports_fold_every_min=_positive(
-            where, "reports.fold_every_min", doc.get("reports", {}).get("fold_every_min", 60)
+            where, "reports.fold_every_min", doc.get("reports", {}).get("fold_every_min", 10)
         ),
         dayparts=dayparts,
     )

@@ -110,10 +110,10 @@ def test_folding_moves_ended_days_into_daily_sums_once_and_reports_stay_the_same
     with rt.session() as session:
         before = reports.plays(session, ["daizawa-1"], "2026-11-01", "2026-11-30")
     with rt.session() as session:
-        assert fold(session, now) == 3
+        assert fold(session, now) == 4
     with rt.session() as session:
         assert fold(session, now) == 0
-        assert session.scalar(select(func.count()).select_from(PlayDailyRow)) == 1
+        assert session.scalar(select(func.count()).select_from(PlayDailyRow)) == 2
         assert reports.plays(session, ["daizawa-1"], "2026-11-01", "2026-11-30") == before
     # a late batch for yesterday (the screen was offline) still counts, once
     _post(client, token, [_play(3, item.id, yesterday + timedelta(minutes=5))])
@@ -128,9 +128,9 @@ def test_folding_moves_ended_days_into_daily_sums_once_and_reports_stay_the_same
         assert (day["plays"], day["seconds"]) == (4, 40.0)
     # raw plays go after PLAYS_KEEP_DAYS; the sums stay
     with rt.session() as session:
-        assert prune(session, now + timedelta(days=200), 90) == 4
+        assert prune(session, now + timedelta(days=200), 90) == 5
     with rt.session() as session:
-        assert session.scalar(select(func.count()).select_from(PlayRow)) == 1  # today's
+        assert session.scalar(select(func.count()).select_from(PlayRow)) == 0
         days = {r["day"] for r in reports.plays(session, ["daizawa-1"], "2026-11-01", "2026-11-30")}
         assert days == {"2026-11-21", "2026-11-22"}
 

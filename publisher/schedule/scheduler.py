@@ -17,7 +17,7 @@ process becomes leader; no job store is ever shared. The jobs:
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
 - ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed;
-- ``reports:fold`` (``[reports]``): ended days' plays folded into daily sums, old raw removed.
+- ``reports:fold`` (``[reports]``): new plays added into daily sums, old raw plays removed.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
 job runs once even when a new leader re-plans what the old one already did. Re-planning
@@ -266,7 +266,7 @@ class Scheduler(Transitions):
         self.deliverer.deliver_many(self.deliverer.pushed_screens(), self.clock())
 
     def run_reports_fold(self, due: datetime | None = None) -> None:
-        """Fold ended days' plays into daily sums; drop raw plays past PLAYS_KEEP_DAYS."""
+        """Add new plays into daily sums; drop raw plays past PLAYS_KEEP_DAYS."""
         from publisher.store.plays import fold, prune
 
         now = self.clock()

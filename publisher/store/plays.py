@@ -6,10 +6,11 @@ stored once per (screen, seq), so a batch sent twice (a lost answer, a player ba
 counts once. Each play is checked: its item must exist and be targeted at the screen's area
 or one above it, its start neither in the future nor older than the raw retention.
 
-Raw plays (``plays``) are kept ``PLAYS_KEEP_DAYS`` days; :func:`fold` moves those of ended
-ward days into ``plays_daily`` (one row per day × screen × item × language), each raw row
-exactly once (``UPDATE … RETURNING`` marks what it adds). Reports read the daily rows plus the
-raw rows not folded yet, so a late batch from a screen that was offline still counts.
+Raw plays (``plays``) are kept ``PLAYS_KEEP_DAYS`` days; :func:`fold` (every few minutes, and
+before a report) adds them into ``plays_daily`` (one row per day × screen × item × language),
+each raw row exactly once (``UPDATE … RETURNING`` marks what it adds). Reports read the daily
+rows plus the few raw rows not folded yet, so a late batch from a screen that was offline
+still counts, and a report never sums a day's raw plays.
 """
 
 from __future__ import annotations
@@ -182,11 +183,13 @@ def insert_plays(session: Session, rows: list[dict[str, Any]]) -> int:
 
 
 def fold(session: Session, now: datetime) -> int:
-    """Add the raw plays of ended ward days into ``plays_daily`` (each once); returns how many."""
+    """Add every raw play not added yet into ``plays_daily`` (each once: today's too, so that
+    a report reads only the plays since the last fold raw); returns how many. Minutes online
+    are folded for ended days."""
     today = ward_day(now)
     moved = session.execute(
         update(PlayRow)
-        .where(PlayRow.folded.is_(False), PlayRow.day < today)
+        .where(PlayRow.folded.is_(False))
         .values(folded=True)
         .returning(
             PlayRow.day,
