@@ -171,14 +171,18 @@ def record_plays(
 
 
 def insert_plays(session: Session, rows: list[dict[str, Any]]) -> int:
-    """Insert raw plays, skipping any (screen, seq) already stored; returns how many were new."""
+    """Insert raw plays, skipping any (screen, seq) already stored; returns how many were new.
+
+    Core, not the ORM's bulk path: a month of the ward's plays is ~11 million rows."""
     if not rows:
         return 0
-    stmt = insert_for(session)(PlayRow).on_conflict_do_nothing(index_elements=["screen_id", "seq"])
+    table = PlayRow.__table__
+    stmt = insert_for(session)(table).on_conflict_do_nothing(index_elements=["screen_id", "seq"])
+    stmt = stmt.returning(table.c.id)
+    connection = session.connection()
     stored = 0
     for start in range(0, len(rows), 2000):
-        result = session.execute(stmt.returning(PlayRow.id), rows[start : start + 2000])
-        stored += len(result.all())
+        stored += len(connection.execute(stmt, rows[start : start + 2000]).all())
     return stored
 
 
