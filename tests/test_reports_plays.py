@@ -187,3 +187,32 @@ def test_report_command_lists_plays_as_json_and_csv_and_says_what_is_wrong(
     assert bad.exit_code != 0 and "'22/11/2026' is not a date" in bad.output
     unknown = runner.invoke(cli, ["report", "reach", "--area", "setagaya/kitazwa"])
     assert unknown.exit_code != 0 and "did you mean 'setagaya/kitazawa'" in unknown.output
+
+
+def test_screens_that_cannot_report_get_estimated_plays_from_their_playlist(rt, now):
+    from publisher.deliver.estimate import estimate_days
+    from publisher.store.models import DeliveryRow
+
+    # seijo-1 is an http player
+    (item,) = store(rt, make_item(targets=(SEIJO,), starts_at=now - timedelta(days=10)))
+    with rt.session() as session:
+        session.add(
+            DeliveryRow(
+                screen_id="seijo-1",
+                version="v1",
+                method="http",
+                state="delivered",
+                delivered_at=now - timedelta(days=3),
+            )
+        )
+    assert estimate_days(rt, now) == 3  # the ended days since its first bundle
+    assert estimate_days(rt, now) == 0  # once
+    with rt.session() as session:
+        rows = reports.plays(session, ["seijo-1"], "2026-11-01", "2026-11-30")
+    assert {r["day"] for r in rows} == {"2026-11-19", "2026-11-20", "2026-11-21"}
+    assert all(r["estimated"] and r["item_id"] == item.id for r in rows)
+    seconds = {
+        d: sum(r["seconds"] for r in rows if r["day"] == d) for d in ("2026-11-19", "2026-11-21")
+    }
+    assert abs(seconds["2026-11-21"] - 86400) < 600  # looped all day
+    assert abs(seconds["2026-11-19"] - 14 * 3600) < 600  # from its first bundle, at 10:00

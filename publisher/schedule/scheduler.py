@@ -17,7 +17,8 @@ process becomes leader; no job store is ever shared. The jobs:
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
 - ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed;
-- ``reports:fold`` (``[reports]``): new plays added into daily sums, old raw plays removed.
+- ``reports:fold`` (``[reports]``): new plays added into daily sums, old raw plays removed;
+  ``reports:estimate`` nightly: estimated plays of ``http``/``folder`` screens.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
 job runs once even when a new leader re-plans what the old one already did. Re-planning
@@ -66,6 +67,7 @@ for _noisy in ("apscheduler.executors", "apscheduler.scheduler"):
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # interval jobs fire on a grid anchored here
 JOB_RUNS_KEPT = timedelta(days=7)
 SLIDES_PRUNE_AT = (3, 30)  # local time: the quietest hour in the lobbies
+ESTIMATE_AT = (0, 20)  # local time: yesterday's estimated plays for http/folder screens
 
 
 def _lazy(spec: str) -> Callable[..., Any] | None:
@@ -141,6 +143,7 @@ class Scheduler(Transitions):
             every("sns", t.sns_check_every_min * 60, self.run_sns)
         self._daily("slides:prune", SLIDES_PRUNE_AT[0], SLIDES_PRUNE_AT[1], self.run_prune)
         every("reports:fold", t.reports_fold_every_min * 60, self.run_reports_fold)
+        self._daily("reports:estimate", ESTIMATE_AT[0], ESTIMATE_AT[1], self.run_estimate)
         for name, seconds in self._sources():
             every(
                 f"collect:{name}",
@@ -275,6 +278,12 @@ class Scheduler(Transitions):
             removed = prune(session, now, int(self.rt.settings["PLAYS_KEEP_DAYS"]))
         if folded or removed:
             log.info("reports: folded %d play(s), removed %d old one(s)", folded, removed)
+
+    def run_estimate(self, due: datetime | None = None) -> None:
+        """Estimated plays of ended days for screens that cannot report them."""
+        from publisher.deliver.estimate import estimate_days
+
+        estimate_days(self.rt, self.clock())
 
     def run_prune(self, due: datetime | None = None) -> None:
         """Remove slide files no playlist has used for two weeks (they re-render if needed)."""
