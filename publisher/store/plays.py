@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import and_, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -186,32 +186,46 @@ def insert_plays(session: Session, rows: list[dict[str, Any]]) -> int:
     return stored
 
 
+_FOLD_PG = """
+WITH moved AS (
+  UPDATE plays SET folded = true WHERE folded = false
+  RETURNING day, screen_id, item_id, lang, estimated, duration_ms),
+added AS (
+  INSERT INTO plays_daily (day, screen_id, item_id, lang, estimated, plays, duration_ms)
+  SELECT day, screen_id, item_id, lang, estimated, count(*), sum(duration_ms) FROM moved
+  GROUP BY day, screen_id, item_id, lang, estimated
+  ON CONFLICT (day, screen_id, item_id, lang, estimated) DO UPDATE
+  SET plays = plays_daily.plays + excluded.plays,
+      duration_ms = plays_daily.duration_ms + excluded.duration_ms
+  RETURNING 1)
+SELECT count(*) FROM moved
+"""
+_FOLD_SQLITE = """
+INSERT INTO plays_daily (day, screen_id, item_id, lang, estimated, plays, duration_ms)
+SELECT day, screen_id, item_id, lang, estimated, count(*), sum(duration_ms) FROM plays
+WHERE folded = 0
+GROUP BY day, screen_id, item_id, lang, estimated
+ON CONFLICT (day, screen_id, item_id, lang, estimated) DO UPDATE
+SET plays = plays + excluded.plays, duration_ms = duration_ms + excluded.duration_ms
+"""
+
+
 def fold(session: Session, now: datetime) -> int:
     """Add every raw play not added yet into ``plays_daily`` (each once: today's too, so that
     a report reads only the plays since the last fold raw); returns how many. Minutes online
-    are folded for ended days."""
-    today = ward_day(now)
-    moved = session.execute(
-        update(PlayRow)
-        .where(PlayRow.folded.is_(False))
-        .values(folded=True)
-        .returning(
-            PlayRow.day,
-            PlayRow.screen_id,
-            PlayRow.item_id,
-            PlayRow.lang,
-            PlayRow.estimated,
-            PlayRow.duration_ms,
-        )
-    ).all()
-    sums: dict[tuple[str, str, int, str, bool], list[int]] = defaultdict(lambda: [0, 0])
-    for day, screen, item, lang, estimated, ms in moved:
-        s = sums[(day, screen, item, lang, bool(estimated))]
-        s[0] += 1
-        s[1] += ms
-    add_daily(session, sums)
-    fold_uptime(session, today)
-    return len(moved)
+    are folded for ended days.
+
+    In the database, in one statement or transaction: on PostgreSQL the rows marked folded
+    are exactly the rows added (``UPDATE … RETURNING`` feeding the ``INSERT``); on SQLite the
+    sum and the marking run under the one writer's lock, so no play arrives in between."""
+    if session.get_bind().dialect.name == "postgresql":
+        moved = int(session.execute(text(_FOLD_PG)).scalar_one())
+    else:
+        session.execute(text(_FOLD_SQLITE))
+        done = session.execute(update(PlayRow).where(PlayRow.folded.is_(False)).values(folded=True))
+        moved = int(getattr(done, "rowcount", 0) or 0)
+    fold_uptime(session, ward_day(now))
+    return moved
 
 
 def add_daily(session: Session, sums: Mapping[tuple[str, str, int, str, bool], list[int]]) -> None:
