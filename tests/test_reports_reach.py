@@ -111,3 +111,26 @@ def test_page_views_and_distinct_feed_readers_are_counted_per_day_without_who(rt
     assert feeds == [(DAIZAWA, "rss", 2)]
     text = repr([(r.__dict__) for r in stored])
     assert "192.0.2" not in text and "FeedReader" not in text
+
+
+def test_a_feed_reader_counts_once_a_day_and_the_salt_changes_each_day(rt, now):
+    from datetime import timedelta
+
+    from publisher.store.reach import Counters
+
+    counters = Counters()
+    for _ in range(3):
+        counters.reader(DAIZAWA, "atom", "192.0.2.9", "Reader/1", now)
+    counters.reader(DAIZAWA, "atom", "192.0.2.9", "Reader/2", now)  # another browser
+    salt = counters._salt
+    counters.flush(rt.session)
+    counters.reader(DAIZAWA, "atom", "192.0.2.9", "Reader/1", now + timedelta(days=1))
+    assert counters._salt != salt
+    counters.flush(rt.session)
+    counters.flush(rt.session)  # nothing new: nothing written twice
+    with rt.session() as session:
+        rows = reports.reach(session, [], [DAIZAWA], None, "2026-11-22", "2026-11-23")
+    assert [(r["day"], r["count"]) for r in rows if r["kind"] == "feed"] == [
+        ("2026-11-22", 2),
+        ("2026-11-23", 1),
+    ]
