@@ -114,7 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PLAYS_KEEP_DAYS",
-        90,
+        31,
         "Days raw proof-of-play events (and heartbeats) are kept; their daily sums per screen, "
         "item and language are kept for good.",
         _int,

@@ -131,14 +131,15 @@ class Report:
 
     def per_item(self) -> list[dict[str, Any]]:
         """Per item: plays, seconds, screens, scans (by language), page views."""
+        if "per_item" in self.extra:
+            return list(self.extra["per_item"])
         rows: dict[int, dict[str, Any]] = {}
-
-        def row(item_id: int) -> dict[str, Any]:
-            facts = self.items.get(item_id, {})
-            return rows.setdefault(
-                item_id,
-                {
-                    "item_id": item_id,
+        for r in self.plays:
+            x = rows.get(r["item_id"])
+            if x is None:
+                facts = self.items.get(r["item_id"], {})
+                x = rows[r["item_id"]] = {
+                    "item_id": r["item_id"],
                     "title": facts.get("title", ""),
                     "category": facts.get("category", ""),
                     "plays": 0,
@@ -148,11 +149,7 @@ class Report:
                     "scans": 0,
                     "scans_by_lang": Counter(),
                     "views": 0,
-                },
-            )
-
-        for r in self.plays:
-            x = row(r["item_id"])
+                }
             x["plays"] += r["plays"]
             x["seconds"] += r["seconds"]
             x["screens"].add(r["screen"])
@@ -167,7 +164,8 @@ class Report:
         for x in out:
             x["screens"] = len(x["screens"])
             x["seconds"] = round(x["seconds"], 1)
-        return out
+        self.extra["per_item"] = out
+        return list(out)
 
     def uptime_by_screen(self) -> dict[str, float]:
         """Each screen's share of minutes online over the days it reported (0–1)."""
