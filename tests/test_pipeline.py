@@ -9,7 +9,7 @@ from publisher.store.models import DeliveryRow
 from tests.factories import KITAZAWA, make_item
 
 
-def test_one_pass_plans_every_screen_renders_each_slide_once_and_delivers_bundles(rt, now):
+def test_one_pass_plans_every_screen_renders_each_screens_slides_and_delivers_bundles(rt, now):
     with rt.session() as s:
         item = create_item(
             s, make_item(title="北沢地域のお知らせ", targets=(KITAZAWA,)), actor="test"
@@ -19,7 +19,8 @@ def test_one_pass_plans_every_screen_renders_each_slide_once_and_delivers_bundle
     assert report.screens == len(rt.tree.screens) == 44
     assert report.entries == len(rt.tree.screens_in(rt.tree.audience(KITAZAWA)))
     # Kitazawa's office and districts have 9 screens, all 1920x1080, Japanese only: one slide
-    assert report.slides == 1
+    # each, since each slide's QR code names its screen (scans count per screen)
+    assert report.slides == 9
 
     # the folder screen in Kitazawa (matsuzawa-1) finds its bundle in its folder
     assert report.deliveries["matsuzawa-1"] == "delivered"
