@@ -17,8 +17,8 @@ process becomes leader; no job store is ever shared. The jobs:
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
 - ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed;
-- ``reports:fold`` (``[reports]``): new plays added into daily sums, old raw plays removed;
-  ``reports:estimate`` nightly: estimated plays of ``http``/``folder`` screens.
+- ``reports:fold`` (``[reports]``): new plays added into daily sums; ``reports:estimate``
+  nightly: estimated plays of ``http``/``folder`` screens, raw plays past their days removed.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
 job runs once even when a new leader re-plans what the old one already did. Re-planning
@@ -269,21 +269,23 @@ class Scheduler(Transitions):
         self.deliverer.deliver_many(self.deliverer.pushed_screens(), self.clock())
 
     def run_reports_fold(self, due: datetime | None = None) -> None:
-        """Add new plays into daily sums; drop raw plays past PLAYS_KEEP_DAYS."""
-        from publisher.store.plays import fold, prune
+        """Add the plays received since into the daily sums."""
+        from publisher.store.plays import fold
 
-        now = self.clock()
         with self.rt.session() as session:
-            folded = fold(session, now)
-            removed = prune(session, now, int(self.rt.settings["PLAYS_KEEP_DAYS"]))
-        if folded or removed:
-            log.info("reports: folded %d play(s), removed %d old one(s)", folded, removed)
+            fold(session, self.clock())
 
     def run_estimate(self, due: datetime | None = None) -> None:
-        """Estimated plays of ended days for screens that cannot report them."""
+        """Estimated plays of ended days for screens that cannot report them; raw plays and
+        heartbeats past PLAYS_KEEP_DAYS removed."""
         from publisher.deliver.estimate import estimate_days
+        from publisher.store.plays import prune
 
-        estimate_days(self.rt, self.clock())
+        now = self.clock()
+        estimate_days(self.rt, now)
+        with self.rt.session() as session:
+            removed = prune(session, now, int(self.rt.settings["PLAYS_KEEP_DAYS"]))
+        log.info("reports: removed %d raw play(s) past their days", removed)
 
     def run_prune(self, due: datetime | None = None) -> None:
         """Remove slide files no playlist has used for two weeks (they re-render if needed)."""

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -354,7 +355,14 @@ class PlayRow(Base):
     folded: Mapped[bool] = mapped_column(Boolean, default=False)
     __table_args__ = (
         UniqueConstraint("screen_id", "seq", name="uq_plays_screen_id_seq"),
-        Index("ix_plays_folded_day", "folded", "day"),
+        # only the few plays not folded yet: what every report reads raw
+        Index(
+            "ix_plays_unfolded",
+            "day",
+            postgresql_where=text("folded = false"),
+            sqlite_where=text("folded = 0"),
+        ),
+        Index("ix_plays_day", "day"),  # pruning
     )
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, text, update
+from sqlalchemy import and_, delete, false, func, select, text, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -252,7 +252,7 @@ def fold(session: Session, now: datetime) -> int:
         moved = int(session.execute(text(_FOLD_PG)).scalar_one())
     else:
         session.execute(text(_FOLD_SQLITE))
-        done = session.execute(update(PlayRow).where(PlayRow.folded.is_(False)).values(folded=True))
+        done = session.execute(update(PlayRow).where(PlayRow.folded == false()).values(folded=True))
         moved = int(getattr(done, "rowcount", 0) or 0)
     fold_uptime(session, ward_day(now))
     return moved
@@ -332,7 +332,7 @@ def prune(session: Session, now: datetime, keep_days: int) -> int:
     """Remove folded raw plays and heartbeats older than ``keep_days``; returns plays removed."""
     oldest = ward_day(now - timedelta(days=keep_days))
     done = session.execute(
-        delete(PlayRow).where(and_(PlayRow.folded.is_(True), PlayRow.day < oldest))
+        delete(PlayRow).where(and_(PlayRow.folded == true(), PlayRow.day < oldest))
     )
     removed = getattr(done, "rowcount", 0)
     # heartbeats of days whose uptime is folded

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, false, func, select
 from sqlalchemy.orm import Session
 
 from publisher.items import JST
@@ -54,7 +54,7 @@ def plays(
             func.sum(PlayRow.duration_ms),
         )
         .where(
-            PlayRow.folded.is_(False),
+            PlayRow.folded == false(),  # the partial index of plays not folded yet
             PlayRow.day.between(since, until),
             PlayRow.screen_id.in_(ids),
         )

@@ -36,7 +36,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_plays"),
         sa.UniqueConstraint("screen_id", "seq", name="uq_plays_screen_id_seq"),
     )
-    op.create_index("ix_plays_folded_day", "plays", ["folded", "day"])
+    op.create_index(
+        "ix_plays_unfolded",
+        "plays",
+        ["day"],
+        postgresql_where=sa.text("folded = false"),
+        sqlite_where=sa.text("folded = 0"),
+    )
+    op.create_index("ix_plays_day", "plays", ["day"])
     op.create_table(
         "plays_daily",
         sa.Column("day", sa.String(10), nullable=False),
@@ -81,5 +88,6 @@ def downgrade() -> None:
     op.drop_table("reach_daily")
     op.drop_index("ix_plays_daily_item_day", table_name="plays_daily")
     op.drop_table("plays_daily")
-    op.drop_index("ix_plays_folded_day", table_name="plays")
+    op.drop_index("ix_plays_day", table_name="plays")
+    op.drop_index("ix_plays_unfolded", table_name="plays")
     op.drop_table("plays")
