@@ -81,7 +81,8 @@ def columns(
     step = plot_w / max(1, len(rows))
     body = [
         f'<line x1="{left}" y1="{top + plot_h}" x2="{width - 10}" y2="{top + plot_h}" '
-        f'stroke="{INK}"/>',
+        f'stroke="{INK}"/>'
+        f'<text x="{left - 6}" y="{top + plot_h + 5}" text-anchor="end" fill="{INK}">0</text>',
     ]
     for frac in (0.5, 1.0):
         y = top + plot_h * (1 - frac)
