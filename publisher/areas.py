@@ -19,7 +19,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from publisher import toml_fields as fields
 from publisher.errors import ConfigError, NotFound, PublisherError, did_you_mean
+from publisher.population import Population, read_population
 
 TIERS = ("ward", "region", "district")
 DELIVERIES = ("pull", "http", "folder")
@@ -35,7 +37,6 @@ LANGUAGES = {
 # from 4 m, the common case in the ward's centers (docs: displays/setagaya.toml's header).
 DEFAULT_DIAGONAL_IN = 43.0
 DEFAULT_VIEWING_DISTANCE_M = 4.0
-_CODE = re.compile(r"^[a-z][a-z0-9-]*$")
 _SIZE = re.compile(r"^(\d{3,5})x(\d{3,5})$")
 
 
@@ -115,6 +116,8 @@ class AreaTree:
     # CAP (displays/cap.toml): geocode value → area code, and senders whose bare names count
     cap_geocodes: dict[str, str] = field(default_factory=dict)
     trusted_cap_senders: frozenset[str] = frozenset()
+    # displays/population.toml: residents per area, and where the figures come from
+    population: Population | None = None
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -249,26 +252,26 @@ def load_tree(displays_dir: Path) -> AreaTree:
 
 
 def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
-    known = {"ward", "regions", "districts", "screens", "cap"}
+    known = {"ward", "regions", "districts", "screens", "cap", "population"}
     for p, d in [(path, doc), *extra]:
         for key in d:
             if key not in known:
                 raise ConfigError(f"{p}: unknown table [{key}]{did_you_mean(key, known)}")
 
-    ward = _table(path, doc, "ward")
-    ward_code = _code(path, "ward.code", ward.get("code"))
-    name = _text(path, "ward.name", ward.get("name"))
+    ward = fields.table(path, doc, "ward")
+    ward_code = fields.code(path, "ward.code", ward.get("code"))
+    name = fields.text(path, "ward.name", ward.get("name"))
     areas: dict[str, Area] = {}
     children: dict[str, list[str]] = {ward_code: []}
 
-    regions = _table(path, doc, "regions", required=False)
+    regions = fields.table(path, doc, "regions", required=False)
     for key, region in regions.items():
         where = f"regions.{key}"
-        _code(path, where, key)
+        fields.code(path, where, key)
         code = f"{ward_code}/{key}"
         areas[code] = Area(
             code,
-            _text(path, f"{where}.name", region.get("name")),
+            fields.text(path, f"{where}.name", region.get("name")),
             "region",
             str(region.get("name_en", "")),
             ward_code,
@@ -276,13 +279,13 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
         children[ward_code].append(code)
         children[code] = []
 
-    district_docs = [(path, _table(path, doc, "districts", required=False))]
-    district_docs += [(p, _table(p, d, "districts", required=False)) for p, d in extra]
+    district_docs = [(path, fields.table(path, doc, "districts", required=False))]
+    district_docs += [(p, fields.table(p, d, "districts", required=False)) for p, d in extra]
     seen: dict[str, Path] = {}
     for p, districts in district_docs:
         for key, district in districts.items():
             where = f"districts.{key}"
-            _code(p, where, key)
+            fields.code(p, where, key)
             if key in seen:
                 raise ConfigError(f"{p}: {where} is declared twice (also in {seen[key]})")
             seen[key] = p
@@ -298,7 +301,7 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
             code = f"{parent}/{key}"
             areas[code] = Area(
                 code,
-                _text(p, f"{where}.name", district.get("name")),
+                fields.text(p, f"{where}.name", district.get("name")),
                 "district",
                 str(district.get("name_en", "")),
                 parent,
@@ -328,6 +331,7 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
         tuple(p for p, _ in [(path, doc), *extra]),
         geocodes,
         trusted,
+        read_population([(path, doc), *extra], areas),
     )
 
 
@@ -339,7 +343,7 @@ def _cap_tables(
     geocodes = {jis: ward_code, jis[:5]: ward_code} if jis else {}
     trusted: set[str] = set()
     for p, d in docs:
-        cap = _table(p, d, "cap", required=False)
+        cap = fields.table(p, d, "cap", required=False)
         unknown = set(cap) - {"trusted_cap_senders", "cap_geocodes"}
         if unknown:
             raise ConfigError(f"{p}: [cap] has unknown key(s) {', '.join(sorted(unknown))}")
@@ -347,7 +351,7 @@ def _cap_tables(
         if not isinstance(senders, list) or not all(isinstance(s, str) and s for s in senders):
             raise ConfigError(f"{p}: cap.trusted_cap_senders must be a list of sender strings")
         trusted.update(s.strip() for s in senders)
-        for code, values in _table(p, cap, "cap_geocodes", required=False).items():
+        for code, values in fields.table(p, cap, "cap_geocodes", required=False).items():
             if code not in areas:
                 raise ConfigError(
                     f"{p}: cap.cap_geocodes names unknown area '{code}'{did_you_mean(code, areas)}"
@@ -369,7 +373,7 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: {where} must be a table ([[screens]])")
     sid = raw.get("id")
-    if not isinstance(sid, str) or not _CODE.match(sid):
+    if not isinstance(sid, str) or not fields.CODE.match(sid):
         raise ConfigError(
             f"{path}: {where}.id must be lower-case letters, digits and '-' (got {sid!r})"
         )
@@ -420,8 +424,8 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
     volume = raw.get("volume", 0.8)
     if isinstance(volume, bool) or not isinstance(volume, int | float) or not 0 <= volume <= 1:
         raise ConfigError(f"{path}: {where} volume must be a number from 0 to 1 (got {volume!r})")
-    diagonal = _positive(path, where, raw, "diagonal_in", DEFAULT_DIAGONAL_IN, 10, 200)
-    distance = _positive(
+    diagonal = fields.positive(path, where, raw, "diagonal_in", DEFAULT_DIAGONAL_IN, 10, 200)
+    distance = fields.positive(
         path, where, raw, "viewing_distance_m", DEFAULT_VIEWING_DISTANCE_M, 0.5, 50
     )
     return Screen(
@@ -441,18 +445,6 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
     )
 
 
-def _positive(
-    path: Path, where: str, raw: dict, key: str, default: float, low: float, high: float
-) -> float:
-    """A screen's physical measure: a number from ``low`` to ``high``, or the default."""
-    value = raw.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise ConfigError(
-            f"{path}: {where} {key} must be a number from {low:g} to {high:g} (got {value!r})"
-        )
-    return float(value)
-
-
 def check_languages(value: object, where: str) -> tuple[str, ...]:
     """A non-empty list of known language codes, or a ConfigError saying ``where``."""
     if not isinstance(value, list) or not value:
@@ -463,26 +455,3 @@ def check_languages(value: object, where: str) -> tuple[str, ...]:
                 f"{where}: unknown language {lang!r}{did_you_mean(str(lang), LANGUAGES)}"
             )
     return tuple(value)
-
-
-def _table(path: Path, doc: dict, key: str, required: bool = True) -> dict:
-    value = doc.get(key)
-    if value is None and not required:
-        return {}
-    if not isinstance(value, dict):
-        raise ConfigError(f"{path}: [{key}] must be a table")
-    return value
-
-
-def _code(path: Path, where: str, value: object) -> str:
-    if not isinstance(value, str) or not _CODE.match(value):
-        raise ConfigError(
-            f"{path}: {where}: code must be lower-case letters, digits and '-' (got {value!r})"
-        )
-    return value
-
-
-def _text(path: Path, where: str, value: object) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ConfigError(f"{path}: {where} is missing or empty")
-    return value.strip()

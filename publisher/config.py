@@ -147,7 +147,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PUSH_CONTACT",
         "",
-        "The VAPID contact push services see (mailto: or https:). Default: BASE_URL.",
+        "The VAPID contact push services see (mailto: or https:).",
+        shown="BASE_URL",
     ),
     Setting("TIMEZONE", "Asia/Tokyo", "The ward's time zone, for display windows and feeds."),
     Setting(
@@ -177,6 +178,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Open connections from one IP address at most, generous to a lobby's or an "
         "office's NAT; beyond it: 503. Behind a reverse proxy every connection comes from "
         "the proxy: raise it to MAX_CONNECTIONS there.",
+        _int,
+    ),
+    Setting(
+        "PLAYS_KEEP_DAYS",
+        31,
+        "Days raw proof-of-play events (and heartbeats) are kept (44 screens: ~380,000 plays, "
+        "~50 MB a day on SQLite; a later batch is refused); their daily sums per screen, item "
+        "and language are kept for good.",
         _int,
     ),
 )

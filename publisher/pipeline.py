@@ -15,9 +15,9 @@ file only says in what order they run and what flows between them. The scheduler
 3. **plan** (:mod:`publisher.plan`, pure): per screen, what shows when and the next instant
    that changes; an active emergency pre-empts everything in its area; what each feed carries.
 4. **render** (:mod:`publisher.render`): slides named by the hash of what they show (a
-   ward-wide item renders once per size and language), RSS/Atom/iCal feeds, SMIL, SNS text per
-   network; the public pages are the web app's (:mod:`publisher.web.public`, exported as files
-   by :mod:`publisher.web.site`).
+   slide's QR code names its screen; an emergency renders once per size and language),
+   RSS/Atom/iCal feeds, SMIL, SNS text per network; the public pages are the web app's
+   (:mod:`publisher.web.public`, exported as files by :mod:`publisher.web.site`).
 5. **deliver** (:mod:`publisher.deliver`): each screen's playlist with its slides
    (:mod:`publisher.deliver.playlists`); browser players hear of changes through SSE push the
    moment an item changes (a change listener, :data:`publisher.runtime.CHANGE_LISTENERS`);

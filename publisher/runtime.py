@@ -20,6 +20,7 @@ from publisher.areas import AreaTree, load_tree
 from publisher.config import Settings, load_settings
 from publisher.items import IMAGE_NAME, Item
 from publisher.store.db import Database
+from publisher.store.shortlinks import item_code
 
 log = logging.getLogger(__name__)
 
@@ -91,8 +92,10 @@ class Runtime:
         redirects (``i<id>`` → the item page). Residents' phones only ever see this form."""
         return f"{self.settings.base_url}/q/{code}"
 
-    def item_qr_url(self, item_id: int) -> str:
-        return self.qr_url(f"i{item_id}")
+    def item_qr_url(self, item_id: int, lang: str | None = None, screen: str | None = None) -> str:
+        """An item's QR link; on a slide it names the slide's language and screen
+        (``/q/i42~en~daizawa-1``), so a scan counts for them."""
+        return self.qr_url(item_code(item_id, lang, screen))
 
     @property
     def uploads_dir(self) -> Path:

@@ -31,6 +31,7 @@ _KEYS: dict[str, set[str]] = {
     "sns": {"quiet_hours", "post_at", "check_every_min"},
     "watchdog": {"every_s", "offline_after_s"},
     "scheduler": {"horizon_h", "poll_s"},
+    "reports": {"fold_every_min"},
     "dayparts": set(),  # any name
 }
 
@@ -52,6 +53,7 @@ class Timetable:
     offline_after_s: int = 180
     horizon_h: int = 24
     poll_s: int = 30
+    reports_fold_every_min: int = 10
     dayparts: dict[str, tuple[time, time]] = field(default_factory=dict)
 
     def collect_interval_min(self, source: str, declared_min: float | None) -> float:
@@ -134,6 +136,9 @@ def _parse(where: str, doc: dict[str, Any]) -> Timetable:
         offline_after_s=_positive(where, "watchdog.offline_after_s", w.get("offline_after_s", 180)),
         horizon_h=_positive(where, "scheduler.horizon_h", sch.get("horizon_h", base.horizon_h)),
         poll_s=_positive(where, "scheduler.poll_s", sch.get("poll_s", base.poll_s)),
+        reports_fold_every_min=_positive(
+            where, "reports.fold_every_min", doc.get("reports", {}).get("fold_every_min", 10)
+        ),
         dayparts=dayparts,
     )
 

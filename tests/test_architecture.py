@@ -15,6 +15,8 @@ BASICS = {
     "item_input",
     "item_fields",
     "areas",
+    "population",
+    "toml_fields",
     "config",
     "errors",
     "files",

@@ -4,7 +4,7 @@ import os
 from datetime import timedelta
 
 from publisher.deliver import playlists
-from publisher.deliver.playlists import SLIDES_KEPT, prune_slides
+from publisher.deliver.pruning import SLIDES_KEPT, prune_slides
 from publisher.store.content import create_item
 from tests.factories import DAIZAWA, make_item
 

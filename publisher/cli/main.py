@@ -430,6 +430,7 @@ COMMAND_MODULES: list[str] = [
     "publisher.cli.signage",
     "publisher.cli.worker",
     "publisher.cli.print",
+    "publisher.cli.report",
 ]
 
 

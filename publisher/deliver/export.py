@@ -2,7 +2,8 @@
 
 ``<out>/<screen id>/`` holds the numbered slides (``001.png`` …, hard links to — or copies of —
 the content-addressed files under ``DATA_DIR/out/slides``), ``manifest.json`` (order, files,
-durations, item ids, languages, and ``valid_until``: rebuild by then) and ``playlist.smil``
+durations, item ids, languages, ``valid_until``: rebuild by then, and ``plays``: where the
+player may report each slide it showed, as the browser player does) and ``playlist.smil``
 (SMIL 3.0). During an emergency on a screen with ``audio = true`` the folder also holds the
 announcement (``audio-01-chime.wav``, ``audio-02-ja.wav`` …), listed under ``"audio"`` in the
 manifest and played by the SMIL beside the slides, again every ``every_s`` seconds. A folder is built beside its final place and renamed into it, so a player syncing
@@ -44,8 +45,11 @@ def audio_file_name(order: int, lang: str) -> str:
     return f"audio-{order:02d}-{lang}.wav"
 
 
-def manifest(sp: ScreenPlaylist, audio: list[tuple[Clip, Path]] | None = None) -> dict[str, Any]:
-    """What a folder player (or the delivery step) needs to know about the folder."""
+def manifest(
+    sp: ScreenPlaylist, audio: list[tuple[Clip, Path]] | None = None, base_url: str = ""
+) -> dict[str, Any]:
+    """What a folder player (or the delivery step) needs to know about the folder;
+    ``"plays"``: where it may report what it showed (the screen's token as for the player)."""
     return {
         "screen": sp.screen.id,
         "size": sp.screen.size,
@@ -59,6 +63,7 @@ def manifest(sp: ScreenPlaylist, audio: list[tuple[Clip, Path]] | None = None) -
                 "file": slide_file_name(i),
                 "duration_s": s.entry.duration_s,
                 "item_id": s.entry.item_id,
+                "revision": s.entry.item.revision,
                 "lang": s.entry.lang,
                 "drill": s.entry.drill,
                 "slide": s.file_name,
@@ -77,6 +82,7 @@ def manifest(sp: ScreenPlaylist, audio: list[tuple[Clip, Path]] | None = None) -
             if audio
             else None
         ),
+        "plays": f"{base_url}/api/screens/{sp.screen.id}/plays",
     }
 
 
@@ -96,6 +102,7 @@ def write_folder(
     slide_paths: list[Path],
     out_dir: Path,
     audio: list[tuple[Clip, Path]] | None = None,
+    base_url: str = "",
 ) -> Path:
     """Write ``out_dir/<screen id>/`` atomically (temp folder, then rename)."""
     out_dir = Path(out_dir)
@@ -108,7 +115,7 @@ def write_folder(
         for i, (clip, src) in enumerate(audio or [], start=1):
             _link_or_copy(src, tmp / audio_file_name(i, clip.lang))
         (tmp / MANIFEST).write_text(
-            json.dumps(manifest(sp, audio), ensure_ascii=False, indent=2) + "\n",
+            json.dumps(manifest(sp, audio, base_url), ensure_ascii=False, indent=2) + "\n",
             encoding="utf-8",
         )
         (tmp / SMIL).write_text(smil(sp, audio), encoding="utf-8")
@@ -139,7 +146,8 @@ def export_screen(rt: Runtime, screen_id: str, at: datetime, out_dir: Path) -> P
     with rt.session() as session:
         items = load_items(session, at, cleared_seconds(rt))
     sp = build(rt, screen, items, at)
-    return write_folder(sp, render_slides(rt, sp), out_dir, audio_files(rt, sp.audio))
+    audio = audio_files(rt, sp.audio)
+    return write_folder(sp, render_slides(rt, sp), out_dir, audio, rt.settings.base_url)
 
 
 def build_screens(rt: Runtime, out_dir: Path, at: datetime) -> dict[str, int]:
@@ -150,7 +158,8 @@ def build_screens(rt: Runtime, out_dir: Path, at: datetime) -> dict[str, int]:
     distinct: set[str] = set()
     for screen in rt.tree.screens.values():
         sp = build(rt, screen, items, at)
-        write_folder(sp, render_slides(rt, sp), Path(out_dir), audio_files(rt, sp.audio))
+        audio = audio_files(rt, sp.audio)
+        write_folder(sp, render_slides(rt, sp), Path(out_dir), audio, rt.settings.base_url)
         counts["screens"] += 1
         counts["slides"] += len(sp.slides)
         distinct.update(s.key for s in sp.slides)

@@ -3,7 +3,7 @@
 :func:`screen_playlist` loads the live items from the store, plans one screen's playlist and
 names each slide by its content key (:func:`publisher.render.slides.slide_key`);
 :func:`render_slides` makes sure each slide file exists under ``DATA_DIR/out/slides/``.
-A ward-wide item therefore renders once per (size, language), whatever the number of screens.
+A slide's QR code names its screen, so a slide renders once per screen; an emergency's once.
 
 Web processes keep a :class:`PlaylistCache` per runtime. It is valid while the store's
 fingerprint (number of items, last update) is unchanged and until the playlist's
@@ -28,11 +28,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.areas import Screen
-from publisher.files import TEMP_PREFIX
 from publisher.items import Item, iso
 from publisher.plan.screens import (
     EMERGENCY_LANGS,
     ROLE_CLEARED,
+    ROLE_OVERRIDE,
     Entry,
     Playlist,
     for_screen,
@@ -91,6 +91,7 @@ class ScreenPlaylist:
                 {
                     "order": i,
                     "item_id": s.entry.item_id,
+                    "revision": s.entry.item.revision,
                     "lang": s.entry.lang,
                     "duration_s": s.entry.duration_s,
                     "role": s.entry.role,
@@ -132,20 +133,7 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
     )
     limit = (at + PLAN_HORIZON).astimezone(rt.tz)
     next_change = min(next_change, limit) if next_change else limit
-    slides = []
-    for entry in plan.entries:
-        spec = SlideSpec.for_screen(
-            entry.item,
-            screen,
-            entry.lang,
-            rt.tree.get(entry.issuer),
-            rt.item_qr_url(entry.item_id),
-            cleared=entry.role == ROLE_CLEARED,
-            picture=rt.image_file(entry.item),
-            page=entry.page,
-            pages=entry.pages,
-        )
-        slides.append(Slide(entry, spec, slide_key(spec)))
+    slides = [_slide(rt, screen, entry) for entry in plan.entries]
     audio = announcement(rt, screen, plan)
     named = tuple(slides)
     return ScreenPlaylist(
@@ -158,6 +146,23 @@ def build(rt: Runtime, screen: Screen, items: list[Item], at: datetime) -> Scree
         audio,
         int(rt.settings["ANNOUNCE_EVERY_S"]) if audio else 0,
     )
+
+
+def _slide(rt: Runtime, screen: Screen, entry: Entry) -> Slide:
+    """A slide whose QR code names item, language and screen, but for an emergency's or 解除."""
+    shared = entry.role in (ROLE_OVERRIDE, ROLE_CLEARED)
+    spec = SlideSpec.for_screen(
+        entry.item,
+        screen,
+        entry.lang,
+        rt.tree.get(entry.issuer),
+        rt.item_qr_url(entry.item_id, entry.lang, None if shared else screen.id),
+        cleared=entry.role == ROLE_CLEARED,
+        picture=rt.image_file(entry.item),
+        page=entry.page,
+        pages=entry.pages,
+    )
+    return Slide(entry, spec, slide_key(spec))
 
 
 def _version(plan: Playlist, slides: Sequence[Slide], audio: Sequence[speech.Clip]) -> str:
@@ -183,15 +188,16 @@ def shape(screen: Screen) -> tuple[Any, ...]:
     return (screen.area, size, screen.languages, screen.audio)
 
 
-def like(sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:
+def like(rt: Runtime, sp: ScreenPlaylist, screen: Screen) -> ScreenPlaylist:
     """``sp`` (planned for a screen of the same :func:`shape`) for ``screen``: what
-    :func:`build` would answer, without planning or naming slides again."""
+    :func:`build` would answer, without planning again (slides naming the screen anew)."""
     plan = for_screen(sp.plan, screen)
+    slides = sp.slides if plan.override else tuple(_slide(rt, screen, s.entry) for s in sp.slides)
     return ScreenPlaylist(
         screen,
         plan,
-        sp.slides,
-        _version(plan, sp.slides, sp.audio),
+        slides,
+        _version(plan, slides, sp.audio),
         sp.generated_at,
         sp.next_change_at,
         sp.audio,
@@ -443,7 +449,7 @@ class PlaylistCache:
         if cached and cached.generated_at <= at < cached.next_change_at:
             return cached
         if alike and alike.generated_at <= at < alike.next_change_at:
-            fresh = like(alike, screen)
+            fresh = like(self.rt, alike, screen)
         else:
             fresh = build(self.rt, screen, items, at)
         with self._lock:
@@ -459,41 +465,3 @@ def cache_for(rt: Runtime) -> PlaylistCache:
     if cache is None:
         cache = rt.__dict__.setdefault("_playlist_cache", PlaylistCache(rt))
     return cache
-
-
-# Slide files no playlist uses are removed once they have gone unused this long. Anything
-# pruned too eagerly is simply rendered again (ensure_slide writes what is missing).
-SLIDES_KEPT = timedelta(days=14)
-_TEMP_KEPT = timedelta(hours=1)  # an interrupted write's leftover
-
-
-def prune_slides(rt: Runtime, now: datetime, kept: timedelta = SLIDES_KEPT) -> int:
-    """Delete slide and announcement files that no screen's playlist uses now and nobody
-    touched for ``kept``.
-
-    Content-addressed slides accumulate with every edit; a ward running for years would
-    otherwise keep every version of every slide. Returns how many files were removed.
-    """
-    folder = slides_dir(rt)
-    if not folder.is_dir() and not audio_dir(rt).is_dir():
-        return 0
-    with rt.session() as session:
-        items = load_items(session, now, cleared_seconds(rt))
-    in_use: set[str] = set()
-    for screen in rt.tree.screens.values():
-        sp = build(rt, screen, items, now)
-        in_use.update(slide.file_name for slide in sp.slides)
-        in_use.update(clip.file_name for clip in sp.audio)
-    removed = 0
-    for suffix, where in ((".png", folder), (".wav", audio_dir(rt))):
-        if not where.is_dir():
-            continue
-        for path in where.iterdir():
-            is_temp = path.name.startswith(TEMP_PREFIX)
-            if not is_temp and (path.suffix != suffix or path.name in in_use):
-                continue
-            age = now.timestamp() - path.stat().st_mtime
-            if age > (_TEMP_KEPT if is_temp else kept).total_seconds():
-                path.unlink(missing_ok=True)
-                removed += 1
-    return removed

@@ -17,7 +17,9 @@ process becomes leader; no job store is ever shared. The jobs:
 - ``sns`` at the posting times and every few minutes outside the quiet hours;
 - ``webpush`` every minute: Web Push retries and messages whose item's window has opened;
 - ``watchdog``: flags screens whose heartbeat is too old, clears the flag when they return;
-- ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed.
+- ``slides:prune`` nightly: slide files no playlist has used for two weeks are removed;
+- ``reports:fold`` (``[reports]``): new plays added into daily sums; ``reports:estimate``
+  nightly: estimated plays of ``http``/``folder`` screens, raw plays past their days removed.
 
 Every job run is claimed in ``job_runs`` (unique job and due instant) before it runs, so a
 job runs once even when a new leader re-plans what the old one already did. Re-planning
@@ -67,6 +69,7 @@ for _noisy in ("apscheduler.executors", "apscheduler.scheduler"):
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # interval jobs fire on a grid anchored here
 JOB_RUNS_KEPT = timedelta(days=7)
 SLIDES_PRUNE_AT = (3, 30)  # local time: the quietest hour in the lobbies
+ESTIMATE_AT = (0, 20)  # local time: yesterday's estimated plays for http/folder screens
 
 
 def _lazy(spec: str) -> Callable[..., Any] | None:
@@ -145,6 +148,8 @@ class Scheduler(Transitions):
         # those whose item's window opened (claims in the outbox keep each one to one sender)
         every("webpush", WEBPUSH_EVERY_S, self.run_webpush, claimed=False)
         self._daily("slides:prune", SLIDES_PRUNE_AT[0], SLIDES_PRUNE_AT[1], self.run_prune)
+        every("reports:fold", t.reports_fold_every_min * 60, self.run_reports_fold)
+        self._daily("reports:estimate", ESTIMATE_AT[0], ESTIMATE_AT[1], self.run_estimate)
         for name, seconds in self._sources():
             every(
                 f"collect:{name}",
@@ -274,9 +279,28 @@ class Scheduler(Transitions):
     def run_daily_deliveries(self, due: datetime | None = None) -> None:
         self.deliverer.deliver_many(self.deliverer.pushed_screens(), self.clock())
 
+    def run_reports_fold(self, due: datetime | None = None) -> None:
+        """Add the plays received since into the daily sums."""
+        from publisher.store.plays import fold
+
+        with self.rt.session() as session:
+            fold(session, self.clock())
+
+    def run_estimate(self, due: datetime | None = None) -> None:
+        """Estimated plays of ended days for screens that cannot report them; raw plays and
+        heartbeats past PLAYS_KEEP_DAYS removed."""
+        from publisher.deliver.estimate import estimate_days
+        from publisher.store.plays import prune
+
+        now = self.clock()
+        estimate_days(self.rt, now)
+        with self.rt.session() as session:
+            removed = prune(session, now, int(self.rt.settings["PLAYS_KEEP_DAYS"]))
+        log.info("reports: removed %d raw play(s) past their days", removed)
+
     def run_prune(self, due: datetime | None = None) -> None:
         """Remove slide files no playlist has used for two weeks (they re-render if needed)."""
-        from publisher.deliver.playlists import prune_slides
+        from publisher.deliver.pruning import prune_slides
 
         removed = prune_slides(self.rt, self.clock())
         if removed:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Float,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -186,7 +188,7 @@ class HeartbeatRow(Base):
     __tablename__ = "heartbeats"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     screen_id: Mapped[str] = mapped_column(ForeignKey("screens.id"), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
     item_id: Mapped[int | None] = mapped_column(Integer)
     slide: Mapped[str | None] = mapped_column(String(300))
     version: Mapped[str | None] = mapped_column(String(100))
@@ -377,3 +379,66 @@ class AuditRow(Base):
     entity_id: Mapped[str] = mapped_column(String(100), index=True)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class PlayRow(Base):
+    """Proof of play, raw: one slide a screen reported it showed (or, ``estimated``, one the
+    publisher worked out from a bundle it delivered). Kept ``PLAYS_KEEP_DAYS``; folded into
+    :class:`PlayDailyRow` once its ward day is over (``folded``)."""
+
+    __tablename__ = "plays"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    screen_id: Mapped[str] = mapped_column(String(100))
+    seq: Mapped[int] = mapped_column(BigInteger)  # the player's own number: each play once
+    item_id: Mapped[int] = mapped_column(Integer)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    lang: Mapped[str] = mapped_column(String(20))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD, ward time, of started_at
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    folded: Mapped[bool] = mapped_column(Boolean, default=False)
+    __table_args__ = (
+        UniqueConstraint("screen_id", "seq", name="uq_plays_screen_id_seq"),
+        # only the few plays not folded yet: what every report reads raw
+        Index(
+            "ix_plays_unfolded",
+            "day",
+            postgresql_where=text("folded = false"),
+            sqlite_where=text("folded = 0"),
+        ),
+        Index("ix_plays_day", "day"),  # pruning
+    )
+
+
+class PlayDailyRow(Base):
+    """Plays per ward day × screen × item × language (× estimated), kept for years."""
+
+    __tablename__ = "plays_daily"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    screen_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lang: Mapped[str] = mapped_column(String(20), primary_key=True)
+    estimated: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    plays: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    __table_args__ = (Index("ix_plays_daily_item_day", "item_id", "day"),)
+
+
+class ReachDailyRow(Base):
+    """Counts per ward day of how residents were reached; never who.
+
+    ``kind``: ``scan`` (item, lang, screen), ``view`` (item, lang), ``feed`` (area, format:
+    distinct readers counted by one process, ``part`` names it), ``sns`` (account: posts
+    sent). Unused key columns hold ``""`` or 0."""
+
+    __tablename__ = "reach_daily"
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), primary_key=True)
+    item_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    lang: Mapped[str] = mapped_column(String(20), primary_key=True)
+    screen_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(200), primary_key=True)
+    format: Mapped[str] = mapped_column(String(20), primary_key=True)
+    part: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)

@@ -6,13 +6,16 @@ A code names a public path, shortly and stably (no table to keep in step):
 code                               path
 =================================  ======================================================
 ``i42``                            ``/items/42``
+``i42~en~daizawa-1``               ``/items/42?lang=en``, scanned from screen daizawa-1's
+                                   English slide (``i42~en``: no screen)
 ``a~setagaya~kitazawa~daizawa``    ``/areas/setagaya/kitazawa/daizawa``
 ``rss~setagaya~kitazawa~daizawa``  ``/feeds/setagaya/kitazawa/daizawa.rss`` (also ``atom``,
                                    ``ics``; a category or ``all`` is one more ``~`` segment)
 =================================  ======================================================
 
 Scans are counted per code and per day in the ward's time, nothing else: no address, no
-browser, no cookie. The count is one upsert, safe when two phones scan at the same moment.
+browser, no cookie (and, for an item's code, per item × language × screen in
+:mod:`publisher.store.reach`). The count is one upsert, safe when two phones scan at the same moment.
 """
 
 from __future__ import annotations
@@ -33,6 +36,25 @@ _ITEM = re.compile(r"^/items/(\d+)$")
 _AREA = re.compile(r"^/areas/([a-z0-9/-]+)$")
 _FEED = re.compile(r"^/feeds/([a-z0-9/-]+)\.(rss|atom|ics)$")
 _CODE = re.compile(r"^(?:i(\d+)|(a|rss|atom|ics)~([a-z0-9~-]+))$")
+_ITEM_CODE = re.compile(
+    r"^i(\d{1,9})(?:~([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)(?:~([a-z][a-z0-9-]{0,99}))?)?$"
+)
+
+
+def item_code(item_id: int, lang: str | None = None, screen: str | None = None) -> str:
+    """``i42``, ``i42~en`` or ``i42~en~daizawa-1`` (a screen needs a language)."""
+    code = f"i{int(item_id)}"
+    if lang:
+        code += f"~{lang}"
+        if screen:
+            code += f"~{screen}"
+    return code
+
+
+def parse_item_code(code: str) -> tuple[int, str | None, str | None] | None:
+    """(item id, language or None, screen or None) of an item's code; None for other codes."""
+    m = _ITEM_CODE.match(code)
+    return (int(m[1]), m[2], m[3]) if m else None
 
 
 def code_for(path: str) -> str:
@@ -48,6 +70,9 @@ def code_for(path: str) -> str:
 
 def path_for(code: str) -> str:
     """The public path a short code names (``i42`` → ``/items/42``)."""
+    item = parse_item_code(code)
+    if item is not None:
+        return f"/items/{item[0]}"
     m = _CODE.match(code)
     if not m:
         raise NotFound(f"unknown short link '{code}'")

@@ -34,6 +34,7 @@ BLUEPRINTS = [
     "publisher.web.pictures:bp",
     "publisher.web.player:bp",
     "publisher.web.public:bp",
+    "publisher.web.qrcodes:bp",
     "publisher.web.notifications:bp",
     "publisher.web.printed:bp",
     "publisher.web.screens_status:bp",

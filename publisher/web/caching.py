@@ -178,6 +178,8 @@ class ReadCache:
         self._held: OrderedDict[tuple[str, ...], tuple[float, str, bytes, bytes]] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
+        # (path, query, address, User-Agent) of each answer given: reach counts (web/reach.py)
+        self.on_hit: Any = None
 
     @staticmethod
     def key(request: Any) -> tuple[str, ...] | None:
@@ -207,6 +209,10 @@ class ReadCache:
             return None
         _, etag, head, body = held
         self.hits += 1
+        if self.on_hit is not None:
+            self.on_hit(
+                request.path, request.query, request.peer[0], request.headers.get("user-agent", "")
+            )
         connection = b"keep-alive" if request.keep_alive else b"close"
         if etag and etag in parse_etags(request.headers.get("if-none-match")).as_set(True):
             status_end = head.index(b"\r\n")

@@ -17,8 +17,10 @@ from publisher.errors import NotFound
 from publisher.items import Item, utcnow
 from publisher.store.public import public_image
 from publisher.web import runtime
+from publisher.web.page_headers import security_headers
 
 bp = Blueprint("pictures", __name__)
+bp.after_request(security_headers)  # the same headers as every answer to residents
 
 
 def clock() -> datetime:

@@ -37,7 +37,10 @@ from publisher.deliver.playlists import (
 from publisher.deliver.push import start_listening
 from publisher.errors import PublisherError
 from publisher.items import utcnow
+from publisher.plan.screens import EMERGENCY_LANGS
 from publisher.store.models import HeartbeatRow, ScreenRow
+from publisher.store.plays import parse_plays, record_plays
+from publisher.store.report_view import above
 from publisher.web import runtime
 from publisher.web.screen_auth import (
     COOKIE_MAX_AGE_S,
@@ -51,6 +54,7 @@ bp = Blueprint("player", __name__)
 
 PLAYLIST_POLL_S = 30
 HEARTBEAT_INTERVAL_S = 30
+PLAYS_SEND_S = 30
 SSE_HEARTBEAT_S = 15
 SSE_RETRY_MS = 2000
 SLIDE_CACHE_CONTROL = "public, max-age=31536000, immutable"
@@ -73,6 +77,11 @@ def _screen_token(screen_id: str | None) -> str:
 
 def _config(name: str, default: Any) -> Any:
     return current_app.config.get(name, default)
+
+
+def _now() -> Any:
+    """Now, or the app's injected clock (tests)."""
+    return current_app.config.get("PUBLISHER_CLOCK", utcnow)()
 
 
 def _current(screen_id: str) -> ScreenPlaylist:
@@ -108,6 +117,7 @@ def play(screen_id: str) -> Any:
         screen=screen,
         poll_s=_config("PLAYER_POLL_S", PLAYLIST_POLL_S),
         heartbeat_s=_config("PLAYER_HEARTBEAT_S", HEARTBEAT_INTERVAL_S),
+        plays_s=_config("PLAYER_PLAYS_S", PLAYS_SEND_S),
     )
     resp = Response(html, mimetype="text/html")
     resp.headers["Content-Security-Policy"] = PLAYER_CSP
@@ -214,6 +224,21 @@ def heartbeat(screen_id: str) -> Any:
         if row.flagged_offline_at is not None:
             row.flagged_offline_at = None
     return jsonify({"ok": True, "at": at.isoformat()})
+
+
+@bp.post("/api/screens/<screen_id>/plays")
+def plays(screen_id: str) -> Any:
+    """Proof of play: a batch of slides shown, each stored once per (screen, seq)."""
+    _screen_token(screen_id)
+    rt = runtime()
+    screen = rt.tree.screen(screen_id)
+    batch = parse_plays(request.get_json(silent=True), EMERGENCY_LANGS)
+    areas = above(rt.tree, screen.area)
+    with rt.session() as session:
+        answer = record_plays(
+            session, screen_id, areas, batch, _now(), int(rt.settings["PLAYS_KEEP_DAYS"])
+        )
+    return jsonify(answer)
 
 
 @bp.get("/slides/<key>.png")

@@ -26,7 +26,6 @@ from flask import (
     current_app,
     g,
     jsonify,
-    redirect,
     render_template,
     request,
 )
@@ -48,24 +47,17 @@ from publisher.plan.residents import (
 )
 from publisher.render.feeds import feed_mimetype, render_feed
 from publisher.render.ical import render_calendar
-from publisher.render.qr import qr_png, qr_svg
 from publisher.render.slides import alert_label
 from publisher.store.content import visible_items
-from publisher.store.public import (
-    calendar_candidates,
-    feed_items,
-    feed_versions,
-    public_item,
-)
-from publisher.store.shortlinks import code_for, count_scan, path_for
+from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
 from publisher.web import runtime
 from publisher.web.caching import (
-    QR_MAX_AGE_S,
     FeedFastPath,
     answer_304,
     cached,
     feed_cache,
     not_modified,
+    read_cache,
     respond,
 )
 from publisher.web.i18n import (
@@ -78,6 +70,7 @@ from publisher.web.i18n import (
 from publisher.web.links import relative_href
 from publisher.web.page_headers import NOTIFY_CSP, PUBLIC_CSP, security_headers
 from publisher.web.pictures import picture_of
+from publisher.web.reach import CountingMiddleware, note
 
 bp = Blueprint("public", __name__)
 
@@ -90,10 +83,19 @@ def _hold_feeds(state: Any) -> None:
     if app.config.get("PUBLISHER_FEED_REVALIDATE_S") is not None:
         cache.revalidate_s = float(app.config["PUBLISHER_FEED_REVALIDATE_S"])
     app.wsgi_app = FeedFastPath(app.wsgi_app, cache)
+    # outermost: page views and feed readers are counted whoever answers
+    rt = app.extensions["publisher"]
+    app.wsgi_app = CountingMiddleware(
+        app.wsgi_app,
+        rt,
+        lambda: app.config.get("PUBLISHER_CLOCK", utcnow)(),
+        lambda: not app.config.get("TESTING"),
+    )
+    read_cache(rt).on_hit = lambda path, query, address, agent: note(
+        rt, path, query, address, agent, utcnow()
+    )
 
 
-QR_SIZE_PX = 360
-QR_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
 HTML = "text/html"
 
 
@@ -283,58 +285,6 @@ def _hold(etag: str, changed: datetime | None, body: bytes, mimetype: str) -> No
 
 
 # -- QR codes and short links -------------------------------------------------------------------
-
-
-@bp.get("/qr/<path:target>.<any(png, svg):ext>")
-def qr(target: str, ext: str) -> Response:
-    """The QR code of a public page or feed: ``/qr/items/42.png``, ``/qr/feeds/<code>.ics.svg``."""
-    rt = runtime()
-    path = "/" + target
-    code = code_for(path)
-    # In the static export there is no /q/ redirect: the code points straight at the page.
-    payload = rt.settings.base_url + path if exporting() else rt.qr_url(code)
-    etag = versions_etag("qr", payload, ext, QR_SIZE_PX)
-    if not_modified(etag):
-        return answer_304(etag, max_age_s=QR_MAX_AGE_S)
-    _check_target(path)
-    response = Response(_qr_image(payload, ext), mimetype=QR_MIMETYPES[ext])
-    return cached(response, etag, max_age_s=QR_MAX_AGE_S)
-
-
-@lru_cache(maxsize=1024)
-def _qr_image(payload: str, ext: str) -> bytes:
-    """QR images are pure functions of their payload; drawing one takes tens of ms."""
-    return qr_png(payload, QR_SIZE_PX) if ext == "png" else qr_svg(payload)
-
-
-@bp.get("/q/<code>")
-def short_link(code: str) -> Any:
-    """A scanned QR code: count it for the day (no personal data) and send the reader on."""
-    path = path_for(code)
-    _check_target(path)
-    rt = runtime()
-    with rt.session() as session:
-        count_scan(session, code, clock())
-    response = redirect(path, code=302)
-    response.headers["Cache-Control"] = "no-store"  # every scan must reach us to be counted
-    return response
-
-
-def _check_target(path: str) -> None:
-    """404 unless ``path`` is a public page or feed that exists now."""
-    rt = runtime()
-    kind, _, rest = path.lstrip("/").partition("/")
-    if kind == "items":
-        if not (rest.isascii() and rest.isdigit()):
-            raise NotFound(f"no item {rest}")
-        with rt.session() as session:
-            public_item(session, int(rest), clock())
-    elif kind == "areas":
-        rt.tree.get(rest)
-    elif rest.endswith(".ics"):
-        rt.tree.get(rest.removesuffix(".ics"))
-    else:
-        resolve_feed(rt.tree, rest.rsplit(".", 1)[0])
 
 
 # -- helpers ------------------------------------------------------------------------------------

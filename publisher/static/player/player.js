@@ -10,7 +10,8 @@
  *   context), the last playlist in localStorage, and a service worker keeps the page itself;
  *   the player keeps looping and shows a discreet offline mark.
  * - Proof of play: a heartbeat with the slide on screen, on slide changes (at most every
- *   HEARTBEAT_MIN_GAP_MS) and every heartbeat interval.
+ *   HEARTBEAT_MIN_GAP_MS) and every heartbeat interval; each slide shown is told to plays.js,
+ *   which keeps and sends the plays.
  */
 (() => {
   "use strict";
@@ -107,6 +108,7 @@
     front = 1 - front;
     stage.dataset.itemId = String(entry.item_id);
     showing = entry;
+    if (window.publisherPlays) window.publisherPlays.shown(entry);
     heartbeat(false);
   }
 
@@ -120,6 +122,7 @@
       });
       delete stage.dataset.itemId;
       showing = null;
+      if (window.publisherPlays) window.publisherPlays.stopped();
       timer = setTimeout(advance, RETRY_MS);
       return;
     }

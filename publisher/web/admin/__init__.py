@@ -15,6 +15,7 @@ from publisher.web.admin import (  # routes register on bp
     emergency,
     itemviews,
     printing,
+    reports,
     screens,
 )
 from publisher.web.admin.base import CSRF_EXEMPT_PREFIXES, bp, clock, who
@@ -28,6 +29,7 @@ __all__ = [
     "emergency",
     "itemviews",
     "printing",
+    "reports",
     "screens",
     "who",
 ]

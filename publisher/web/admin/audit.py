@@ -22,15 +22,15 @@ from publisher.areas import LANGUAGES, AreaTree
 from publisher.items import CATEGORIES, JST
 from publisher.store.models import AuditRow, TargetRow
 from publisher.web import runtime
-from publisher.web.admin.base import bp, render_page, who
-from publisher.web.admin.messages import (
+from publisher.web.admin.audit_words import (
     AUDIT_ACTIONS,
     AUDIT_ACTORS,
     AUDIT_ENTITIES,
     AUDIT_FIELDS,
     AUDIT_SOURCES,
-    M,
 )
+from publisher.web.admin.base import bp, render_page, who
+from publisher.web.admin.messages import M
 
 AUDIT_PAGE_SIZE = 50
 # Bookkeeping that changes on every write: never listed as a change.

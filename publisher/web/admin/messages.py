@@ -384,94 +384,80 @@ FIELD_LABELS: dict[str, str] = {
     "password": M["field_password"],
 }
 
-# The audit log's fields (flattened: ``title.en``, ``event.starts_at``) → Japanese labels.
-# A language suffix is added from LANGUAGES: ``title.en`` → 「タイトル（English）」.
-AUDIT_FIELDS: dict[str, str] = {
-    "kind": "種類",
-    "status": "状態",
-    "title": "タイトル",
-    "body": "本文",
-    "targets": "対象地域",
-    "starts_at": "表示開始",
-    "ends_at": "表示終了",
-    "dayparts": "表示する時間帯",
-    "priority": "優先度",
-    "category": "分類",
-    "drill": "訓練",
-    "detail_url": "詳細ページのURL",
-    "image": "画像",
-    "source": "情報源",
-    "created_at": "作成日時",
-    "event.starts_at": "イベント開始",
-    "event.ends_at": "イベント終了",
-    "event.all_day": "終日",
-    "place.name": "会場名",
-    "place.address": "会場の住所",
-    "place.lat": "会場の緯度",
-    "place.lon": "会場の経度",
-    "alert.cap_status": "警報の区分",
-    "alert.msg_type": "警報の種別",
-    "alert.severity": "深刻度",
-    "alert.urgency": "緊急度",
-    "alert.certainty": "確度",
-    "alert.identifier": "警報の識別子",
-    "alert.sender": "送信元",
-    "alert.sent": "送信日時",
-    "alert.references": "参照する警報",
-    "alert.warning_level": "警戒レベル",
-    "alert.kind": "情報の種類",
-    "alert.needs_review": "確認が必要",
-    "alert.held_reason": "保留の理由",
-    "name": "ユーザー名",
-    "role": "役割",
-    "scope": "担当範囲",
-    "active": "有効",
-    "user": "職員",
-    "label": "用途",
-    "failures": "連続失敗回数",
-    "reason": "理由",
-    "sender": "送信元",
-    "review_comment": "差し戻しの理由",
-}
-
-AUDIT_ACTIONS: dict[str, str] = {
-    "create": "作成",
-    "update": "編集",
-    "submit": "承認を依頼",
-    "approve": "承認",
-    "return": "差し戻し",
-    "withdraw": "取り下げ",
-    "expire": "表示期間の終了",
-    "enable": "再開",
-    "disable": "停止",
-    "password": "パスワード変更",
-    "revoke": "失効",
-    "rotate-token": "トークンを新しくする",
-    "delay": "ログイン失敗による待機",
-    "cap-update": "警報の更新（CAP）",
-    "cap-cancel": "警報の取り消し（CAP）",
-    "cap-refused": "警報を拒否（CAP）",
-    "jma-update": "気象庁情報の更新",
-    "jma-lift": "気象庁情報の解除",
-}
-
-AUDIT_ENTITIES: dict[str, str] = {
-    "item": "お知らせ",
-    "user": "職員アカウント",
-    "token": "APIトークン",
-    "screen": "画面",
-    "alert": "警報",
-}
-
-# Who did it, when it was not a person.
-AUDIT_ACTORS: dict[str, str] = {
-    "scheduler": "自動処理（スケジューラー）",
-    "cli": "コマンド",
-    "login": "ログイン処理",
-}
-
-# Where an item came from (``items.source``), when it is not a collected source's name.
-AUDIT_SOURCES: dict[str, str] = {
-    "staff": "職員の入力",
-    "cli": "コマンド",
-}
+# /admin/reports: 効果の測定（放映・閲覧・読者）
+M.update(
+    {
+        "nav_reports": "効果の測定",
+        "reports_title": "効果の測定",
+        "reports_item_title": "お知らせごとの効果",
+        "reports_lead": (
+            "画面での放映、QRコードの読み取り、ページの閲覧、フィードの読者数を地区・期間ごとに"
+            "示します。個人を特定する情報は記録していません。"
+        ),
+        "reports_area": "地区",
+        "reports_since": "開始日",
+        "reports_until": "終了日",
+        "reports_show": "表示",
+        "reports_period": "期間",
+        "reports_downloads": "オープンデータとしてダウンロード",
+        "reports_download_plays": "放映実績",
+        "reports_download_reach": "閲覧・読み取り",
+        "reports_download_uptime": "画面の稼働",
+        "reports_summary": "概要",
+        "reports_screen_hours": "放映時間（画面・時間）",
+        "reports_plays": "放映回数",
+        "reports_screens": "画面数",
+        "reports_scans": "QRコードの読み取り",
+        "reports_views": "ページの閲覧",
+        "reports_feed_readers": "フィードの読者（日ごとの延べ人数）",
+        "reports_sns": "SNSへの投稿",
+        "reports_per_thousand": "人口千人あたり",
+        "reports_residents": "人口",
+        "reports_no_population": "この地区の人口が displays/population.toml にありません。",
+        "reports_hours_per_day": "日ごとの放映時間",
+        "reports_hours_by_category": "分類ごとの放映時間",
+        "reports_hours_by_lang": "言語ごとの放映時間",
+        "reports_plays_per_item": "お知らせごとの放映回数",
+        "reports_items_table": "お知らせごとの実績（放映・読み取り・閲覧）",
+        "reports_scans_by_lang": "言語ごとのQRコード読み取り",
+        "reports_views_by_lang": "言語ごとのページ閲覧",
+        "reports_feeds_by_format": "形式ごとのフィード読者",
+        "reports_uptime": "画面の稼働率",
+        "reports_sns_by_account": "アカウントごとのSNS投稿",
+        "reports_data_table": "グラフの数値（表）",
+        "reports_col_label": "項目",
+        "reports_col_value": "値",
+        "reports_col_day": "日付",
+        "reports_col_hours": "時間",
+        "reports_col_item": "お知らせ",
+        "reports_col_screens": "画面数",
+        "reports_col_scans_lang": "読み取り（言語別）",
+        "reports_col_estimated": "うち推定",
+        "reports_col_screen": "画面",
+        "reports_col_share": "稼働率",
+        "reports_col_account": "アカウント",
+        "reports_col_count": "件数",
+        "reports_item_sentence": (
+            "このお知らせは {screens} 台の画面で {plays} 回（{hours} 時間）放映され、"
+            "QRコードが {scans} 回読み取られました（{langs}）。ページの閲覧は {views} 回です。"
+        ),
+        "reports_estimated_note": (
+            "「推定」は再生を報告できない画面（http・folder 配信）について、配信した再生リストから"
+            "見積もった回数です。"
+        ),
+        "reports_more": "その他の集計",
+        "reports_back": "効果の測定へ戻る",
+        "reports_nothing": "この期間の記録はありません。",
+        "lang_ja": "日本語",
+        "lang_ja-x-easy": "やさしい日本語",
+        "lang_en": "英語",
+        "lang_zh-Hans": "中国語（簡体字）",
+        "lang_zh-Hant": "中国語（繁体字）",
+        "lang_ko": "韓国語",
+        "category_none": "分類なし",
+        "reports_push_title": "通知の登録数（地区ごと）",
+        "reports_push_none": "登録はありません",
+        "reports_push_note": "スマートフォンやパソコンで通知を受け取る登録の数です（合計 {total}）。登録の数だけを数え、"
+        "個人の情報は記録していません。",
+    }
+)
