@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -139,3 +140,18 @@ def token_for(rt: Runtime):  # type: ignore[no-untyped-def]
             return staff.create_token(session, user, actor="test")
 
     return make
+
+
+@pytest.fixture
+def server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """The app on a free loopback port in a thread (Werkzeug's server): the admin's browser
+    tests. Tests of ``publisher serve`` itself use ``tests.test_player_browser.Server``."""
+    from werkzeug.serving import make_server
+
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join()
+    srv.server_close()

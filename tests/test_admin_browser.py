@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
-from werkzeug.serving import make_server
 
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
 from tests.browser import launch
@@ -17,18 +14,6 @@ from tests.factories import DAIZAWA, KITAZAWA, player_token
 
 TABLET = {"width": 820, "height": 1180}
 SHOTS_DIR = os.environ.get("PUBLISHER_SCREENSHOTS")  # keep screenshots here when set
-
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    """The app on a free loopback port, in a thread."""
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join()
-    srv.server_close()
 
 
 @pytest.mark.browser

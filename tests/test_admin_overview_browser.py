@@ -4,14 +4,11 @@ off the side, the words are Japanese, the copy button copies, and axe finds noth
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from publisher.deliver.playlists import cache_for
 from publisher.items import Translation
@@ -88,17 +85,6 @@ def demo(rt, app, now, monkeypatch):
                             next_attempt_at=now + timedelta(minutes=5)),
             ]
         )  # fmt: skip
-
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join()
-    srv.server_close()
 
 
 def _fits(page: Any) -> tuple[int, int]:

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import io
 import os
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
 import pytest
 import requests
 from PIL import Image
-from werkzeug.serving import make_server
 
 from publisher.store.content import get_item
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
@@ -24,17 +21,6 @@ from tests.image_helpers import magenta_share, photo
 TABLET = {"width": 820, "height": 1180}
 PHONE = {"width": 320, "height": 640}
 SHOTS = Path(os.environ.get("PUBLISHER_SCREENSHOTS") or "/tmp")
-
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
-    thread.join()
-    srv.server_close()
 
 
 @pytest.fixture
