@@ -13,13 +13,13 @@ from publisher.areas import LANGUAGES
 from tests.admin_helpers import PASSWORD, cheap_hashes, make_user
 from tests.browser import launch
 from tests.factories import DAIZAWA, KITAZAWA
-from tests.test_admin_browser import SHOTS_DIR, TABLET, server  # noqa: F401  (the fixture)
+from tests.test_admin_browser import SHOTS_DIR, TABLET
 
 
 @pytest.mark.browser
 def test_an_approver_sends_a_templated_drill_after_seeing_every_language_and_size(
     rt,
-    server,  # noqa: F811
+    server,
     tmp_path,
     monkeypatch,
 ):
