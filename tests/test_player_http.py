@@ -136,6 +136,18 @@ def test_the_kiosk_url_trades_its_token_for_a_cookie_and_leaves_the_address_bar(
     assert client.get("/api/screens/seijo-1/playlist").status_code == 403
 
 
+def test_the_screen_cookie_is_secure_by_tls_or_an_https_address_never_by_a_clients_header(
+    rt, client
+):
+    def cookie(**headers: str) -> str:
+        resp = client.get(f"/play/daizawa-1?token={screen_token(rt)}", headers=headers)
+        return resp.headers.getlist("Set-Cookie")[0]
+
+    assert "Secure" in cookie()  # the ward's address (BASE_URL) is https
+    rt.settings["BASE_URL"] = "http://127.0.0.1:8000"
+    assert "Secure" not in cookie(**{"X-Forwarded-Proto": "https"})  # no proxy is trusted
+
+
 def test_a_player_without_cookies_sends_its_token_in_a_header(rt, client):
     token = screen_token(rt)
     for headers in ({"X-Screen-Token": token}, {"Authorization": f"Bearer {token}"}):

@@ -97,7 +97,9 @@ def play(screen_id: str) -> Any:
     token = _screen_token(screen_id)
     if "token" in request.args:
         resp = redirect(f"/play/{screen_id}", code=303)
-        secure = request.is_secure or request.headers.get("X-Forwarded-Proto", "") == "https"
+        # Secure when this request came over TLS (behind a proxy: as PUBLISHER_PROXY_HOPS lets
+        # ProxyFix say) or the ward's public address is https; a client's own header is no proof
+        secure = request.is_secure or runtime().settings.base_url.startswith("https://")
         for path in cookie_paths(screen_id):
             resp.set_cookie(
                 cookie_name(screen_id),
