@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 from publisher.store.models import ReachDailyRow
 from publisher.store.plays import insert_for, reach_row, ward_day
 
+# What one daily count is kept per (the table's unique key).
+KEY_COLUMNS = ["day", "kind", "item_id", "lang", "screen_id", "area_code", "format", "part"]
+
 
 def add_counts(session: Session, rows: list[dict[str, Any]]) -> None:
     """Add each row's ``count`` to what is stored for its key."""
@@ -35,16 +38,7 @@ def add_counts(session: Session, rows: list[dict[str, Any]]) -> None:
         return
     stmt = insert_for(session)(ReachDailyRow)
     stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            "day",
-            "kind",
-            "item_id",
-            "lang",
-            "screen_id",
-            "area_code",
-            "format",
-            "part",
-        ],
+        index_elements=KEY_COLUMNS,
         set_={"count": ReachDailyRow.count + stmt.excluded.count},
     )
     session.execute(stmt, rows)
@@ -57,16 +51,7 @@ def set_readers(session: Session, rows: list[dict[str, Any]]) -> None:
     stmt = insert_for(session)(ReachDailyRow)
     greatest = stmt.excluded.count
     stmt = stmt.on_conflict_do_update(
-        index_elements=[
-            "day",
-            "kind",
-            "item_id",
-            "lang",
-            "screen_id",
-            "area_code",
-            "format",
-            "part",
-        ],
+        index_elements=KEY_COLUMNS,
         set_={"count": greatest},
         where=ReachDailyRow.count < greatest,
     )
