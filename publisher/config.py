@@ -139,10 +139,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "PUSH_PROCESSES",
-        0,
-        "Processes that encrypt large Web Push fan-outs (500+ messages); 0: the sending "
-        "threads do it. Set it to the spare CPU cores to reach 10,000 phones in seconds.",
+        None,
+        "Processes that encrypt and post large Web Push fan-outs (batches of 500+ messages), "
+        "started with `publisher serve` once there are that many subscriptions; 0: this "
+        "process's threads do it (slower: one core).",
         _int,
+        shown="one per CPU core (0 on a single core)",
     ),
     Setting(
         "PUSH_CONTACT",

@@ -6,7 +6,8 @@ signed by the key in ``k=``) and decrypts the aes128gcm body with the subscriber
 (``http_ece``, RFC 8291). A message that fails either check is refused with 401/400, as a real
 service would, and not recorded.
 
-``service.answer[name] = 410`` makes the endpoint ``name`` answer that status from then on.
+``service.answer[name] = 410`` makes the endpoint ``name`` answer that status from then on;
+``service.hold = threading.Event()`` holds every request (counted in ``seen``) until it is set.
 """
 
 from __future__ import annotations
@@ -81,6 +82,8 @@ class PushService(ThreadingHTTPServer):
         self.refused: list[tuple[str, int, str]] = []
         self.answer: dict[str, int] = {}
         self.count = 0
+        self.seen = 0  # requests arrived, before any check
+        self.hold: threading.Event | None = None
 
     @property
     def origin(self) -> str:
@@ -147,13 +150,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(status)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):  # the sender went away (a test kills it)
+            self.close_connection = True
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length)
         name = self.path.rsplit("/", 1)[-1]
         service = self.server
+        with service.lock:
+            service.seen += 1
+        if service.hold is not None:
+            service.hold.wait(30)
         browser = service.browsers.get(name)
         if browser is None:
             return self._answer(404, "no such subscription")

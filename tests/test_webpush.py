@@ -3,6 +3,9 @@ once, through a local push service that checks the VAPID signature and decrypts 
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -238,19 +241,9 @@ def test_subscriber_counts_per_area_are_numbers_only(
 def test_a_large_fan_out_is_encrypted_in_other_processes_and_each_arrives_once(
     push_rt: Runtime, service: PushService, now: datetime
 ) -> None:
-    """PUBLISHER_PUSH_PROCESSES: 600 subscriptions, encrypted in a spawned process, posted
-    here; every one decrypts at the stand-in, once."""
-    from dataclasses import replace
-
-    first = service.browser("p0")
-    for i in range(1, 600):
-        service.add(replace(first, name=f"p{i}", endpoint=f"{service.origin}/push/p{i}"))
-    with push_rt.session() as session:
-        for b in service.browsers.values():
-            data = {"subscription": b.subscription(), "area": DAIZAWA}
-            push.subscribe(
-                session, push.check(push_rt.tree, data, [service.origin]), now - timedelta(days=1)
-            )
+    """PUBLISHER_PUSH_PROCESSES: 600 subscriptions, encrypted and posted by a spawned
+    process; every one decrypts at the stand-in, once."""
+    many_subscribers(push_rt, service, 600, now)
     worker = webpush.sender(push_rt, clock=lambda: now, processes=1, send_on_change=False)
     try:
         create(push_rt, **ALERT)
@@ -259,6 +252,70 @@ def test_a_large_fan_out_is_encrypted_in_other_processes_and_each_arrives_once(
         worker.close()
     assert service.count == 600 and not service.refused
     assert all(len(service.messages(f"p{i}")) == 1 for i in range(600))
+
+
+def test_a_fan_out_process_that_dies_mid_chunk_repeats_nothing_and_loses_only_what_it_began(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """The process is killed while the push service holds the first messages of its first
+    chunk: that chunk may have partly gone out, so it is never resent (unknown); the chunks no
+    process had begun are sent at once by this process's threads. Nobody receives it twice."""
+    many_subscribers(push_rt, service, 600, now)
+    worker = webpush.sender(push_rt, clock=lambda: now, processes=1, send_on_change=False)
+    try:
+        worker.warm()
+        assert worker.fan_out is not None
+        service.hold = threading.Event()
+        item_id = create(push_rt, **ALERT)
+        counts: dict[str, int] = {}
+        sending = threading.Thread(target=lambda: counts.update(webpush.process_due(push_rt, now)))
+        sending.start()
+        wait_for(lambda: service.seen >= 1)
+        (pid,) = worker.fan_out.pids()
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not running(pid))  # dead before the held messages are answered
+        service.hold.set()
+        sending.join(60)
+        assert counts == {"unknown": 100, "retry": 500, "sent": 500}
+        assert webpush.process_due(push_rt, now + push.SENDING_LEASE * 2) == {}
+    finally:
+        worker.close()
+    wait_for(lambda: service.seen == service.count + len(service.refused))
+    assert not service.refused
+    assert all(len(service.messages(f"p{i}")) <= 1 for i in range(600))
+    assert 500 <= service.count <= 500 + push_service_connections()
+    with push_rt.session() as session:
+        assert push.states(session, item_id) == {"unknown": 100, "sent": 500}
+
+
+def running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
+
+
+def push_service_connections() -> int:
+    from publisher.deliver.push_service import CONNECTIONS_PER_SERVICE
+
+    return CONNECTIONS_PER_SERVICE
+
+
+def many_subscribers(rt: Runtime, service: PushService, n: int, now: datetime) -> None:
+    """``n`` subscriptions to Daizawa at the stand-in (one key pair shared: the sender still
+    makes a new key and salt per message)."""
+    from dataclasses import replace
+
+    first = service.browser("p0")
+    for i in range(1, n):
+        service.add(replace(first, name=f"p{i}", endpoint=f"{service.origin}/push/p{i}"))
+    with rt.session() as session:
+        for b in service.browsers.values():
+            data = {"subscription": b.subscription(), "area": DAIZAWA}
+            push.subscribe(
+                session, push.check(rt.tree, data, [service.origin]), now - timedelta(days=1)
+            )
 
 
 def test_an_item_approved_for_later_is_sent_when_its_window_opens(

@@ -66,4 +66,7 @@ def serve(rt: Runtime, host: str, port: int, *, reuse_port: bool = False) -> Non
         from publisher.schedule.service import start_in_process
 
         start_in_process(rt)
+    from publisher.deliver.webpush import warm_if_needed
+
+    warm_if_needed(rt)  # the Web Push fan-out processes, before an emergency needs them
     run_server(app, rt, host, port, limits_from(rt), reuse_port=reuse_port)
