@@ -147,6 +147,21 @@ SETTINGS: tuple[Setting, ...] = (
         shown="one per CPU core (0 on a single core)",
     ),
     Setting(
+        "PUSH_SIGNUPS_PER_MINUTE",
+        30,
+        "Web Push sign-ups and renewals one client address (an IPv6 /64) may make at once, "
+        "and then per minute, per `publisher serve` process; beyond it: 429 with Retry-After. "
+        "Generous to a mobile carrier's shared address.",
+        _int,
+    ),
+    Setting(
+        "PUSH_MAX_PER_AREA",
+        100000,
+        "Web Push subscriptions one area holds at most (a district has ~33,000 residents); "
+        "beyond it the page says the area is full and offers RSS.",
+        _int,
+    ),
+    Setting(
         "PUSH_CONTACT",
         "",
         "The VAPID contact push services see (mailto: or https:).",
@@ -163,8 +178,9 @@ SETTINGS: tuple[Setting, ...] = (
         "THREADS",
         4,
         "Threads of `publisher serve` for pages, feeds, API reads, players' playlists and "
-        "slides; staff, alerts and every write get half as many of their own (at least 2). "
-        "Push streams hold no thread. The database pool is sized to match.",
+        "slides (and residents' Web Push sign-ups); staff, alerts and every other write get "
+        "half as many of their own (at least 2). Push streams hold no thread. The database "
+        "pool is sized to match.",
         _int,
     ),
     Setting(

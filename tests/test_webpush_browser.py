@@ -203,3 +203,116 @@ def test_without_push_support_the_page_says_so_and_offers_rss(
         context.close()
     finally:
         server.stop()
+
+
+ROTATE = """async ([next, oldKey, giveOld]) => {
+  // The push service rotated the subscription: the browser's subscribe() now returns `next`.
+  self.__subscribedWithKey = null;
+  PushManager.prototype.subscribe = function (options) {
+    const key = new Uint8Array(options.applicationServerKey);
+    self.__subscribedWithKey = btoa(String.fromCharCode(...key))
+      .replace(/\\+/g, "-").replace(/\\//g, "_").replace(/=+$/, "");
+    return Promise.resolve({ endpoint: next.endpoint, toJSON: () => next });
+  };
+  // DevTools cannot fire pushsubscriptionchange: an event of that name with the same fields
+  // goes through the worker's own listener instead. `giveOld`: the browser names the old
+  // subscription (its endpoint and key, not its secrets); else it gives none, as some do.
+  const event = new Event("pushsubscriptionchange");
+  let done = null;
+  event.waitUntil = (p) => { done = p; };
+  event.oldSubscription = giveOld ? {
+    endpoint: oldKey.endpoint,
+    options: { applicationServerKey: keyBytes(oldKey.key).buffer },
+    toJSON: () => ({ endpoint: oldKey.endpoint }),
+  } : null;
+  event.newSubscription = null;
+  self.dispatchEvent(event);
+  await done;
+  const kept = await (await caches.open("publisher-notify")).match("/notifications/subscription");
+  return { key: self.__subscribedWithKey, kept: await kept.json() };
+}"""
+
+
+def kept_in_page(page: Any) -> Any:
+    return page.evaluate(
+        """() => caches.open('publisher-notify')
+          .then(c => c.match('/notifications/subscription')).then(r => r && r.json())"""
+    )
+
+
+@pytest.mark.browser
+def test_the_service_worker_renews_a_rotated_subscription_and_notifications_follow_it(
+    rt: Runtime,
+    service: PushService,
+    browser: Any,  # noqa: F811
+) -> None:
+    """The page keeps the server's token; on pushsubscriptionchange the worker subscribes again
+    with the same key and the server moves the subscription (area, language, choice) to the
+    new endpoint; a renewal the server cannot place becomes a new sign-up from what was kept."""
+    rt.settings["PUSH_SERVICES"] = f"fcm.googleapis.com,{service.origin}"
+    phone, rotated, again = (service.browser(n) for n in ("phone", "rotated", "again"))
+    server = Server(rt)
+    try:
+        context = browser.new_context(locale="ja-JP")
+        context.grant_permissions(["notifications"], origin=server.url)
+        context.add_init_script(STUB % json.dumps(phone.subscription()))
+        page = context.new_page()
+        page.goto(f"{server.url}/areas/{DAIZAWA}")
+        page.locator("#notify form").wait_for(state="visible")
+        page.locator("#notify select[name=lang]").select_option("en")
+        page.locator("#notify input[value=all]").check()
+        rt.settings["PUSH_MAX_PER_AREA"] = 0  # a full area: the server's words, the page's language
+        page.locator("#notify button.notify-on").click()
+        page.locator("#notify .notify-status", has_text="上限に達しています").wait_for()
+        assert subscriptions(rt) == []
+        rt.settings["PUSH_MAX_PER_AREA"] = 100_000
+        page.locator("#notify button.notify-on").click()
+        page.locator("#notify .notify-status", has_text="通知が届きます").wait_for()
+        (first,) = subscriptions(rt)
+        secret = rt.settings.secret_key()
+        record = kept_in_page(page)
+        assert record == {
+            "endpoint": phone.endpoint,
+            "token": webpush.unsubscribe_token(secret, first.id, phone.endpoint),
+            "area": DAIZAWA,
+            "lang": "en",
+            "choice": "all",
+        }
+        worker = next(
+            (w for w in context.service_workers if w.url.endswith("/notifications/sw.js")), None
+        ) or context.wait_for_event("serviceworker", timeout=10_000)
+        key = webpush.application_server_key(rt.settings.data_dir)
+
+        # the browser names the old subscription: its key is used again, the kept token proves it
+        old = {"endpoint": phone.endpoint, "key": key}
+        out = worker.evaluate(ROTATE, [rotated.subscription(), old, True])
+        assert out["key"] == key
+        (row,) = subscriptions(rt)
+        assert (row.id, row.endpoint, row.p256dh, row.area_code, row.lang, row.choice) == (
+            first.id, rotated.endpoint, rotated.p256dh, DAIZAWA, "en", "all"
+        )  # fmt: skip
+        assert out["kept"]["endpoint"] == rotated.endpoint
+        assert out["kept"]["token"] == webpush.unsubscribe_token(secret, row.id, rotated.endpoint)
+
+        # an emergency now reaches the new endpoint, encrypted to the new keys
+        approve(rt, dict(EMERGENCY, starts_at=None, ends_at=None))
+        (message,) = received(service, "rotated", 1)
+        assert message.data["title"] == "[EMERGENCY] Evacuation order: Daizawa"
+        assert service.received["phone"] == []
+
+        # the server forgot it meanwhile (its push service said gone); the browser names no old
+        # subscription: the kept record names it, the server answers 404, and the worker signs
+        # up anew with the kept area, language and choice, under the server's key
+        with rt.session() as session:
+            session.delete(session.get(PushSubscriptionRow, row.id))
+        out = worker.evaluate(ROTATE, [again.subscription(), old, False])
+        assert out["key"] == key
+        (renewed,) = subscriptions(rt)
+        assert (renewed.endpoint, renewed.area_code, renewed.lang, renewed.choice) == (
+            again.endpoint, DAIZAWA, "en", "all"
+        )  # fmt: skip
+        assert out["kept"]["endpoint"] == again.endpoint
+        context.close()
+    finally:
+        server.stop()
+        webpush.sender(rt).close()

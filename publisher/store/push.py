@@ -2,7 +2,10 @@
 
 A subscription is what a browser's ``PushManager.subscribe`` returns (endpoint, ``p256dh``,
 ``auth``) plus the area, the language and the choice — ``alerts`` (alerts only) or ``all``
-(alerts, new notices and events). Nothing else is kept about anyone.
+(alerts, new notices and events). Nothing else is kept about anyone. One endpoint is one
+subscription (the column is unique; subscribing again changes the row), an area holds at most
+``max_per_area`` of them, and when a push service rotates a subscription (:func:`renew`) the
+row keeps its area, language, choice and queue under the new endpoint and keys.
 
 A message is one item to one subscription; the pair is unique, so queueing twice is a no-op and
 each subscription hears of an item once. Sending (``publisher.deliver.webpush``) claims a batch
@@ -37,6 +40,24 @@ SENDING_LEASE = timedelta(minutes=2)  # a claim older than this was interrupted
 
 class BadSubscription(PublisherError):
     """A subscription request a browser could not have made; says which field and why."""
+
+
+class AreaFull(PublisherError):
+    """The area holds as many subscriptions as it may (``PUBLISHER_PUSH_MAX_PER_AREA``)."""
+
+    status = 403
+
+
+class UnknownSubscription(PublisherError):
+    """A renewal names an old endpoint this server does not keep (any more)."""
+
+    status = 404
+
+
+class EndpointTaken(PublisherError):
+    """A renewal's new endpoint is already another subscription's."""
+
+    status = 409
 
 
 @dataclass(frozen=True)
@@ -83,26 +104,7 @@ def check(tree: AreaTree, data: object, services: Iterable[str]) -> dict[str, st
     """Untrusted JSON from the page → the fields of a subscription, or a clear error."""
     if not isinstance(data, dict):
         raise BadSubscription("the request must be a JSON object")
-    sub = data.get("subscription")
-    if not isinstance(sub, dict):
-        raise BadSubscription("subscription: missing (what PushManager.subscribe returned)")
-    endpoint = sub.get("endpoint")
-    raw_keys = sub.get("keys")
-    keys: dict[str, object] = raw_keys if isinstance(raw_keys, dict) else {}
-    if not isinstance(endpoint, str) or not known_service(endpoint, services):
-        raise BadSubscription(
-            "subscription.endpoint: not the URL of a known push service (PUBLISHER_PUSH_SERVICES)"
-        )
-    if len(endpoint) > MAX_ENDPOINT:
-        raise BadSubscription(f"subscription.endpoint: longer than {MAX_ENDPOINT} characters")
-    out = {"endpoint": endpoint}
-    for name, limit in (("p256dh", 200), ("auth", 100)):
-        value = keys.get(name)
-        if not isinstance(value, str) or not 0 < len(value) <= limit:
-            raise BadSubscription(f"subscription.keys.{name}: missing or not base64url")
-        if not all(c.isascii() and (c.isalnum() or c in "-_=") for c in value):
-            raise BadSubscription(f"subscription.keys.{name}: missing or not base64url")
-        out[name] = value
+    out = check_subscription(data.get("subscription"), services)
     area = data.get("area")
     if not isinstance(area, str) or area not in tree:
         raise BadSubscription(f"area: unknown area {area!r}")
@@ -116,11 +118,44 @@ def check(tree: AreaTree, data: object, services: Iterable[str]) -> dict[str, st
     return out
 
 
-def subscribe(session: Session, fields: dict[str, str], now: datetime) -> int:
-    """Keep a subscription (a browser subscribing again changes its area, language, choice)."""
+def check_subscription(
+    sub: object, services: Iterable[str], field: str = "subscription"
+) -> dict[str, str]:
+    """What ``PushManager.subscribe`` returned (``toJSON()``) → endpoint, p256dh and auth."""
+    if not isinstance(sub, dict):
+        raise BadSubscription(f"{field}: missing (what PushManager.subscribe returned)")
+    endpoint = sub.get("endpoint")
+    raw_keys = sub.get("keys")
+    keys: dict[str, object] = raw_keys if isinstance(raw_keys, dict) else {}
+    if not isinstance(endpoint, str) or not known_service(endpoint, services):
+        raise BadSubscription(
+            f"{field}.endpoint: not the URL of a known push service (PUBLISHER_PUSH_SERVICES)"
+        )
+    if len(endpoint) > MAX_ENDPOINT:
+        raise BadSubscription(f"{field}.endpoint: longer than {MAX_ENDPOINT} characters")
+    out = {"endpoint": endpoint}
+    for name, limit in (("p256dh", 200), ("auth", 100)):
+        value = keys.get(name)
+        if not isinstance(value, str) or not 0 < len(value) <= limit:
+            raise BadSubscription(f"{field}.keys.{name}: missing or not base64url")
+        if not all(c.isascii() and (c.isalnum() or c in "-_=") for c in value):
+            raise BadSubscription(f"{field}.keys.{name}: missing or not base64url")
+        out[name] = value
+    return out
+
+
+def subscribe(
+    session: Session, fields: dict[str, str], now: datetime, max_per_area: int | None = None
+) -> int:
+    """Keep a subscription (a browser subscribing again changes its area, language, choice).
+    :class:`AreaFull` when its area already holds ``max_per_area`` others."""
     row = session.scalar(
         select(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == fields["endpoint"])
     )
+    area = fields["area_code"]
+    joins = row is None or row.area_code != area
+    if joins and max_per_area is not None and in_area(session, area) >= max_per_area:
+        raise AreaFull(f"area {area}: {max_per_area} subscriptions already")
     if row is None:
         row = PushSubscriptionRow(created_at=now, **fields)
         session.add(row)
@@ -129,6 +164,39 @@ def subscribe(session: Session, fields: dict[str, str], now: datetime) -> int:
             setattr(row, key, value)
     session.flush()
     return row.id
+
+
+def in_area(session: Session, area_code: str) -> int:
+    """Subscriptions to one area (an indexed count)."""
+    query = select(func.count()).where(PushSubscriptionRow.area_code == area_code)
+    return int(session.scalar(query) or 0)
+
+
+def find(session: Session, endpoint: str) -> Subscription | None:
+    """The subscription of an endpoint, if this server keeps one."""
+    row = session.scalar(
+        select(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == endpoint)
+    )
+    return _subscription(row) if row is not None else None
+
+
+def renew(session: Session, sub_id: int, keys: dict[str, str]) -> Subscription:
+    """The push service rotated a subscription: the same row (area, language, choice, what is
+    queued for it) gets the new endpoint and keys. The caller has checked that the request
+    knows the old one. :class:`EndpointTaken` when the new endpoint is another subscription's."""
+    other = session.scalar(
+        select(PushSubscriptionRow.id).where(
+            PushSubscriptionRow.endpoint == keys["endpoint"], PushSubscriptionRow.id != sub_id
+        )
+    )
+    if other is not None:
+        raise EndpointTaken("subscription.endpoint: already subscribed here")
+    row = session.get(PushSubscriptionRow, sub_id)
+    if row is None:
+        raise UnknownSubscription("old.endpoint: no subscription with that endpoint here")
+    row.endpoint, row.p256dh, row.auth = keys["endpoint"], keys["p256dh"], keys["auth"]
+    session.flush()
+    return _subscription(row)
 
 
 def unsubscribe(

@@ -1,6 +1,16 @@
 """Residents' Web Push subscriptions: the key browsers subscribe with, subscribe, unsubscribe
 (from the area page, which knows its subscription, and from each notification, whose link
-carries an unguessable token), and the service worker that shows the notifications.
+carries an unguessable token), renew (the service worker's ``pushsubscriptionchange``: the
+push service gave the browser a new subscription), and the service worker that shows the
+notifications.
+
+Renewing moves a subscription to a new endpoint only for a request that proves it holds the
+old one: its endpoint plus the token the server answered on subscribing (the unsubscribe
+link's, an HMAC, nothing stored) or the old subscription's ``keys.auth`` (a secret only the
+browser and this server know). Sign-ups and renewals are limited per client address
+(:mod:`publisher.web.rate_limit`, 429 with ``Retry-After`` in the resident's language) and
+per area (``PUBLISHER_PUSH_MAX_PER_AREA``); they run in the server's public lane, never the
+one staff and alerts use (:func:`publisher.web.server.is_priority`).
 
 Nothing here uses a cookie or an account: a subscription is its own capability (its endpoint
 is secret to the browser), so cross-site forgery has nothing to borrow (the admin's CSRF check
@@ -10,16 +20,30 @@ choice (:mod:`publisher.store.push`).
 
 from __future__ import annotations
 
+import hmac
+import threading
+import time
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 
+from publisher.areas import LANGUAGES
 from publisher.deliver.webpush import application_server_key, unsubscribe_token
 from publisher.errors import NotFound
 from publisher.items import utcnow
 from publisher.store import push
 from publisher.web import runtime
-from publisher.web.public import page_helpers
+from publisher.web.i18n import Messages, normalise
+from publisher.web.public import page_helpers, reader_language
+from publisher.web.rate_limit import TokenBuckets, client_key
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -28,6 +52,8 @@ PAGE_CSP = (
     "form-action 'self'; frame-ancestors 'none'"
 )
 MAX_BODY_BYTES = 4096
+LIMITER = "publisher.push_signups"  # app.extensions: this app's TokenBuckets
+_limiter_lock = threading.Lock()
 
 
 def services() -> list[str]:
@@ -44,18 +70,81 @@ def key() -> Response:
 
 @bp.post("/subscribe")
 def subscribe() -> Any:
-    """Keep a browser's subscription to an area: ``{"subscription", "area", "lang", "choice"}``."""
+    """Keep a browser's subscription to an area: ``{"subscription", "area", "lang", "choice"}``;
+    answers its id and the token that proves it later (:func:`resubscribe`)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
         return _error("the request is too large", 413)
+    limited = _rate_limited()
+    if limited is not None:
+        return limited
     data = request.get_json(silent=True)
     rt = runtime()
     try:
         fields = push.check(rt.tree, data, services())
     except push.BadSubscription as e:
         return _error(str(e), 400)
+    try:
+        with rt.session() as session:
+            sub_id = push.subscribe(
+                session, fields, utcnow(), int(rt.settings["PUSH_MAX_PER_AREA"])
+            )
+    except push.AreaFull:
+        lang = _resident_language(data)
+        return _error(Messages(lang)("notify_msg_full"), 403, lang=lang)
+    token = unsubscribe_token(rt.settings.secret_key(), sub_id, fields["endpoint"])
+    return jsonify({"ok": True, "id": sub_id, "area": fields["area_code"], "token": token}), 201
+
+
+@bp.post("/resubscribe")
+def resubscribe() -> Any:
+    """The push service rotated a subscription (the service worker's
+    ``pushsubscriptionchange``): ``{"old": {"endpoint", "token" | "auth"}, "subscription"}``.
+    The same area, language, choice and queue go on under the new endpoint and keys."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _error("the request is too large", 413)
+    limited = _rate_limited()
+    if limited is not None:
+        return limited
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _error("the request must be a JSON object", 400)
+    old = data.get("old")
+    endpoint = old.get("endpoint") if isinstance(old, dict) else None
+    if not isinstance(old, dict) or not isinstance(endpoint, str) or not endpoint:
+        return _error("old.endpoint: missing (the subscription the browser had before)", 400)
+    token, auth = old.get("token"), old.get("auth")
+    if not isinstance(token, str) and not isinstance(auth, str):
+        return _error(
+            "old: give old.token (what subscribing answered) or old.auth (the old "
+            "subscription's keys.auth)",
+            400,
+        )
+    try:
+        keys = push.check_subscription(data.get("subscription"), services())
+    except push.BadSubscription as e:
+        return _error(str(e), 400)
+    rt = runtime()
+    secret = rt.settings.secret_key()
     with rt.session() as session:
-        sub_id = push.subscribe(session, fields, utcnow())
-    return jsonify({"ok": True, "id": sub_id, "area": fields["area_code"]}), 201
+        sub = push.find(session, endpoint)
+        if sub is None:
+            return _error(
+                "old.endpoint: no subscription with that endpoint here (it may have been "
+                "removed); subscribe again from the area page",
+                404,
+            )
+        expected = unsubscribe_token(secret, sub.id, sub.endpoint)
+        proven = (isinstance(token, str) and _same(token, expected)) or (
+            isinstance(auth, str) and _same(auth, sub.auth)
+        )
+        if not proven:
+            return _error("old: the token or keys.auth does not match that subscription", 403)
+        try:
+            renewed = push.renew(session, sub.id, keys)
+        except push.EndpointTaken as e:
+            return _error(str(e), 409)
+    token = unsubscribe_token(secret, renewed.id, renewed.endpoint)
+    return jsonify({"ok": True, "id": renewed.id, "area": renewed.area_code, "token": token})
 
 
 @bp.post("/unsubscribe")
@@ -100,13 +189,55 @@ def service_worker() -> Response:
 
 
 def _same(a: str, b: str) -> bool:
-    import hmac
-
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-def _error(message: str, status: int) -> Any:
-    return jsonify({"error": message}), status
+def _error(message: str, status: int, **more: Any) -> Any:
+    return jsonify({"error": message, **more}), status
+
+
+def _rate_limited() -> Response | None:
+    """429 when this client address has used up its sign-ups, with ``Retry-After`` and a
+    message in the resident's language."""
+    wait_s = _limiter().take(client_key(request.remote_addr))
+    if not wait_s:
+        return None
+    seconds = TokenBuckets.retry_after_s(wait_s)
+    lang = _resident_language(request.get_json(silent=True))
+    response = jsonify(
+        {
+            "error": Messages(lang)("notify_msg_busy", seconds=seconds),
+            "lang": lang,
+            "retry_after_s": seconds,
+        }
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(seconds)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _resident_language(data: object) -> str:
+    """The language to answer a resident in: the page's (``?lang=``, which the area page's
+    script sends), else the body's ``lang``, else the browser's."""
+    asked = normalise(request.args.get("lang"))
+    if asked:
+        return asked
+    lang = data.get("lang") if isinstance(data, dict) else None
+    return str(lang) if lang in LANGUAGES else reader_language()
+
+
+def _limiter() -> TokenBuckets:
+    """This app's buckets; ``PUBLISHER_RATE_CLOCK`` in the app's config replaces the clock."""
+    app = current_app
+    with _limiter_lock:
+        if LIMITER not in app.extensions:
+            app.extensions[LIMITER] = TokenBuckets(
+                int(runtime().settings["PUSH_SIGNUPS_PER_MINUTE"]),
+                app.config.get("PUBLISHER_RATE_CLOCK", time.monotonic),
+            )
+        limiter: TokenBuckets = app.extensions[LIMITER]
+    return limiter
 
 
 def _page(state: str, status: int, **context: Any) -> Response:

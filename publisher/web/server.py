@@ -11,10 +11,11 @@ costs a coroutine and a socket, never a thread:
 - Push streams (``/api/screens/<id>/events``) live on the loop (:mod:`publisher.web.streams`):
   ten thousand idle screens cost memory, not threads.
 - Only a complete request reaches Flask, in one of two lanes of threads. The *priority* lane
-  (``/healthz``, every write, ``/admin/``, alerts) is never shared with the *public* lane
-  (pages, feeds, API reads, players' playlists and slides); while a priority request runs, the
-  public lane admits one request at a time, so an alert does not wait for the interpreter
-  behind twenty page renders. A public request that finds the lane's queue full is answered
+  (``/healthz``, ``/admin/``, alerts, every write but residents' anonymous ``/notifications/``
+  sign-ups) is never shared with the *public* lane (pages, feeds, API reads, players'
+  playlists and slides, those sign-ups); while a priority request runs, the public lane
+  admits one request at a time, so an alert does not wait for the interpreter behind twenty
+  page renders. A public request that finds the lane's queue full is answered
   503 with ``Retry-After`` at once: a busy server sheds readers, never an alert.
 - ``GET /healthz`` is answered on the loop from a check at most ``health_fresh_s`` old
   (:mod:`publisher.web.health`): a monitor's probe never waits behind a lane, yet says within
@@ -88,11 +89,17 @@ class Limits:
 
 
 PRIORITY_PREFIXES = ("/admin", "/api/alerts", "/healthz")
+# Anonymous writes anyone on the internet may send (residents' Web Push sign-ups): in the
+# public lane, where a flood of them is shed like a flood of reads, never ahead of an alert.
+PUBLIC_WRITE_PREFIXES = ("/notifications/",)
 
 
 def is_priority(method: str, path: str) -> bool:
-    """Staff, alerts, health checks and every write run in the lane no reader can fill."""
-    return method not in ("GET", "HEAD") or path.startswith(PRIORITY_PREFIXES)
+    """Staff, alerts, health checks and every write but residents' sign-ups run in the lane
+    no reader can fill."""
+    if path.startswith(PRIORITY_PREFIXES):
+        return True
+    return method not in ("GET", "HEAD") and not path.startswith(PUBLIC_WRITE_PREFIXES)
 
 
 class Server:

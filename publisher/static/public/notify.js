@@ -1,6 +1,9 @@
 // Web Push sign-up on an area page: register the service worker, subscribe with the server's
 // VAPID key, and tell the server the area, language and choice. Without service workers or
 // PushManager the section says so; without JavaScript the <noscript> text offers RSS instead.
+// What the server answers (the subscription's token) is kept in this browser's Cache Storage
+// with the area, language and choice, for the service worker to renew the subscription when
+// the push service rotates it (sw-notify.js, pushsubscriptionchange).
 (function () {
   "use strict";
   var box = document.getElementById("notify");
@@ -34,9 +37,23 @@
       body: JSON.stringify(body),
       credentials: "omit"
     }).then(function (r) {
-      if (!r.ok) throw new Error("server answered " + r.status);
-      return r.json();
+      return r.json().catch(function () { return {}; }).then(function (answer) {
+        if (r.ok) return answer;
+        var error = new Error("server answered " + r.status);
+        // too many sign-ups (429) or the area is full (403): the server's words, in our language
+        if ((r.status === 429 || r.status === 403) && answer.error) error.shown = answer.error;
+        throw error;
+      });
     });
+  }
+
+  var KEPT = "/notifications/subscription";
+  function remember(record) {
+    if (!("caches" in window)) return Promise.resolve();
+    return caches.open("publisher-notify").then(function (cache) {
+      return record ? cache.put(KEPT, new Response(JSON.stringify(record)))
+                    : cache.delete(KEPT);
+    }).catch(function () {});
   }
 
   function showState(subscribed) {
@@ -80,10 +97,15 @@
         .then(function (sub) {
           return post(data.subscribeUrl, {
             subscription: sub.toJSON(), area: data.area, lang: lang, choice: choice
+          }).then(function (answer) {
+            return remember({
+              endpoint: sub.endpoint, token: answer.token,
+              area: data.area, lang: lang, choice: choice
+            });
           });
         })
         .then(function () { showState(true); });
-    }).catch(function () { say(data.msgFailed); })
+    }).catch(function (error) { say((error && error.shown) || data.msgFailed); })
       .then(function () { on.disabled = false; });
   });
 
@@ -92,6 +114,7 @@
       .then(function (sub) {
         if (!sub) return null;
         return post(data.unsubscribeUrl, { endpoint: sub.endpoint })
+          .then(function () { return remember(null); })
           .then(function () { return sub.unsubscribe(); });
       })
       .then(function () { showState(false); })
