@@ -288,6 +288,24 @@ def test_a_fan_out_process_that_dies_mid_chunk_repeats_nothing_and_loses_only_wh
         assert push.states(session, item_id) == {"unknown": 100, "sent": 500}
 
 
+def test_serve_start_warms_the_fan_out_processes_only_when_a_fan_out_would_use_them(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """An emergency must not wait for processes to spawn; a ward with few subscribers does not
+    pay for processes it would never use."""
+    worker = webpush.sender(push_rt, clock=lambda: now, processes=1, send_on_change=False)
+    try:
+        assert worker.fan_out is not None
+        many_subscribers(push_rt, service, webpush.PROCESS_MIN_MESSAGES - 1, now)
+        webpush.warm_if_needed(push_rt)
+        assert worker.fan_out.pids() == []
+        subscribe(push_rt, service.browser("one-more"), DAIZAWA)
+        webpush.warm_if_needed(push_rt)
+        wait_for(lambda: len(worker.fan_out.pids()) == 1 if worker.fan_out else False)
+    finally:
+        worker.close()
+
+
 def running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:
