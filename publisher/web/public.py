@@ -47,6 +47,7 @@ from publisher.plan.residents import (
 )
 from publisher.render.feeds import feed_mimetype, render_feed
 from publisher.render.ical import render_calendar
+from publisher.render.ruby import easy_ruby
 from publisher.render.slides import alert_label
 from publisher.store.content import visible_items
 from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
@@ -64,7 +65,6 @@ from publisher.web.i18n import (
     COOKIE,
     Messages,
     choose_language,
-    easy_ruby,
     html_lang,
 )
 from publisher.web.links import relative_href
