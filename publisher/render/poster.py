@@ -6,7 +6,10 @@ by the language; fonts embedded as subsets). Japanese lines break as on slides �
 kinsoku, no line starting with 、。」 — through CSS ``line-break: strict`` (Pango's UAX #14
 breaking). Type is large for reading at a notice board: on A4 the title is at least 30 pt and
 the body 14 pt (A3 scales by √2); a long text steps down in size until it fits one page, and
-only then runs on to a second. The QR code opens the item's page in the poster's language.
+only then runs on to a second. The QR code is the counted short link of the item's page in the
+poster's language (the caller gives it: ``/q/i42~en~.poster``). Dates are written as readers of
+the poster's language write them (:class:`publisher.render.print_words.Calendar`); やさしい日本語
+carries furigana over every kanji, set above the line (``<ruby>``, ``print.css``).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from publisher.items import JST, Item
 from publisher.plan.printed import Week
 from publisher.plan.residents import day_text, is_drill, marked_title, when_text
 from publisher.render.notification import spaced_title
+from publisher.render.print_words import WORDS, Calendar, ruby_markup
 from publisher.render.qr import qr_png
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
@@ -40,24 +44,6 @@ FONTS = {
     "ko": "'Noto Sans CJK KR'",
 }
 JP_FONT = "'Noto Sans CJK JP'"
-
-# Fixed words of a poster, per language.
-WORDS: dict[str, dict[str, str]] = {
-    "ja": {"when": "日時", "where": "場所", "more": "詳しくはこちら", "from": "発行",
-           "drill": "訓練　これは訓練です", "emergency": "緊急", "alert": "警報", "posted": "掲示期限"},
-    "ja-x-easy": {"when": "いつ", "where": "どこ", "more": "くわしくは こちら", "from": "だしたところ",
-                  "drill": "訓練（くんれん）　ほんとうでは ありません", "emergency": "緊急（きんきゅう）",
-                  "alert": "警報（けいほう）", "posted": "けいじ きげん"},
-    "en": {"when": "When", "where": "Where", "more": "More information", "from": "Issued by",
-           "drill": "訓練 DRILL — this is a drill", "emergency": "EMERGENCY", "alert": "ALERT",
-           "posted": "Posted until"},
-    "zh-Hans": {"when": "时间", "where": "地点", "more": "详细信息", "from": "发布",
-                "drill": "訓練 演习（DRILL）", "emergency": "紧急", "alert": "警报", "posted": "张贴至"},
-    "zh-Hant": {"when": "時間", "where": "地點", "more": "詳細資訊", "from": "發布",
-                "drill": "訓練 演習（DRILL）", "emergency": "緊急", "alert": "警報", "posted": "張貼至"},
-    "ko": {"when": "일시", "where": "장소", "more": "자세한 내용", "from": "발행",
-           "drill": "訓練 훈련（DRILL）", "emergency": "긴급", "alert": "경보", "posted": "게시 기한"},
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -164,11 +150,13 @@ def poster_pdf(
     lang: str,
     size: str,
     url: str,
+    qr_url: str,
     ward: Area,
     office: Area,
-    at: datetime | None = None,
+    calendar: Calendar,
 ) -> bytes:
-    """The poster of ``item`` in ``lang`` (falling back to Japanese) on ``size`` paper."""
+    """The poster of ``item`` in ``lang`` (falling back to Japanese) on ``size`` paper: ``url``
+    printed for typing, ``qr_url`` in the QR code, dates in ``calendar``'s words."""
     if lang not in item.languages:
         lang = "ja"
     text = item.text(lang)
@@ -178,30 +166,45 @@ def poster_pdf(
     if not tone and item.kind == "alert":
         tone = "alert"
     banner = words.get(tone, "") if tone else ""
-    when = when_text(item) if item.kind == "event" else ""
+    when = calendar.when(item) if item.kind == "event" else ""
     posted = ""
     if item.ends_at is not None:
-        last = item.ends_at.astimezone(JST)
-        shown = day_text(item.ends_at) if lang.startswith("ja") else f"{last:%Y-%m-%d}"
-        posted = f"{words['posted']}{_colon(lang)}{shown}"
+        posted = f"{words['posted']}{_colon(lang)}{calendar.date(item.ends_at)}"
+    easy = lang == "ja-x-easy"
+    readings = dict(text.readings) if easy else {}
+
+    def heading(value: str) -> Markup:
+        if not easy:
+            return phrased(value, lang)
+        # やさしい日本語 is written with spaces between phrases: lines break only there
+        return Markup(" ").join(
+            Markup('<span class="ph">{}</span>').format(ruby_markup(p, readings))
+            for p in value.split(" ")
+        )
+
+    def plain(value: str) -> Markup | str:
+        return ruby_markup(value, readings) if easy else value
+
     context: dict[str, Any] = {
         "html_lang": _html_lang(lang),
         "size": size,
         "css": _css(),
         "font": font_for(lang),
-        "title": phrased(spaced_title(item, lang), lang),
+        "title": heading(spaced_title(item, lang)),
+        "title_text": spaced_title(item, lang),
+        "ruby": easy,
         "tone": tone,
         "banner": banner,
         "ward": ward.display_name_en if english else ward.display_name,
         "office": office.display_name_en if english else office.display_name,
-        "when": phrased(when),
-        "where": _place(item, lang),
-        "paragraphs": [p.strip() for p in text.body.splitlines() if p.strip()],
+        "when": heading(when),
+        "where": plain(_place(item, lang)),
+        "paragraphs": [plain(p.strip()) for p in text.body.splitlines() if p.strip()],
         "words": words,
         "colon": _colon(lang),
         "url": url,
-        "qr": qr_data_uri(url),
-        "posted": posted,
+        "qr": qr_data_uri(qr_url),
+        "posted": plain(posted),
     }
     template = _env().get_template("poster.html")
     pdf = b""

@@ -1,6 +1,8 @@
 """Paper: an item's poster and a district's weekly bulletin, as PDF.
 
-- ``GET /items/<id>/poster.pdf?size=A4|A3&lang=…``: for the notice board (区広報板);
+- ``GET /items/<id>/poster.pdf?size=A4|A3&lang=…``: for the notice board (区広報板); its QR
+  code is the counted short link ``/q/p<id>~<lang>`` (a scan counted as the poster's, the
+  reader sent to the item's page in that language), its dates in that language's words;
 - ``GET /areas/<code>/bulletin.pdf?week=2026-W48`` (or a day of the week; default this week):
   the week's events and notices seen in the area, for the center's rack.
 
@@ -27,8 +29,10 @@ from publisher.render.poster import bulletin_pdf, poster_pdf
 from publisher.runtime import Runtime
 from publisher.store.content import get_item, list_items
 from publisher.store.public import public_item
+from publisher.store.shortlinks import poster_code
 from publisher.web import runtime
 from publisher.web.caching import respond
+from publisher.web.i18n import Messages
 
 bp = Blueprint("printed", __name__)
 
@@ -82,11 +86,20 @@ def poster_for(
     if lang not in item.languages:
         lang = "ja"
     url = f"{rt.settings.base_url}/items/{item_id}?lang={lang}"
-    etag = versions_etag("poster", item_id, item.updated_at, item.revision, lang, size, url)
+    qr_url = rt.qr_url(poster_code(item_id, lang))  # a scan is counted as the poster's
+    etag = versions_etag("poster", item_id, item.updated_at, item.revision, lang, size, url, qr_url)
 
     def make() -> bytes:
-        office = rt.tree.issuer(item.targets)
-        return poster_pdf(item, lang=lang, size=size, url=url, ward=rt.tree.ward, office=office)
+        return poster_pdf(
+            item,
+            lang=lang,
+            size=size,
+            url=url,
+            qr_url=qr_url,
+            ward=rt.tree.ward,
+            office=rt.tree.issuer(item.targets),
+            calendar=Messages(lang),
+        )
 
     return _kept.get(etag, make)
 
