@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from sqlalchemy import select
 
 from publisher.runtime import Runtime
 from publisher.store.models import ReachDailyRow
+from tests.factories import DAIZAWA
 from tests.test_printed import BASE, clocked, create, pages_of, qr_urls, text_of
 
 __all__ = ["clocked"]  # the fixture, shared with test_printed
@@ -78,10 +80,11 @@ def test_an_easy_japanese_poster_carries_furigana_above_its_kanji(
     for word, *box in words_of(pdf, tmp_path):
         boxes.setdefault(word, box)  # the first: the title's
     for base, reading in (("代沢", "だいざわ"), ("防災", "ぼうさい"), ("訓練", "くんれん")):
-        x0, y0, x1, _ = boxes[base]
+        x0, y0, x1, y1 = boxes[base]  # font boxes (ascent to descent), not ink
         rx0, ry0, rx1, ry1 = boxes[reading]
         assert x0 <= (rx0 + rx1) / 2 <= x1, (base, boxes[base], boxes[reading])
-        assert ry1 <= y0 + 3 and y0 - ry0 < 40, (base, boxes[base], boxes[reading])
+        assert (ry0 + ry1) / 2 < y0 and ry1 < (y0 + y1) / 2, (base, boxes[base], boxes[reading])
+        assert y0 - ry0 < 40, (base, boxes[base], boxes[reading])  # just above, not far
 
 
 def words_of(pdf: bytes, tmp_path: Path) -> list[tuple[str, float, float, float, float]]:
@@ -127,3 +130,59 @@ def test_a_posters_qr_code_is_counted_as_the_posters_and_opens_the_page_in_its_l
     # a poster's code names a language the site has; anything else is the residents' 404
     assert clocked.get(f"/q/p{item_id}~fr").status_code == 404
     assert clocked.get(f"/q/p{item_id}").status_code == 404
+
+
+BULLETIN_HEADINGS = {  # the week of the tests' "now", Sunday 22 November 2026
+    "ja": ("代沢地区だより", "2026年11月16日（月）〜11月22日（日）", "今週の行事"),
+    "ja-x-easy": ("代沢地区の おしらせ", "2026年11月16日（月曜日）から", "この しゅうの 行事"),
+    "en": ("Daizawa District: this week", "Monday 16 November 2026 – Sunday 22 November 2026",
+           "Events this week"),
+    "zh-Hans": ("代沢地区 本周信息", "2026年11月16日 星期一 – 2026年11月22日 星期日", "本周活动"),
+    "zh-Hant": ("代沢地區 本週資訊", "2026年11月16日 星期一 – 2026年11月22日 星期日", "本週活動"),
+    "ko": ("Daizawa 지구 이번 주 소식", "2026년 11월 16일 월요일 ~ 2026년 11월 22일 일요일",
+           "이번 주 행사"),
+}  # fmt: skip
+
+
+def test_a_districts_page_links_to_its_weekly_bulletin_in_the_readers_language(
+    rt: Runtime, clocked: Any, tmp_path: Path
+) -> None:
+    item_id = create(
+        rt,
+        title={"ja": "代沢 もちつき大会", "en": "Daizawa rice-cake festival", "ko": "떡 축제"},
+        body={"ja": "どなたでも参加できます。", "en": "Everyone is welcome.", "ko": "환영합니다."},
+        starts_at="2026-11-01T00:00:00+09:00",
+        kind="event",
+        event={"starts_at": "2026-11-22T13:00:00+09:00", "ends_at": "2026-11-22T15:00:00+09:00"},
+    )
+    link_text = {
+        "ja": "今週のお知らせ（印刷用 PDF）",
+        "en": "This week's news (PDF for printing)",
+        "zh-Hans": "本周信息（打印用 PDF）",
+        "zh-Hant": "本週資訊（列印用 PDF）",
+        "ko": "이번 주 소식 (인쇄용 PDF)",
+        "ja-x-easy": "おしらせ",  # with furigana between the words
+    }
+    for lang, (heading, week, events) in BULLETIN_HEADINGS.items():
+        html = clocked.get(f"/areas/{DAIZAWA}?lang={lang}").get_data(as_text=True)
+        m = re.search(r'<p class="bulletin-link"><a href="([^"]+)"[^>]*>(.*?)</a>', html)
+        assert m, lang
+        assert link_text[lang] in unescape(m[2]), (lang, m[2])
+        href = m[1].replace("&amp;", "&")
+        assert href == f"/areas/{DAIZAWA}/bulletin.pdf" + ("" if lang == "ja" else f"?lang={lang}")
+        r = clocked.get(href)
+        assert r.status_code == 200 and r.mimetype == "application/pdf", lang
+        text = flat(text_of(r.data, tmp_path))
+        for part in (heading, week, events):
+            assert flat(part) in text, (lang, part, text)
+        pages_of(r.data, tmp_path, save_as=f"bulletin-{lang}")
+    en = flat(text_of(clocked.get(f"/areas/{DAIZAWA}/bulletin.pdf?lang=en").data, tmp_path))
+    assert "Daizawarice-cakefestival" in en
+    assert flat("Sunday 22 November 2026, 13:00–15:00") in en
+    assert f"{BASE}/items/{item_id}?lang=en" in en
+    ko = flat(text_of(clocked.get(f"/areas/{DAIZAWA}/bulletin.pdf?lang=ko").data, tmp_path))
+    assert flat("떡 축제") in ko and flat("2026년 11월 22일 일요일 13:00~15:00") in ko
+    # the ward's and a region's pages have no bulletin; a bad language is a clear 400
+    assert "bulletin-link" not in clocked.get("/areas/setagaya").get_data(as_text=True)
+    bad = clocked.get(f"/areas/{DAIZAWA}/bulletin.pdf?lang=fr")
+    assert bad.status_code == 400 and "lang: one of" in bad.get_data(as_text=True)

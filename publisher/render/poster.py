@@ -30,9 +30,9 @@ from markupsafe import Markup
 from publisher.areas import Area
 from publisher.items import JST, Item
 from publisher.plan.printed import Week
-from publisher.plan.residents import day_text, is_drill, marked_title, when_text
+from publisher.plan.residents import is_drill, marked_title
 from publisher.render.notification import spaced_title
-from publisher.render.print_words import WORDS, Calendar, ruby_markup
+from publisher.render.print_words import BULLETIN_WORDS, WORDS, Calendar, ruby_markup
 from publisher.render.qr import qr_png
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
@@ -218,18 +218,18 @@ def poster_pdf(
 
 @dataclass(frozen=True)
 class Entry:
-    title: str
+    title: Markup
     source: str
-    when: str
-    where: str
-    excerpt: str
+    when: Markup
+    where: Markup
+    excerpt: Markup
     url: str
 
 
-def _excerpt(item: Item, chars: int) -> str:
+def _excerpt(item: Item, chars: int, lang: str = "ja") -> str:
     if chars <= 0:
         return ""
-    body = " ".join(p.strip() for p in item.text("ja").body.splitlines() if p.strip())
+    body = " ".join(p.strip() for p in item.text(lang).body.splitlines() if p.strip())
     return body if len(body) <= chars else body[: chars - 1] + "…"
 
 
@@ -238,61 +238,96 @@ def _day(value: datetime) -> str:
     return f"{d.month}月{d.day}日（{WEEKDAYS_JA[d.weekday()]}）"
 
 
-def week_text(week: Week) -> str:
+def week_text(week: Week, lang: str = "ja", calendar: Calendar | None = None) -> str:
+    """The bulletin's week: 「2026年11月23日（月）〜11月29日（日）」, or in ``lang`` with
+    ``calendar``'s dates ("Monday 23 November 2026 – Sunday 29 November 2026")."""
     first, last = week.days()[0], week.days()[-1]
     start = datetime(first.year, first.month, first.day, tzinfo=JST)
     end = datetime(last.year, last.month, last.day, tzinfo=JST)
-    return f"{first.year}年{_day(start)}〜{_day(end)}"
+    if lang == "ja" or calendar is None:
+        return f"{first.year}年{_day(start)}〜{_day(end)}"
+    return BULLETIN_WORDS[lang]["week"].format(start=calendar.date(start), end=calendar.date(end))
+
+
+@dataclass(frozen=True)
+class BulletinNames:
+    """Who and where, in the bulletin's language: the ward, the district (its heading), the
+    issuing office, and each item's source (by item id; others are the ward's)."""
+
+    ward: str
+    area: str
+    office: str
+    sources: dict[int, str]
 
 
 def bulletin_pdf(
-    area: Area,
     events: Sequence[Item],
     notices: Sequence[Item],
     *,
+    lang: str,
+    calendar: Calendar,
+    names: BulletinNames,
     week: Week,
-    ward: Area,
-    sources: dict[int, Area],
     area_url: str,
     item_url: Any,
     issued: datetime,
 ) -> bytes:
-    """A district's week on one or two A4 pages: events of the week, then notices; what does
-    not fit even in the smallest step is counted and left to the web page."""
+    """A district's week on one or two A4 pages in ``lang``: events of the week, then notices
+    (each in ``lang`` where the item has it, else Japanese); what does not fit even in the
+    smallest step is counted and left to the web page."""
     template = _env().get_template("bulletin.html")
+    words = BULLETIN_WORDS[lang]
+    easy = lang == "ja-x-easy"
+
+    def say(text: str) -> Markup:
+        return ruby_markup(text) if easy else Markup.escape(text)
 
     def entries(items: Sequence[Item], chars: int) -> list[Entry]:
         out = []
         for i in items:
             assert i.id is not None
+            text_lang = lang if lang in i.languages else "ja"
             if i.kind == "event":
-                when = when_text(i)
+                when = calendar.when(i)
             else:
-                shown = i.starts_at or i.approved_at
-                when = f"{_day(shown)}から" if shown and shown >= week.start else "掲載中"
+                posted = i.starts_at or i.approved_at
+                when = words["current"]
+                if posted is not None and posted >= week.start:
+                    when = words["since"].format(date=calendar.date(posted))
             where = i.place.name if i.place else ""
-            source = sources[i.id].short_name if i.id in sources else ward.short_name
-            title = phrased(marked_title(i))
-            out.append(Entry(title, source, when, where, _excerpt(i, chars), item_url(i.id)))
+            source = names.sources.get(i.id, names.ward)
+            title, excerpt = marked_title(i, text_lang), _excerpt(i, chars, text_lang)
+            if text_lang == "ja-x-easy":  # the item's own easy text: furigana, its readings
+                readings = dict(i.text(text_lang).readings)
+                shown, excerpt_shown = ruby_markup(title, readings), ruby_markup(excerpt, readings)
+            else:
+                shown, excerpt_shown = phrased(title, text_lang), Markup.escape(excerpt)
+            out.append(Entry(shown, source, say(when), say(where), excerpt_shown, item_url(i.id)))
         return out
 
     def render(step: BulletinSizes, n_events: int, n_notices: int) -> tuple[bytes, int]:
         html = template.render(
+            html_lang=_html_lang(lang),
             css=_css(),
-            font=font_for("ja"),
+            font=font_for(lang),
+            ruby=easy,
             s=step,
-            ward=ward.display_name,
-            office=area.display_name,
-            heading=f"{area.short_name} 地区だより",
-            week_text=week_text(week),
+            ward=names.ward,
+            office=names.office,
+            heading=say(words["heading"].format(area=names.area)),
+            title=words["heading"].format(area=names.area),
+            week_text=say(week_text(week, lang, calendar)),
+            w={k: say(v) for k, v in words.items()},
             events=entries(events[:n_events], step.excerpt_chars),
             notices=entries(notices[:n_notices], step.excerpt_chars),
-            more_events=len(events) - n_events,
-            more_notices=len(notices) - n_notices,
+            more_events=say(words["more_events"].format(n=len(events) - n_events)),
+            more_notices=say(words["more_notices"].format(n=len(notices) - n_notices)),
+            any_more_events=len(events) > n_events,
+            any_more_notices=len(notices) > n_notices,
             qr=qr_data_uri(area_url),
             area_url=area_url,
-            area_name=area.short_name,
-            issued=f"{day_text(issued)}発行",
+            footer=say(words["footer"].format(area=names.area)),
+            issued=say(words["issued"].format(office=names.office, date=calendar.date(issued))),
         )
         return _pdf(html)
 
