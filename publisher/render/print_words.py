@@ -1,6 +1,7 @@
 """The words of posters and bulletins in six languages, their dates, and their furigana.
 
-- :data:`WORDS`: a poster's fixed words per language;
+- :data:`WORDS`, :data:`BULLETIN_WORDS`: a poster's and a bulletin's fixed words per language
+  (machine-drafted like the pages' catalogues: they need a native speaker's review);
 - :class:`Calendar`: how the caller writes a day and an event's time in the paper's language
   (the residents' pages' :class:`publisher.web.i18n.Messages` is one: Babel's dates with each
   language's pattern, so a poster says "Saturday 5 December 2026, 10:00–12:00",
