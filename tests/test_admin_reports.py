@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from publisher.store.plays import Play, record_plays
-from publisher.store.reach import count_scan
+from publisher.store.reach import POSTER, count_scan
 from publisher.store.report_view import above
 from tests.admin_helpers import cheap_hashes, staff_accounts
 from tests.factories import DAIZAWA, make_item
@@ -87,3 +88,18 @@ def test_staff_see_only_their_scope_and_bad_dates_say_why(rt, staff, now):
     assert bad.status_code == 400 and "2026-13-01" in bad.text
     backwards = s.get("/admin/reports?since=2026-11-20&until=2026-11-01")
     assert backwards.status_code == 400
+
+
+def test_scans_of_a_posters_qr_code_are_counted_apart_from_the_screens(rt, staff, now):
+    (item,) = store(rt, make_item())
+    _plays(rt, now, item.id)  # 3 scans from daizawa-1's slides
+    with rt.session() as session:
+        count_scan(session, item.id, "en", "", now, POSTER)
+        count_scan(session, item.id, "ko", "", now, POSTER)
+    text = staff("kitazawa-approver").get("/admin/reports").text
+    assert re.search(r"QRコードの読み取り</th><td class=\"num\">5</td>", text)
+    assert re.search(r"うちポスターのQRコード</th><td class=\"num\">2</td>", text)
+    rows = json.loads(staff("kitazawa-approver").get("/admin/reports/reach.json").text)
+    rows = rows["rows"] if isinstance(rows, dict) else rows
+    posters = [r for r in rows if r["kind"] == "scan" and r["format"] == "poster"]
+    assert sorted((r["lang"], r["count"]) for r in posters) == [("en", 1), ("ko", 1)]

@@ -110,12 +110,12 @@ def test_a_poster_reads_in_order_and_its_qr_opens_the_page_in_its_language(
     assert "NotoSansCJK" in fonts.replace("-", "") and " yes yes " in fonts  # embedded, subset
     (page,) = pages_of(pdf, tmp_path, save_as="poster-a4-ja")
     assert page.size[0] == 827 and abs(page.size[1] - 1169) <= 1  # A4 at 100 dpi
-    assert qr_urls(page) == [f"{BASE}/items/{item_id}?lang=ja"]
+    assert qr_urls(page) == [f"{BASE}/q/p{item_id}~ja"]  # counted, then the page in ja
 
     en = clocked.get(f"/items/{item_id}/poster.pdf?lang=en&size=A3")
     (page,) = pages_of(en.data, tmp_path, save_as="poster-a3-en")
     assert abs(page.size[0] - 1169) <= 1 and abs(page.size[1] - 1654) <= 1  # A3 at 100 dpi
-    assert qr_urls(page) == [f"{BASE}/items/{item_id}?lang=en"]
+    assert qr_urls(page) == [f"{BASE}/q/p{item_id}~en"]
     assert "Daizawadisasterdrillday" in "".join(text_of(en.data, tmp_path).split())
 
 
@@ -134,7 +134,7 @@ def test_a_drill_poster_carries_the_drill_mark(rt: Runtime, clocked: Any, tmp_pa
     assert "訓練これは訓練です" in text
     assert "【訓練】" in text
     (page,) = pages_of(pdf, tmp_path, save_as="poster-drill")
-    assert qr_urls(page) == [f"{BASE}/items/{item_id}?lang=ja"]
+    assert qr_urls(page) == [f"{BASE}/q/p{item_id}~ja"]
 
 
 def test_a_long_notice_steps_down_to_fit_one_page(

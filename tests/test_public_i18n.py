@@ -10,6 +10,7 @@ import pytest
 
 from publisher.areas import LANGUAGES
 from publisher.items import JST, AlertInfo, Place, Translation
+from publisher.render.ruby import easy_ruby
 from publisher.store.content import update_item
 from publisher.web.caching import ReadCache
 from publisher.web.http11 import parse_head
@@ -18,7 +19,6 @@ from publisher.web.i18n import (
     catalogue_problems,
     catalogues,
     choose_language,
-    easy_ruby,
     from_accept_language,
 )
 from tests.factories import DAIZAWA, make_item

@@ -136,6 +136,12 @@ def test_publisher_print_writes_a_poster_and_a_bulletin(
     )
     code, text = run("bulletin", "setagaya/kitazwa/daizawa", "--out", str(bulletin))
     assert code != 0 and "did you mean 'setagaya/kitazawa/daizawa'" in text
+    code, text = run("bulletin", DAIZAWA, "--lang", "en", "--out", str(bulletin))
+    assert code == 0, text
+    english = subprocess.run(["pdftotext", str(bulletin), "-"], capture_output=True, text=True)
+    assert "Daizawa District: this week" in english.stdout
+    code, text = run("bulletin", DAIZAWA, "--lang", "fr", "--out", str(bulletin))
+    assert code != 0 and "lang: one of" in text
 
 
 def test_staff_print_posters_and_bulletins_and_see_subscribers_per_area(

@@ -41,12 +41,15 @@ def register(cli: click.Group) -> None:
     @cli.command("bulletin")
     @click.argument("area", metavar="AREA")
     @click.option("--week", default=None, help="2026-W48 or a day of the week; default: this week")
+    @click.option(
+        "--lang", default="ja", show_default=True, help="ja, ja-x-easy, en, zh-Hans, zh-Hant, ko"
+    )
     @click.option("--out", required=True, metavar="FILE.pdf")
-    def bulletin(area: str, week: str | None, out: str) -> None:
+    def bulletin(area: str, week: str | None, lang: str, out: str) -> None:
         """A district's weekly bulletin (its, its region's and the ward's events and notices)."""
         from publisher.plan.printed import week_of
         from publisher.web.printed import bulletin_for
 
         rt = _ready_runtime()
         now = utcnow()
-        _write(out, bulletin_for(rt, area, week_of(week, now), at=now))
+        _write(out, bulletin_for(rt, area, week_of(week, now), at=now, lang=lang))

@@ -6,7 +6,10 @@ by the language; fonts embedded as subsets). Japanese lines break as on slides �
 kinsoku, no line starting with 、。」 — through CSS ``line-break: strict`` (Pango's UAX #14
 breaking). Type is large for reading at a notice board: on A4 the title is at least 30 pt and
 the body 14 pt (A3 scales by √2); a long text steps down in size until it fits one page, and
-only then runs on to a second. The QR code opens the item's page in the poster's language.
+only then runs on to a second. The QR code is the counted short link of the item's page in the
+poster's language (the caller gives it: ``/q/i42~en~.poster``). Dates are written as readers of
+the poster's language write them (:class:`publisher.render.print_words.Calendar`); やさしい日本語
+carries furigana over every kanji, set above the line (``<ruby>``, ``print.css``).
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from markupsafe import Markup
 from publisher.areas import Area
 from publisher.items import JST, Item
 from publisher.plan.printed import Week
-from publisher.plan.residents import day_text, is_drill, marked_title, when_text
+from publisher.plan.residents import is_drill, marked_title
 from publisher.render.notification import spaced_title
+from publisher.render.print_words import BULLETIN_WORDS, WORDS, Calendar, ruby_markup
 from publisher.render.qr import qr_png
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
@@ -40,24 +44,6 @@ FONTS = {
     "ko": "'Noto Sans CJK KR'",
 }
 JP_FONT = "'Noto Sans CJK JP'"
-
-# Fixed words of a poster, per language.
-WORDS: dict[str, dict[str, str]] = {
-    "ja": {"when": "日時", "where": "場所", "more": "詳しくはこちら", "from": "発行",
-           "drill": "訓練　これは訓練です", "emergency": "緊急", "alert": "警報", "posted": "掲示期限"},
-    "ja-x-easy": {"when": "いつ", "where": "どこ", "more": "くわしくは こちら", "from": "だしたところ",
-                  "drill": "訓練（くんれん）　ほんとうでは ありません", "emergency": "緊急（きんきゅう）",
-                  "alert": "警報（けいほう）", "posted": "けいじ きげん"},
-    "en": {"when": "When", "where": "Where", "more": "More information", "from": "Issued by",
-           "drill": "訓練 DRILL — this is a drill", "emergency": "EMERGENCY", "alert": "ALERT",
-           "posted": "Posted until"},
-    "zh-Hans": {"when": "时间", "where": "地点", "more": "详细信息", "from": "发布",
-                "drill": "訓練 演习（DRILL）", "emergency": "紧急", "alert": "警报", "posted": "张贴至"},
-    "zh-Hant": {"when": "時間", "where": "地點", "more": "詳細資訊", "from": "發布",
-                "drill": "訓練 演習（DRILL）", "emergency": "緊急", "alert": "警報", "posted": "張貼至"},
-    "ko": {"when": "일시", "where": "장소", "more": "자세한 내용", "from": "발행",
-           "drill": "訓練 훈련（DRILL）", "emergency": "긴급", "alert": "경보", "posted": "게시 기한"},
-}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -164,11 +150,13 @@ def poster_pdf(
     lang: str,
     size: str,
     url: str,
+    qr_url: str,
     ward: Area,
     office: Area,
-    at: datetime | None = None,
+    calendar: Calendar,
 ) -> bytes:
-    """The poster of ``item`` in ``lang`` (falling back to Japanese) on ``size`` paper."""
+    """The poster of ``item`` in ``lang`` (falling back to Japanese) on ``size`` paper: ``url``
+    printed for typing, ``qr_url`` in the QR code, dates in ``calendar``'s words."""
     if lang not in item.languages:
         lang = "ja"
     text = item.text(lang)
@@ -178,30 +166,45 @@ def poster_pdf(
     if not tone and item.kind == "alert":
         tone = "alert"
     banner = words.get(tone, "") if tone else ""
-    when = when_text(item) if item.kind == "event" else ""
+    when = calendar.when(item) if item.kind == "event" else ""
     posted = ""
     if item.ends_at is not None:
-        last = item.ends_at.astimezone(JST)
-        shown = day_text(item.ends_at) if lang.startswith("ja") else f"{last:%Y-%m-%d}"
-        posted = f"{words['posted']}{_colon(lang)}{shown}"
+        posted = f"{words['posted']}{_colon(lang)}{calendar.date(item.ends_at)}"
+    easy = lang == "ja-x-easy"
+    readings = dict(text.readings) if easy else {}
+
+    def heading(value: str) -> Markup:
+        if not easy:
+            return phrased(value, lang)
+        # やさしい日本語 is written with spaces between phrases: lines break only there
+        return Markup(" ").join(
+            Markup('<span class="ph">{}</span>').format(ruby_markup(p, readings))
+            for p in value.split(" ")
+        )
+
+    def plain(value: str) -> Markup | str:
+        return ruby_markup(value, readings) if easy else value
+
     context: dict[str, Any] = {
         "html_lang": _html_lang(lang),
         "size": size,
         "css": _css(),
         "font": font_for(lang),
-        "title": phrased(spaced_title(item, lang), lang),
+        "title": heading(spaced_title(item, lang)),
+        "title_text": spaced_title(item, lang),
+        "ruby": easy,
         "tone": tone,
         "banner": banner,
         "ward": ward.display_name_en if english else ward.display_name,
         "office": office.display_name_en if english else office.display_name,
-        "when": phrased(when),
-        "where": _place(item, lang),
-        "paragraphs": [p.strip() for p in text.body.splitlines() if p.strip()],
+        "when": heading(when),
+        "where": plain(_place(item, lang)),
+        "paragraphs": [plain(p.strip()) for p in text.body.splitlines() if p.strip()],
         "words": words,
         "colon": _colon(lang),
         "url": url,
-        "qr": qr_data_uri(url),
-        "posted": posted,
+        "qr": qr_data_uri(qr_url),
+        "posted": plain(posted),
     }
     template = _env().get_template("poster.html")
     pdf = b""
@@ -215,18 +218,18 @@ def poster_pdf(
 
 @dataclass(frozen=True)
 class Entry:
-    title: str
+    title: Markup
     source: str
-    when: str
-    where: str
-    excerpt: str
+    when: Markup
+    where: Markup
+    excerpt: Markup
     url: str
 
 
-def _excerpt(item: Item, chars: int) -> str:
+def _excerpt(item: Item, chars: int, lang: str = "ja") -> str:
     if chars <= 0:
         return ""
-    body = " ".join(p.strip() for p in item.text("ja").body.splitlines() if p.strip())
+    body = " ".join(p.strip() for p in item.text(lang).body.splitlines() if p.strip())
     return body if len(body) <= chars else body[: chars - 1] + "…"
 
 
@@ -235,61 +238,96 @@ def _day(value: datetime) -> str:
     return f"{d.month}月{d.day}日（{WEEKDAYS_JA[d.weekday()]}）"
 
 
-def week_text(week: Week) -> str:
+def week_text(week: Week, lang: str = "ja", calendar: Calendar | None = None) -> str:
+    """The bulletin's week: 「2026年11月23日（月）〜11月29日（日）」, or in ``lang`` with
+    ``calendar``'s dates ("Monday 23 November 2026 – Sunday 29 November 2026")."""
     first, last = week.days()[0], week.days()[-1]
     start = datetime(first.year, first.month, first.day, tzinfo=JST)
     end = datetime(last.year, last.month, last.day, tzinfo=JST)
-    return f"{first.year}年{_day(start)}〜{_day(end)}"
+    if lang == "ja" or calendar is None:
+        return f"{first.year}年{_day(start)}〜{_day(end)}"
+    return BULLETIN_WORDS[lang]["week"].format(start=calendar.date(start), end=calendar.date(end))
+
+
+@dataclass(frozen=True)
+class BulletinNames:
+    """Who and where, in the bulletin's language: the ward, the district (its heading), the
+    issuing office, and each item's source (by item id; others are the ward's)."""
+
+    ward: str
+    area: str
+    office: str
+    sources: dict[int, str]
 
 
 def bulletin_pdf(
-    area: Area,
     events: Sequence[Item],
     notices: Sequence[Item],
     *,
+    lang: str,
+    calendar: Calendar,
+    names: BulletinNames,
     week: Week,
-    ward: Area,
-    sources: dict[int, Area],
     area_url: str,
     item_url: Any,
     issued: datetime,
 ) -> bytes:
-    """A district's week on one or two A4 pages: events of the week, then notices; what does
-    not fit even in the smallest step is counted and left to the web page."""
+    """A district's week on one or two A4 pages in ``lang``: events of the week, then notices
+    (each in ``lang`` where the item has it, else Japanese); what does not fit even in the
+    smallest step is counted and left to the web page."""
     template = _env().get_template("bulletin.html")
+    words = BULLETIN_WORDS[lang]
+    easy = lang == "ja-x-easy"
+
+    def say(text: str) -> Markup:
+        return ruby_markup(text) if easy else Markup.escape(text)
 
     def entries(items: Sequence[Item], chars: int) -> list[Entry]:
         out = []
         for i in items:
             assert i.id is not None
+            text_lang = lang if lang in i.languages else "ja"
             if i.kind == "event":
-                when = when_text(i)
+                when = calendar.when(i)
             else:
-                shown = i.starts_at or i.approved_at
-                when = f"{_day(shown)}から" if shown and shown >= week.start else "掲載中"
+                posted = i.starts_at or i.approved_at
+                when = words["current"]
+                if posted is not None and posted >= week.start:
+                    when = words["since"].format(date=calendar.date(posted))
             where = i.place.name if i.place else ""
-            source = sources[i.id].short_name if i.id in sources else ward.short_name
-            title = phrased(marked_title(i))
-            out.append(Entry(title, source, when, where, _excerpt(i, chars), item_url(i.id)))
+            source = names.sources.get(i.id, names.ward)
+            title, excerpt = marked_title(i, text_lang), _excerpt(i, chars, text_lang)
+            if text_lang == "ja-x-easy":  # the item's own easy text: furigana, its readings
+                readings = dict(i.text(text_lang).readings)
+                shown, excerpt_shown = ruby_markup(title, readings), ruby_markup(excerpt, readings)
+            else:
+                shown, excerpt_shown = phrased(title, text_lang), Markup.escape(excerpt)
+            out.append(Entry(shown, source, say(when), say(where), excerpt_shown, item_url(i.id)))
         return out
 
     def render(step: BulletinSizes, n_events: int, n_notices: int) -> tuple[bytes, int]:
         html = template.render(
+            html_lang=_html_lang(lang),
             css=_css(),
-            font=font_for("ja"),
+            font=font_for(lang),
+            ruby=easy,
             s=step,
-            ward=ward.display_name,
-            office=area.display_name,
-            heading=f"{area.short_name} 地区だより",
-            week_text=week_text(week),
+            ward=names.ward,
+            office=names.office,
+            heading=say(words["heading"].format(area=names.area)),
+            title=words["heading"].format(area=names.area),
+            week_text=say(week_text(week, lang, calendar)),
+            w={k: say(v) for k, v in words.items()},
             events=entries(events[:n_events], step.excerpt_chars),
             notices=entries(notices[:n_notices], step.excerpt_chars),
-            more_events=len(events) - n_events,
-            more_notices=len(notices) - n_notices,
+            more_events=say(words["more_events"].format(n=len(events) - n_events)),
+            more_notices=say(words["more_notices"].format(n=len(notices) - n_notices)),
+            any_more_events=len(events) > n_events,
+            any_more_notices=len(notices) > n_notices,
             qr=qr_data_uri(area_url),
             area_url=area_url,
-            area_name=area.short_name,
-            issued=f"{day_text(issued)}発行",
+            footer=say(words["footer"].format(area=names.area)),
+            issued=say(words["issued"].format(office=names.office, date=calendar.date(issued))),
         )
         return _pdf(html)
 

@@ -12,7 +12,9 @@ downloaded at run time. Staff can fix a reading the analyser gets wrong (place n
 - :func:`parse_readings` reads staff's table (``漢字=かんじ`` lines; it lives with the other
   input checks in :mod:`publisher.item_input`, and an item keeps it per translation);
 - :func:`ruby_html` is the same as HTML (``<ruby>基<rp>(</rp><rt>き</rt><rp>)</rp></ruby>``),
-  escaped, for public pages.
+  escaped, for public pages;
+- :func:`easy_segments` and :func:`easy_ruby` also read dates as people say them (「1日」
+  ついたち, 「25日」 にじゅうごにち, 「水曜日」 すいようび), for pages and posters.
 
 Slides draw the same segments (:mod:`publisher.render.layout`).
 """
@@ -30,7 +32,14 @@ from markupsafe import Markup, escape
 from publisher.item_input import parse_readings
 
 Segment = tuple[str, str | None]
-__all__ = ["COMMON_READINGS", "parse_readings", "ruby_html", "ruby_segments"]
+__all__ = [
+    "COMMON_READINGS",
+    "easy_ruby",
+    "easy_segments",
+    "parse_readings",
+    "ruby_html",
+    "ruby_segments",
+]
 
 # CJK ideographs (with 々 〆 ヶ, which take readings like kanji)
 _KANJI = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f々〆ヶ"
@@ -80,13 +89,65 @@ def ruby_segments(text: str, readings: Mapping[str, str] | None = None) -> list[
 
 def ruby_html(text: str, readings: Mapping[str, str] | None = None) -> Markup:
     """``text`` as escaped HTML with ``<ruby>`` over every run of kanji."""
+    return _html(ruby_segments(text, readings))
+
+
+def _html(segments: list[Segment]) -> Markup:
     out = []
-    for base, reading in ruby_segments(text, readings):
+    for base, reading in segments:
         if reading:
             out.append(f"<ruby>{escape(base)}<rp>(</rp><rt>{escape(reading)}</rt><rp>)</rp></ruby>")
         else:
             out.append(str(escape(base)))
     return Markup("".join(out))
+
+
+# Dates get furigana as a person reads them, not as the analyser guesses (it reads 「25日」's
+# 日 as か): 日 after a number is にち, except the days read as a whole (1日 ついたち …
+# 24日 にじゅうよっか); 月 after a number is がつ; 水曜日 is すいようび.
+_WHOLE_DAYS = {
+    1: "ついたち",
+    2: "ふつか",
+    3: "みっか",
+    4: "よっか",
+    5: "いつか",
+    6: "むいか",
+    7: "なのか",
+    8: "ようか",
+    9: "ここのか",
+    10: "とおか",
+    14: "じゅうよっか",
+    20: "はつか",
+    24: "にじゅうよっか",
+}
+_WEEKDAYS = dict(
+    zip("月火水木金土日", ("げつ", "か", "すい", "もく", "きん", "ど", "にち"), strict=True)
+)
+_DATE_PARTS = re.compile(r"(?<![0-9])([0-9]{1,2})([月日])|([月火水木金土日])曜日")
+
+
+def easy_segments(text: str, readings: Mapping[str, str] | None = None) -> list[Segment]:
+    """:func:`ruby_segments` with dates read right (see above); ``readings``: staff's own
+    readings for the item's words (they win over the analyser)."""
+    out: list[Segment] = []
+    at = 0
+    for m in _DATE_PARTS.finditer(text):
+        out.extend(ruby_segments(text[at : m.start()], readings))
+        number, unit, weekday = m.groups()
+        if weekday:
+            out.append((m.group(0), _WEEKDAYS[weekday] + "ようび"))
+        elif unit == "日" and int(number) in _WHOLE_DAYS:
+            out.append((m.group(0), _WHOLE_DAYS[int(number)]))
+        else:
+            out.extend([(number, None), (unit, "がつ" if unit == "月" else "にち")])
+        at = m.end()
+    out.extend(ruby_segments(text[at:], readings))
+    return out
+
+
+def easy_ruby(text: str, readings: Mapping[str, str] | None = None) -> Markup:
+    """``text`` as HTML with furigana over its kanji, dates read right."""
+    return _html(easy_segments(text, readings))
 
 
 @lru_cache(maxsize=4096)

@@ -428,7 +428,7 @@ class PlayDailyRow(Base):
 class ReachDailyRow(Base):
     """Counts per ward day of how residents were reached; never who.
 
-    ``kind``: ``scan`` (item, lang, screen), ``view`` (item, lang), ``feed`` (area, format:
+    ``kind``: ``scan`` (item, lang, screen; ``format`` ``poster`` for a poster's code), ``view`` (item, lang), ``feed`` (area, format:
     distinct readers counted by one process, ``part`` names it), ``sns`` (account: posts
     sent). Unused key columns hold ``""`` or 0."""
 

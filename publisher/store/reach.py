@@ -1,6 +1,7 @@
 """Reach: how residents were reached, counted per ward day, never who.
 
 - **scans**: a QR short link ``/q/i42~en~daizawa-1`` followed: +1 for (item, language, screen);
+  a poster's ``/q/p42~en``: +1 for (item, language) with ``format`` ``poster``;
 - **page views**: an item page shown, per (item, language);
 - **feed readers**: distinct clients of an area's feed per format: a client is the SHA-256 of
   (a salt, its address, its User-Agent); the salt is random, held in memory only and replaced
@@ -58,12 +59,18 @@ def set_readers(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(stmt, rows)
 
 
-def count_scan(session: Session, item_id: int, lang: str, screen_id: str, at: datetime) -> None:
-    """One scan of an item's QR code in ``lang`` from ``screen_id`` ("" when not a screen's)."""
-    add_counts(
-        session,
-        [reach_row(ward_day(at), "scan", item_id=item_id, lang=lang, screen_id=screen_id, count=1)],
+POSTER = "poster"  # a scan's ``format`` when its code was printed on a poster
+
+
+def count_scan(
+    session: Session, item_id: int, lang: str, screen_id: str, at: datetime, medium: str = ""
+) -> None:
+    """One scan of an item's QR code in ``lang`` from ``screen_id`` ("" when not a screen's);
+    ``medium``: :data:`POSTER` for a poster's code (kept in the ``format`` column)."""
+    row = reach_row(
+        ward_day(at), "scan", item_id=item_id, lang=lang, screen_id=screen_id, format=medium
     )
+    add_counts(session, [{**row, "count": 1}])
 
 
 class Counters:

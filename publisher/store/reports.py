@@ -93,11 +93,11 @@ def reach(
     in_days = r.day.between(since, until)
     item_filter = [] if items is None else [r.item_id.in_(list(items))]
     out: list[dict[str, Any]] = []
-    scans = select(r.day, r.item_id, r.lang, r.screen_id, r.count).where(
+    scans = select(r.day, r.item_id, r.lang, r.screen_id, r.format, r.count).where(
         in_days, r.kind == "scan", r.screen_id.in_([*screens, ""]), *item_filter
     )
-    for day, item, lang, screen, n in session.execute(scans.order_by(r.day)):
-        out.append(_reach("scan", day, n, item_id=item, lang=lang, screen=screen))
+    for day, item, lang, screen, medium, n in session.execute(scans.order_by(r.day)):
+        out.append(_reach("scan", day, n, item_id=item, lang=lang, screen=screen, format=medium))
     views = select(r.day, r.item_id, r.lang, r.count).where(in_days, r.kind == "view", *item_filter)
     for day, item, lang, n in session.execute(views.order_by(r.day)):
         out.append(_reach("view", day, n, item_id=item, lang=lang))

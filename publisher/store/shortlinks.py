@@ -8,13 +8,15 @@ code                               path
 ``i42``                            ``/items/42``
 ``i42~en~daizawa-1``               ``/items/42?lang=en``, scanned from screen daizawa-1's
                                    English slide (``i42~en``: no screen)
+``p42~en``                          ``/items/42?lang=en``, scanned from a printed poster
+                                   in English
 ``a~setagaya~kitazawa~daizawa``    ``/areas/setagaya/kitazawa/daizawa``
 ``rss~setagaya~kitazawa~daizawa``  ``/feeds/setagaya/kitazawa/daizawa.rss`` (also ``atom``,
                                    ``ics``; a category or ``all`` is one more ``~`` segment)
 =================================  ======================================================
 
 Scans are counted per code and per day in the ward's time, nothing else: no address, no
-browser, no cookie (and, for an item's code, per item × language × screen in
+browser, no cookie (and, for an item's code, per item × language × screen — or poster — in
 :mod:`publisher.store.reach`). The count is one upsert, safe when two phones scan at the same moment.
 """
 
@@ -39,6 +41,7 @@ _CODE = re.compile(r"^(?:i(\d+)|(a|rss|atom|ics)~([a-z0-9~-]+))$")
 _ITEM_CODE = re.compile(
     r"^i(\d{1,9})(?:~([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)(?:~([a-z][a-z0-9-]{0,99}))?)?$"
 )
+_POSTER_CODE = re.compile(r"^p(\d{1,9})~([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$")
 
 
 def item_code(item_id: int, lang: str | None = None, screen: str | None = None) -> str:
@@ -51,10 +54,21 @@ def item_code(item_id: int, lang: str | None = None, screen: str | None = None) 
     return code
 
 
+def poster_code(item_id: int, lang: str) -> str:
+    """``p42~en``: the code on the poster of item 42 in English."""
+    return f"p{int(item_id)}~{lang}"
+
+
 def parse_item_code(code: str) -> tuple[int, str | None, str | None] | None:
     """(item id, language or None, screen or None) of an item's code; None for other codes."""
     m = _ITEM_CODE.match(code)
     return (int(m[1]), m[2], m[3]) if m else None
+
+
+def parse_poster_code(code: str) -> tuple[int, str] | None:
+    """(item id, language) of a poster's code; None for other codes."""
+    m = _POSTER_CODE.match(code)
+    return (int(m[1]), m[2]) if m else None
 
 
 def code_for(path: str) -> str:
@@ -70,7 +84,7 @@ def code_for(path: str) -> str:
 
 def path_for(code: str) -> str:
     """The public path a short code names (``i42`` → ``/items/42``)."""
-    item = parse_item_code(code)
+    item = parse_item_code(code) or parse_poster_code(code)
     if item is not None:
         return f"/items/{item[0]}"
     m = _CODE.match(code)

@@ -11,14 +11,13 @@ slide opens ``/items/42?lang=en``; the language switch links the same way), then
 ``Accept-Language`` on a first visit, else Japanese.
 
 Dates are Babel's (``format_date`` with each catalogue's pattern) in the ward's time; やさしい日本語
-writes times as ごぜん/ごご and ranges as 「〜から 〜まで」.
+writes times as ごぜん/ごご and ranges as 「〜から 〜まで」 (its furigana, dates read right:
+:func:`publisher.render.ruby.easy_ruby`). Posters and bulletins write dates the same way.
 """
 
 from __future__ import annotations
 
-import re
 import tomllib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -26,12 +25,10 @@ from pathlib import Path
 from string import Formatter
 
 from babel.dates import format_date
-from markupsafe import Markup, escape
 
 from publisher.areas import LANGUAGES, Area, AreaTree
 from publisher.collect.jma_words import ward_codes
 from publisher.items import JST, Item
-from publisher.render.ruby import ruby_html
 
 CATALOGUE_DIR = Path(__file__).parent.parent / "templates" / "public" / "messages"
 DEFAULT = "ja"
@@ -57,54 +54,6 @@ _TAGS = (
     ("zh", "zh-Hans"),
     ("ko", "ko"),
 )
-
-
-# Dates on やさしい日本語 pages get furigana as a person reads them, not as the analyser guesses
-# (it reads 「25日」's 日 as か): 日 after a number is にち, except the days read as a whole
-# (1日 ついたち … 24日 にじゅうよっか); 月 after a number is がつ; 水曜日 is すいようび.
-_WHOLE_DAYS = {
-    1: "ついたち",
-    2: "ふつか",
-    3: "みっか",
-    4: "よっか",
-    5: "いつか",
-    6: "むいか",
-    7: "なのか",
-    8: "ようか",
-    9: "ここのか",
-    10: "とおか",
-    14: "じゅうよっか",
-    20: "はつか",
-    24: "にじゅうよっか",
-}
-_WEEKDAYS = dict(
-    zip("月火水木金土日", ("げつ", "か", "すい", "もく", "きん", "ど", "にち"), strict=True)
-)
-_DATE_PARTS = re.compile(r"(?<![0-9])([0-9]{1,2})([月日])|([月火水木金土日])曜日")
-
-
-def _ruby(base: str, reading: str) -> str:
-    return f"<ruby>{escape(base)}<rp>(</rp><rt>{reading}</rt><rp>)</rp></ruby>"
-
-
-def easy_ruby(text: str, readings: Mapping[str, str] | None = None) -> Markup:
-    """``text`` as HTML with furigana over its kanji, dates read right (see above);
-    ``readings``: staff's own readings for the item's words (they win over the analyser)."""
-    out, at = [], 0
-    for m in _DATE_PARTS.finditer(text):
-        out.append(ruby_html(text[at : m.start()], readings))
-        number, unit, weekday = m.groups()
-        if weekday:
-            out.append(Markup(_ruby(m.group(0), _WEEKDAYS[weekday] + "ようび")))
-        elif unit == "日" and int(number) in _WHOLE_DAYS:
-            out.append(Markup(_ruby(m.group(0), _WHOLE_DAYS[int(number)])))
-        else:
-            out.append(
-                Markup(str(escape(number)) + _ruby(unit, "がつ" if unit == "月" else "にち"))
-            )
-        at = m.end()
-    out.append(ruby_html(text[at:], readings))
-    return Markup("").join(out)
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,11 @@
 """Paper: an item's poster and a district's weekly bulletin, as PDF.
 
-- ``GET /items/<id>/poster.pdf?size=A4|A3&lang=…``: for the notice board (区広報板);
-- ``GET /areas/<code>/bulletin.pdf?week=2026-W48`` (or a day of the week; default this week):
-  the week's events and notices seen in the area, for the center's rack.
+- ``GET /items/<id>/poster.pdf?size=A4|A3&lang=…``: for the notice board (区広報板); its QR
+  code is the counted short link ``/q/p<id>~<lang>`` (a scan counted as the poster's, the
+  reader sent to the item's page in that language), its dates in that language's words;
+- ``GET /areas/<code>/bulletin.pdf?week=2026-W48&lang=…`` (or a day of the week; default this
+  week; Japanese unless ``lang``): the week's events and notices seen in the area, for the
+  center's rack (the area page links to it in the reader's language).
 
 :func:`poster_for` and :func:`bulletin_for` are also what ``publisher print`` calls. A PDF takes
 a fraction of a second to lay out, so each is kept (by what decides its bytes) for reuse.
@@ -18,17 +21,19 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from publisher.areas import LANGUAGES
+from publisher.areas import LANGUAGES, Area
 from publisher.errors import PublisherError
 from publisher.items import utcnow
 from publisher.plan.printed import Week, bulletin_items, poster_size, week_of
 from publisher.plan.residents import versions_etag
-from publisher.render.poster import bulletin_pdf, poster_pdf
+from publisher.render.poster import BulletinNames, bulletin_pdf, poster_pdf
 from publisher.runtime import Runtime
 from publisher.store.content import get_item, list_items
 from publisher.store.public import public_item
+from publisher.store.shortlinks import poster_code
 from publisher.web import runtime
 from publisher.web.caching import respond
+from publisher.web.i18n import Messages
 
 bp = Blueprint("printed", __name__)
 
@@ -82,17 +87,28 @@ def poster_for(
     if lang not in item.languages:
         lang = "ja"
     url = f"{rt.settings.base_url}/items/{item_id}?lang={lang}"
-    etag = versions_etag("poster", item_id, item.updated_at, item.revision, lang, size, url)
+    qr_url = rt.qr_url(poster_code(item_id, lang))  # a scan is counted as the poster's
+    etag = versions_etag("poster", item_id, item.updated_at, item.revision, lang, size, url, qr_url)
 
     def make() -> bytes:
-        office = rt.tree.issuer(item.targets)
-        return poster_pdf(item, lang=lang, size=size, url=url, ward=rt.tree.ward, office=office)
+        return poster_pdf(
+            item,
+            lang=lang,
+            size=size,
+            url=url,
+            qr_url=qr_url,
+            ward=rt.tree.ward,
+            office=rt.tree.issuer(item.targets),
+            calendar=Messages(lang),
+        )
 
     return _kept.get(etag, make)
 
 
-def bulletin_for(rt: Runtime, code: str, week: Week, *, at: datetime) -> bytes:
-    """The week's bulletin of an area (normally a district)."""
+def bulletin_for(rt: Runtime, code: str, week: Week, *, at: datetime, lang: str = "ja") -> bytes:
+    """The week's bulletin of an area (normally a district), in ``lang``."""
+    if lang not in LANGUAGES:
+        raise PublisherError(f"lang: one of {', '.join(LANGUAGES)}", field="lang")
     area = rt.tree.get(code)
     with rt.session() as session:
         candidates = [
@@ -105,19 +121,33 @@ def bulletin_for(rt: Runtime, code: str, week: Week, *, at: datetime) -> bytes:
     events, notices = bulletin_items(candidates, week)
     base = rt.settings.base_url
     listed = [(i.id, i.updated_at, i.revision) for i in (*events, *notices)]
-    etag = versions_etag("bulletin", code, week.label, base, at.date(), listed)
-    sources = {i.id: rt.tree.issuer(i.targets) for i in (*events, *notices) if i.id is not None}
+    etag = versions_etag("bulletin", code, week.label, base, at.date(), lang, listed)
+    t = Messages(lang)
+
+    def name(a: Area) -> str:  # 代沢, or Daizawa District, 代沢地区 …
+        return a.short_name if lang == "ja" else t.area(a, rt.tree)
+
+    names = BulletinNames(
+        ward=rt.tree.ward.display_name if lang == "ja" else t.area(rt.tree.ward, rt.tree),
+        area=name(area),
+        office=area.display_name if lang == "ja" else t.office(area, rt.tree),
+        sources={
+            i.id: name(rt.tree.issuer(i.targets)) for i in (*events, *notices) if i.id is not None
+        },
+    )
+    page = f"{base}/areas/{code}" + ("" if lang == "ja" else f"?lang={lang}")
 
     def make() -> bytes:
         return bulletin_pdf(
-            area,
             events,
             notices,
+            lang=lang,
+            calendar=t,
+            names=names,
             week=week,
-            ward=rt.tree.ward,
-            sources=sources,
-            area_url=f"{base}/areas/{code}",
-            item_url=lambda item_id: f"{base}/items/{item_id}",
+            area_url=page,
+            item_url=lambda item_id: f"{base}/items/{item_id}"
+            + ("" if lang == "ja" else f"?lang={lang}"),
             issued=at,
         )
 
@@ -147,7 +177,7 @@ def bulletin(code: str) -> Response:
     """A district's weekly bulletin for the center's rack (one or two A4 pages)."""
     at = clock()
     week = week_of(request.args.get("week"), at)
-    pdf = bulletin_for(runtime(), code, week, at=at)
+    pdf = bulletin_for(runtime(), code, week, at=at, lang=request.args.get("lang", "ja"))
     return _answer(pdf, f"bulletin-{code.rsplit('/', 1)[-1]}-{week.label}.pdf")
 
 

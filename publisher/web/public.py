@@ -31,7 +31,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from publisher.areas import LANGUAGES
+from publisher.areas import LANGUAGES, Area
 from publisher.errors import NotFound, PublisherError
 from publisher.items import CATEGORIES, Item, local_day_start, utcnow
 from publisher.plan.residents import (
@@ -47,6 +47,7 @@ from publisher.plan.residents import (
 )
 from publisher.render.feeds import feed_mimetype, render_feed
 from publisher.render.ical import render_calendar
+from publisher.render.ruby import easy_ruby
 from publisher.render.slides import alert_label
 from publisher.store.content import visible_items
 from publisher.store.public import calendar_candidates, feed_items, feed_versions, public_item
@@ -64,7 +65,6 @@ from publisher.web.i18n import (
     COOKIE,
     Messages,
     choose_language,
-    easy_ruby,
     html_lang,
 )
 from publisher.web.links import relative_href
@@ -179,10 +179,20 @@ def area(code: str) -> Response:
         events=events,
         feeds=feeds,
         notify=not exporting(),  # a static copy has no server to subscribe with
+        bulletin=_bulletin_link(place),
     )
     if not exporting():  # the notifications sign-up runs our own script, nothing inline
         response.headers["Content-Security-Policy"] = PUBLIC_CSP + NOTIFY_CSP
     return response
+
+
+def _bulletin_link(place: Area) -> str | None:
+    """A district's weekly bulletin (PDF) in the reader's language; not in the static copy,
+    which has no server to lay one out."""
+    if place.tier != "district" or exporting():
+        return None
+    lang = reader_language()
+    return f"/areas/{place.code}/bulletin.pdf" + ("" if lang == "ja" else f"?lang={lang}")
 
 
 @bp.get("/items/<int:item_id>")

@@ -15,8 +15,15 @@ from publisher.plan.residents import resolve_feed, versions_etag
 from publisher.plan.screens import EMERGENCY_LANGS
 from publisher.render.qr import qr_png, qr_svg
 from publisher.store.public import public_item
+from publisher.store.reach import POSTER
 from publisher.store.reach import count_scan as count_item_scan
-from publisher.store.shortlinks import code_for, count_scan, parse_item_code, path_for
+from publisher.store.shortlinks import (
+    code_for,
+    count_scan,
+    parse_item_code,
+    parse_poster_code,
+    path_for,
+)
 from publisher.web import runtime
 from publisher.web.caching import QR_MAX_AGE_S, answer_304, cached, not_modified
 from publisher.web.page_headers import security_headers
@@ -55,11 +62,15 @@ def _qr_image(payload: str, ext: str) -> bytes:
 @bp.get("/q/<code>")
 def short_link(code: str) -> Any:
     """A scanned QR code: count it for the day (no personal data) and send the reader on;
-    a slide's code names its language and screen (``i42~en~daizawa-1``)."""
+    a slide's code names its language and screen (``i42~en~daizawa-1``), a poster's its
+    language (``p42~en``)."""
     path = path_for(code)
     _check_target(path)
     rt = runtime()
     item = parse_item_code(code)
+    poster = parse_poster_code(code)
+    if poster is not None:
+        item = (poster[0], poster[1], None)
     lang = screen = None
     if item is not None:
         _, lang, screen = item
@@ -70,7 +81,8 @@ def short_link(code: str) -> Any:
     with rt.session() as session:
         count_scan(session, code, clock())
         if item is not None:
-            count_item_scan(session, item[0], lang or "", screen or "", clock())
+            medium = POSTER if poster is not None else ""
+            count_item_scan(session, item[0], lang or "", screen or "", clock(), medium)
     target = f"{path}?lang={lang}" if lang else path
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"  # every scan must reach us to be counted

@@ -408,6 +408,7 @@ M.update(
         "reports_plays": "放映回数",
         "reports_screens": "画面数",
         "reports_scans": "QRコードの読み取り",
+        "reports_poster_scans": "うちポスターのQRコード",
         "reports_views": "ページの閲覧",
         "reports_feed_readers": "フィードの読者（日ごとの延べ人数）",
         "reports_sns": "SNSへの投稿",

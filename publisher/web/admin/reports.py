@@ -20,6 +20,7 @@ from publisher.items import CATEGORIES, JST
 from publisher.render import charts
 from publisher.runtime import Runtime
 from publisher.store import push
+from publisher.store.reach import POSTER
 from publisher.store.report_view import COLUMNS, Report, build, parse_period, to_csv, to_json
 from publisher.web import runtime
 from publisher.web.admin.base import bp, clock, render_page, who
@@ -96,6 +97,7 @@ def _summary(r: Report) -> list[tuple[str, str, str]]:
     ]
     for label, value in (
         (M["reports_scans"], r.total("scan")),
+        (M["reports_poster_scans"], r.counts("scan", "format").get(POSTER, 0)),
         (M["reports_views"], r.total("view")),
         (M["reports_feed_readers"], r.total("feed")),
     ):
