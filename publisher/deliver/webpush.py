@@ -33,6 +33,7 @@ import os
 import secrets
 import threading
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -63,6 +64,7 @@ FIRST_BACKOFF_S = 30
 MAX_BACKOFF_S = 3600
 MAX_ATTEMPTS = 8
 PROCESS_MIN_MESSAGES = 500  # smaller batches are sent by this process's threads
+IN_FLIGHT = 2  # batches claimed and being sent before the oldest is recorded
 CHUNK = 100  # messages a thread or fan-out process encrypts and posts at once
 
 
@@ -257,29 +259,35 @@ class _Batch:
 
 
 def process_due(rt: Any, now: datetime, worker: Sender | None = None) -> dict[str, int]:
-    """Send every message due at ``now``, batch after batch (the next claimed while one is
-    sent). Returns counts by outcome."""
+    """Send every message due at ``now``, batch after batch: up to :data:`IN_FLIGHT` batches
+    are being sent while another thread waits for and records the oldest, so the database's
+    round trips overlap the sending. Returns counts by outcome."""
     worker = worker or sender(rt)
     counts: dict[str, int] = {}
     with rt.session() as session:
         if expired := store.expire_claims(session, now):
             counts["unknown"] = expired
             log.warning("Web Push: %d messages claimed but never recorded: not resent", expired)
-    sending: _Batch | None = None
+    pending: deque[tuple[_Batch, Future[dict[str, int]]]] = deque()
     fan_out = True  # until a fan-out process dies: then this run's threads send the rest
-    while True:
-        with rt.session() as session:
-            _token, messages = store.claim_due(session, now, BATCH)
-        started = _start(rt, worker, messages, now, fan_out) if messages else None
-        resend = False
-        if sending is not None:
-            for outcome, n in _finish(rt, worker, sending, now).items():
+    exhausted = False  # nothing more due, once the batches on their way are recorded
+    with ThreadPoolExecutor(1, thread_name_prefix="webpush-record") as recorder:
+        while True:
+            if not exhausted and len(pending) < IN_FLIGHT:
+                with rt.session() as session:
+                    _token, messages = store.claim_due(session, now, BATCH)
+                if messages:
+                    batch = _start(rt, worker, messages, now, fan_out)
+                    pending.append((batch, recorder.submit(_finish, rt, worker, batch, now)))
+                    continue
+                exhausted = True
+            if not pending:
+                return counts
+            batch, recorded = pending.popleft()
+            for outcome, n in recorded.result().items():
                 counts[outcome] = counts.get(outcome, 0) + n
-            resend = sending.broken  # its chunks no process had begun are due again now
-            fan_out = fan_out and not sending.broken
-        if started is None and not resend:
-            return counts
-        sending = started
+            if batch.broken:  # the chunks no process had begun are due again now, by threads
+                fan_out, exhausted = False, False
 
 
 def _start(
