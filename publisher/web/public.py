@@ -129,7 +129,7 @@ def index() -> Response:
     ]
     return _page(
         "public/index.html",
-        title=t("index_title", ward=t.area(ward, rt.tree)),
+        title=t("index_title", ward=t.area(ward)),
         ward=ward,
         alerts=alerts,
         notices=notices,
@@ -166,10 +166,10 @@ def area(code: str) -> Response:
         )
     ]
     crumbs = [rt.tree.get(c) for c in reversed(rt.tree.ancestors(code))]
-    offices = t("list_sep").join(t.office(a, rt.tree) for a in [place, *reversed(crumbs)])
+    offices = t("list_sep").join(t.office(a) for a in [place, *reversed(crumbs)])
     response = _page(
         "public/area.html",
-        title=t("area_title", area=t.area(place, rt.tree)),
+        title=t("area_title", area=t.area(place)),
         area=place,
         crumbs=crumbs,
         offices=offices,
@@ -410,8 +410,8 @@ def page_helpers() -> dict[str, Any]:
         "link": link,
         "here_path": request.path,
         "area_link": lambda a: link(f"/areas/{a.code}"),
-        "area_name": lambda a: t.area(a, tree),
-        "office_name": lambda a: t.office(a, tree),
+        "area_name": t.area,
+        "office_name": t.office,
         "item_link": lambda i: link(f"/items/{i.id}"),
         "text_lang": text_lang,
         "qr_src": lambda path: href(f"/qr{path}.png"),
