@@ -13,11 +13,14 @@ from publisher.area_names import area_name, name, office_name
 from publisher.areas import LANGUAGES, load_tree
 from publisher.config import REPO_DIR
 from publisher.errors import ConfigError
+from publisher.items import Translation
+from publisher.render.slides import compose_slide
 from publisher.runtime import Runtime
-from tests.factories import DAIZAWA
+from tests.factories import DAIZAWA, make_item
 from tests.residents_helpers import frozen
 from tests.test_printed import create, pages_of, text_of
 from tests.test_printed_languages import EVENT, flat
+from tests.test_slides import spec
 
 GOOD = (REPO_DIR / "displays" / "setagaya.toml").read_text(encoding="utf-8")
 
@@ -141,3 +144,25 @@ def test_a_korean_poster_names_its_ward_and_office_in_hangul(
     assert flat("세타가야구") in text and flat("다이자와 마을만들기센터") in text, text
     assert "SetagayaCity" not in text and "DistrictCenter" not in text
     pages_of(pdf, tmp_path, save_as="poster-ko-names")
+
+
+def test_korean_and_chinese_slides_name_the_center_in_their_script(tree: Any) -> None:
+    item = make_item(
+        id=42,
+        translations=(
+            Translation("ja", "落ち葉清掃", "軍手をお持ちください。"),
+            Translation("ko", "낙엽 청소", "장갑을 가져오세요."),
+            Translation("zh-Hans", "落叶清扫", "请带手套。"),
+            Translation("zh-Hant", "落葉清掃", "請帶手套。"),
+        ),
+    )
+    issuers = {
+        lang: compose_slide(spec(tree, item, lang=lang)).role("issuer")[0].block.texts
+        for lang in ("ko", "zh-Hans", "zh-Hant", "en")
+    }
+    assert issuers == {
+        "ko": ["다이자와 마을만들기센터"],
+        "zh-Hans": ["代泽社区营造中心"],
+        "zh-Hant": ["代澤社區營造中心"],
+        "en": ["代沢まちづくりセンター"],  # no English words: the slide is Japanese
+    }
