@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from publisher.area_names import area_name
 from publisher.areas import LANGUAGES, AreaTree
 from publisher.errors import ConfigError, NotFound, PublisherError, did_you_mean
 from publisher.items import ALERT_KINDS, PRIORITIES
@@ -31,9 +32,8 @@ TEMPLATES_FOLDER = "alert-templates"
 SLOTS = ("area", "shelter", "time")
 SLOT_MAX_CHARS = 60
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-# Readers of these languages get the area's romanised name (Korean signage does the same).
-_LATIN_AREA_LANGS = ("en", "ko")
-_AREA_SUFFIX_EN = {"ward": " City", "region": " area", "district": " district"}
+# Area names in a list: 代沢地区、池尻地区 / Daizawa District, Ikejiri District.
+_LIST_SEP = {"ja": "、", "ja-x-easy": "、", "zh-Hans": "、", "zh-Hant": "、"}
 
 
 @dataclass(frozen=True)
@@ -153,16 +153,10 @@ def _template(path: Path, raw: dict[str, Any]) -> AlertTemplate:
 
 
 def area_names(tree: AreaTree, targets: Sequence[str], lang: str) -> str:
-    """The target areas as a resident reads them: 「代沢地区」, "Daizawa district"."""
-    names = []
-    for code in targets:
-        area = tree.get(code)
-        if lang in _LATIN_AREA_LANGS:
-            base = area.name_en or code.rsplit("/", 1)[-1].title()
-            names.append(base + _AREA_SUFFIX_EN[area.tier])
-        else:
-            names.append(area.short_name)
-    return (", " if lang in _LATIN_AREA_LANGS else "、").join(names)
+    """The target areas as a resident reads them: 「代沢地区」, "Daizawa District", 다이자와 지구
+    (:func:`publisher.area_names.area_name`)."""
+    names = [area_name(tree.get(code), lang) for code in targets]
+    return _LIST_SEP.get(lang, ", ").join(names)
 
 
 def _time_text(hh: int, mm: int, lang: str) -> str:

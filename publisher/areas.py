@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from publisher import toml_fields as fields
@@ -38,6 +38,12 @@ LANGUAGES = {
 DEFAULT_DIAGONAL_IN = 43.0
 DEFAULT_VIEWING_DISTANCE_M = 4.0
 _SIZE = re.compile(r"^(\d{3,5})x(\d{3,5})$")
+# An area's own names beyond ``name`` (ja) and ``name_en``: its ``names`` table (area_names.py).
+OWN_NAME_LANGUAGES = ("zh-Hans", "zh-Hant", "ko")
+_AREA_KEYS = {
+    "region": {"name", "name_en", "names"},
+    "district": {"region", "name", "name_en", "names"},
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,7 @@ class Area:
     name_en: str = ""
     parent: str | None = None
     children: tuple[str, ...] = ()
+    names: tuple[tuple[str, str], ...] = ()  # (language, name): 代泽, 다이자와 (area_names.py)
 
     @property
     def display_name(self) -> str:
@@ -222,6 +229,7 @@ class AreaTree:
             "code": area.code,
             "name": area.name,
             "name_en": area.name_en,
+            "names": dict(area.names),
             "display_name": area.display_name,
             "tier": area.tier,
             "children": [self.as_json(c) for c in area.children],
@@ -275,6 +283,7 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
             "region",
             str(region.get("name_en", "")),
             ward_code,
+            names=_own_names(path, where, region, "region"),
         )
         children[ward_code].append(code)
         children[code] = []
@@ -305,12 +314,16 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
                 "district",
                 str(district.get("name_en", "")),
                 parent,
+                names=_own_names(p, where, district, "district"),
             )
             children[parent].append(code)
 
-    areas[ward_code] = Area(ward_code, name, "ward", str(ward.get("name_en", "")), None)
+    ward_names = tuple(fields.names(path, "ward", ward, OWN_NAME_LANGUAGES).items())
+    areas[ward_code] = Area(
+        ward_code, name, "ward", str(ward.get("name_en", "")), None, names=ward_names
+    )
     areas = {
-        code: Area(a.code, a.name, a.tier, a.name_en, a.parent, tuple(children.get(code, ())))
+        code: replace(a, children=tuple(children.get(code, ())))
         for code, a in sorted(areas.items(), key=lambda kv: kv[0].count("/"))
     }
 
@@ -333,6 +346,18 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
         trusted,
         read_population([(path, doc), *extra], areas),
     )
+
+
+def _own_names(path: Path, where: str, raw: object, tier: str) -> tuple[tuple[str, str], ...]:
+    """A region's or district's ``names`` table, after checking the table has no unknown key."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [{where}] must be a table")
+    unknown = sorted(set(raw) - _AREA_KEYS[tier])
+    if unknown:
+        raise ConfigError(
+            f"{path}: {where} has unknown key '{unknown[0]}'{did_you_mean(unknown[0], _AREA_KEYS[tier])}"
+        )
+    return tuple(fields.names(path, where, raw, OWN_NAME_LANGUAGES).items())
 
 
 def _cap_tables(

@@ -44,3 +44,23 @@ def text(path: Path, where: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise ConfigError(f"{path}: {where} is missing or empty")
     return value.strip()
+
+
+def names(path: Path, where: str, raw: dict, languages: tuple[str, ...]) -> dict[str, str]:
+    """An area's optional ``names`` table: its own name in each of ``languages`` (a language
+    left out falls back; see :mod:`publisher.area_names`)."""
+    value = raw.get("names", {})
+    if not isinstance(value, dict):
+        raise ConfigError(
+            f'{path}: {where}.names must be a table like {{ ko = "다이자와" }} (got {value!r})'
+        )
+    out = {}
+    for lang, name in value.items():
+        if lang not in languages:
+            hint = {"ja": ' (the Japanese name is "name")', "en": ' (the English one "name_en")'}
+            raise ConfigError(
+                f"{path}: {where}.names: unknown language {lang!r}{hint.get(lang, '')}; "
+                f"give {', '.join(languages)}"
+            )
+        out[lang] = text(path, f'{where}.names."{lang}"', name)
+    return out

@@ -46,7 +46,7 @@ def test_each_template_fills_every_slot_in_every_language(tree, name):
         assert "{" not in text, (lang, text)
     if "area" in template.slots:
         assert "代沢地区" in data["title"]["ja"] + data["body"]["ja"]
-        assert "Daizawa district" in data["title"]["en"] + data["body"]["en"]
+        assert "Daizawa District" in data["title"]["en"] + data["body"]["en"]
     if "time" in template.slots:
         assert "14時30分" in data["body"]["ja"] and "14:30" in data["body"]["en"]
 

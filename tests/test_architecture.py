@@ -15,6 +15,7 @@ BASICS = {
     "item_input",
     "item_fields",
     "areas",
+    "area_names",
     "population",
     "toml_fields",
     "config",

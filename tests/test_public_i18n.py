@@ -172,7 +172,7 @@ def test_first_visit_follows_accept_language_and_the_switch_sticks(rt, app, now)
     browser = frozen(app, now).test_client()
     first = browser.get(f"/areas/{DAIZAWA}", headers={"Accept-Language": "ko-KR,ko;q=0.9"})
     assert '<html lang="ko">' in _text(first)
-    assert "Daizawa 지구 안내" in _text(first)
+    assert "다이자와 지구 안내" in _text(first)
     assert "Set-Cookie" not in first.headers  # negotiated, not chosen: nothing to remember
     assert {"Accept-Language", "Cookie"} <= set(first.vary)
     # the reader picks English in the switch: from now on every page is English

@@ -59,16 +59,6 @@ class FeedSpec:
     def path(self, fmt: str) -> str:
         return f"/feeds/{self.stem}.{fmt}"
 
-    @property
-    def title(self) -> str:
-        """The feed's title as a feed reader lists it (Japanese)."""
-        name = self.area.short_name
-        if self.aggregate and self.area.tier != "district":
-            return f"{name}のお知らせ（地区を含む）"
-        if self.category:
-            return f"{name}のお知らせ：{CATEGORIES[self.category]}"
-        return f"{name}のお知らせ"
-
 
 def resolve_feed(tree: AreaTree, stem: str) -> FeedSpec:
     """``setagaya/kitazawa/daizawa``, ``.../daizawa/health`` or ``setagaya/kitazawa/all``."""

@@ -4,11 +4,15 @@ Pure: no database, no clock, no network. Which items a feed carries is decided i
 :mod:`publisher.store.public`; this module only writes them down the same way every time, so
 equal items give equal bytes (the feed's ``updated`` is its newest item's, never "now").
 
-Entries are in Japanese (``xml:lang="ja"`` on the Atom feed, ``<language>ja</language>`` in
-RSS, ``dc:language`` on every entry), link to the item's public page, carry ``published`` and
-``updated`` in +09:00, the category, and a 【訓練】/【緊急】/【警報】 mark in the title of
-drills and alerts. Entry ids are the item page URL: stable across revisions (``updated``
-changes instead), as Atom asks.
+A feed is in one of the six languages (``lang``; Japanese by default): its title, description
+and author in the residents' catalogues' words (``feed_*``, :mod:`publisher.area_names` for the
+names), ``xml:lang`` on the Atom feed and ``<language>`` in RSS. Each entry is in that language
+when the item has it, else in Japanese, as the pages fall back (``dc:language`` says which);
+it links to the item's page in the feed's language, carries ``published`` and ``updated`` in
++09:00, the category, and a 【訓練】/【緊急】/【警報】 (DRILL …) mark in the title of drills and
+alerts. Dates are the caller's :class:`~publisher.render.print_words.Calendar` (the pages'
+words); without one, Japanese. Entry ids are the item page URL without the language: stable
+across revisions (``updated`` changes instead) and languages, as Atom asks.
 """
 
 from __future__ import annotations
@@ -21,8 +25,10 @@ from typing import Any
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
-from publisher.items import CATEGORIES, JST, Item, clean_text
+from publisher.area_names import area_name, catalogues, office_name
+from publisher.items import JST, Item, clean_text
 from publisher.plan.residents import FeedSpec, marked_title, published_at, updated_at, when_text
+from publisher.render.print_words import Calendar
 
 GENERATOR = "setagaya-publisher"
 EMPTY_FEED_UPDATED = datetime(2026, 1, 1, tzinfo=JST)
@@ -50,19 +56,33 @@ def item_url(base_url: str, item_id: int | None) -> str:
     return f"{base_url}/items/{item_id}"
 
 
-def summary(item: Item, lang: str = "ja") -> str:
-    """The entry's text: when and where for an event, then the body."""
+def summary(item: Item, lang: str = "ja", calendar: Calendar | None = None) -> str:
+    """The entry's text: when and where for an event (labelled in ``lang``), then the body
+    (in ``lang`` when the item has it, else Japanese)."""
+    words = catalogues()[lang]
+    colon = "：" if lang.startswith(("ja", "zh")) else ": "
     lines = []
-    when = when_text(item)
+    when = calendar.when(item) if calendar is not None else when_text(item)
     if when:
-        lines.append(f"日時：{when}")
+        lines.append(f"{words['when']}{colon}{when}")
     if item.place:
         place = item.place.name + (f"（{item.place.address}）" if item.place.address else "")
-        lines.append(f"場所：{place}")
+        lines.append(f"{words['where']}{colon}{place}")
     body = item.text(lang).body
     if body:
         lines.append(body)
     return "\n".join(lines) or item.text(lang).title
+
+
+def feed_title(spec: FeedSpec, lang: str = "ja") -> str:
+    """The feed's title as a feed reader lists it: 代沢地区のお知らせ, Daizawa District: news."""
+    words, area = catalogues()[lang], area_name(spec.area, lang)
+    if spec.aggregate and spec.area.tier != "district":
+        return words["feed_title_all"].format(area=area)
+    if spec.category:
+        topic = words[f"category_{spec.category}"]
+        return words["feed_title_topic"].format(area=area, topic=topic)
+    return words["area_title"].format(area=area)
 
 
 def _text(value: str) -> str:
@@ -84,8 +104,11 @@ def render_feed(
     base_url: str,
     fmt: str,
     image_sizes: Mapping[str, int] | None = None,
+    lang: str = "ja",
+    calendar: Calendar | None = None,
 ) -> bytes:
-    """The feed as RSS 2.0 (``fmt="rss"``) or Atom 1.0 (``fmt="atom"``) bytes, UTF-8.
+    """The feed as RSS 2.0 (``fmt="rss"``) or Atom 1.0 (``fmt="atom"``) bytes, UTF-8, in
+    ``lang`` (its dates in ``calendar``'s words; Japanese ones without).
 
     An item whose picture is in ``image_sizes`` (its stored name → length in bytes) carries it
     as an enclosure: RSS ``<enclosure url length type>``, Atom ``<link rel="enclosure">`` with
@@ -95,8 +118,10 @@ def render_feed(
         raise ValueError(f"unknown feed format {fmt!r} (rss or atom)")
     items = list(items)
     area = spec.area
-    feed_url = f"{base_url}{spec.path(fmt)}"
-    page_url = f"{base_url}/areas/{area.code}"
+    words = catalogues()[lang]
+    query = "" if lang == "ja" else f"?lang={lang}"
+    feed_url = f"{base_url}{spec.path(fmt)}{query}"
+    page_url = f"{base_url}/areas/{area.code}{query}"
     newest = max((updated_at(i) for i in items), default=EMPTY_FEED_UPDATED)
 
     # Atom's title and summary are type="text" (readers show them as typed); RSS has no such
@@ -105,42 +130,44 @@ def render_feed(
     fg = FeedGenerator()
     fg.load_extension("dc")
     fg.id(feed_url)
-    fg.title(text(spec.title))
-    fg.subtitle(f"{text(area.display_name)}が地区の皆さんへお届けするお知らせ・行事・防災情報")
-    fg.link(href=page_url, rel="alternate", type="text/html", hreflang="ja")
+    office = office_name(area, lang)
+    fg.title(text(feed_title(spec, lang)))
+    fg.subtitle(text(words["feed_subtitle"].format(office=office)))
+    fg.link(href=page_url, rel="alternate", type="text/html", hreflang=lang)
     fg.link(href=feed_url, rel="self", type=f"application/{fmt}+xml")
-    fg.language("ja")
-    fg.author({"name": area.display_name})
+    fg.language(lang)
+    fg.author({"name": office})
     fg.generator(GENERATOR)
     fg.updated(_jst(newest))
     fg.lastBuildDate(_jst(newest))
 
     for item in items:
         url = item_url(base_url, item.id)
+        own = lang if lang in item.languages else "ja"  # the item's words, as its page has them
         entry = _LinkedEntry()
         fg.add_entry(entry, order="append")
         entry.id(url)
         entry.guid(url, permalink=True)
-        entry.title(text(marked_title(item)))
-        entry.link(href=url, rel="alternate", type="text/html", hreflang="ja")
+        entry.title(text(marked_title(item, own)))
+        entry.link(href=url + query, rel="alternate", type="text/html", hreflang=lang)
         if item.image and item.image in sizes:
             entry.link(
                 href=f"{base_url}/images/{item.image}",
                 rel="enclosure",
                 type=IMAGE_TYPES[item.image.rsplit(".", 1)[1]],
                 length=str(sizes[item.image]),
-                title=text(item.alt("ja")) if fmt == "atom" else None,
+                title=text(item.alt(lang)) if fmt == "atom" else None,
             )
-        entry.summary(text(summary(item)))
+        entry.summary(text(summary(item, lang, calendar)))
         entry.published(_jst(published_at(item)))
         entry.updated(_jst(updated_at(item)))
         if item.category:
             entry.category(
                 term=item.category,
-                label=text(CATEGORIES[item.category]),
+                label=text(words[f"category_{item.category}"]),
                 scheme=f"{base_url}/categories",
             )
-        entry.dc.dc_language("ja")
+        entry.dc.dc_language(own)
     if fmt == "rss":
         data: bytes = fg.rss_str(pretty=True)
     else:

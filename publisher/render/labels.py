@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from publisher.area_names import office_name
 from publisher.areas import Area
 from publisher.items import CATEGORIES, JST, Item
 
@@ -288,8 +289,8 @@ def alert_word(item: Item, lang: str) -> str | None:
 
 
 def issuer_name(area: Area, lang: str) -> str:
-    """The issuing office, in English for readers of English and Korean (kanji serve Chinese)."""
-    return area.display_name_en if lang in ("en", "ko") else area.display_name
+    """The issuing office in ``lang``: 代沢まちづくりセンター, 代泽社区营造中心, 다이자와 마을만들기센터."""
+    return office_name(area, lang)
 
 
 def event_when(item: Item, lang: str) -> str | None:

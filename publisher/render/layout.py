@@ -61,7 +61,7 @@ class SlideContent:
     theme: Theme
     label: str  # 防災, イベント … or, on a warning-level slide, 警戒レベル4 / 緊急
     issuer: str
-    issuer_lang: str  # the issuer's name is Japanese on Chinese slides: set it in the JP face
+    issuer_lang: str  # the issuer's name is in the slide's language (publisher/area_names.py)
     title: str
     body: str
     when: str | None

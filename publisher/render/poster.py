@@ -27,6 +27,7 @@ import budoux
 import jinja2
 from markupsafe import Markup
 
+from publisher.area_names import area_name, office_name
 from publisher.areas import Area
 from publisher.items import JST, Item
 from publisher.plan.printed import Week
@@ -161,7 +162,6 @@ def poster_pdf(
         lang = "ja"
     text = item.text(lang)
     words = WORDS.get(lang, WORDS["en"])
-    english = not lang.startswith("ja")
     tone = "drill" if is_drill(item) else ("emergency" if item.is_emergency else "")
     if not tone and item.kind == "alert":
         tone = "alert"
@@ -195,8 +195,8 @@ def poster_pdf(
         "ruby": easy,
         "tone": tone,
         "banner": banner,
-        "ward": ward.display_name_en if english else ward.display_name,
-        "office": office.display_name_en if english else office.display_name,
+        "ward": area_name(ward, lang),
+        "office": office_name(office, lang),
         "when": heading(when),
         "where": plain(_place(item, lang)),
         "paragraphs": [plain(p.strip()) for p in text.body.splitlines() if p.strip()],

@@ -113,7 +113,7 @@ def slide_content(spec: SlideSpec) -> SlideContent:
         theme=theme,
         label=label,
         issuer=labels.issuer_name(spec.issuer, lang),
-        issuer_lang="en" if lang in ("en", "ko") else "ja",
+        issuer_lang=lang,
         title=title,
         body=body,
         when=labels.event_when(item, lang),

@@ -5,8 +5,9 @@ A view first works out its ETag from what decides its bytes (cheap: ids and time
 :func:`not_modified`, and only builds the body when the reader does not already have it.
 
 Feeds are polled far more than they change, so each process also holds the feeds it answered
-for a few seconds (:class:`FeedCache`); :class:`FeedFastPath` answers a held feed before Flask
-even routes the request. A change made by this process clears the cache at once; a change
+for a few seconds (:class:`FeedCache`, by path and ``?lang=``: each language's feed is held and
+ETagged on its own); :class:`FeedFastPath` answers a held feed before Flask even routes the
+request. A change made by this process clears the cache at once; a change
 made elsewhere (another web process, the CLI) shows after at most :data:`FEED_REVALIDATE_S`
 seconds — well inside the minute that ``Cache-Control`` already allows any reader to keep it.
 """
@@ -19,10 +20,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import unquote
 from weakref import WeakKeyDictionary
 
 from flask import Response, request
 from werkzeug.http import http_date, parse_date, parse_etags, unquote_etag
+
+from publisher.web.i18n import normalise
 
 PAGE_MAX_AGE_S = 60  # pages and feeds: a minute of CDN/browser caching, then revalidate
 QR_MAX_AGE_S = 30 * 86400  # a QR image never changes for the same target
@@ -134,6 +138,21 @@ class FeedCache:
 
 
 _CACHES: WeakKeyDictionary[Any, FeedCache] = WeakKeyDictionary()
+
+
+def held_feed_key(path: str, lang: str) -> str:
+    """What a feed is held under: its path, and its language unless Japanese (the default)."""
+    return path if lang == "ja" else f"{path}?lang={lang}"
+
+
+def feed_key_of(path: str, query: str) -> str | None:
+    """The held feed a request asks for: none but ``?lang=`` (of the six) may be in its query;
+    ``None`` for any other query, which only the app answers."""
+    if not query:
+        return path
+    name, _, value = query.partition("=")
+    lang = normalise(unquote(value)) if name == "lang" and "&" not in value else None
+    return None if lang is None else held_feed_key(path, lang)
 
 
 def feed_cache(rt: Any) -> FeedCache:
@@ -280,12 +299,9 @@ class FeedFastPath:
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
         path = environ.get("PATH_INFO", "")
-        if (
-            environ.get("REQUEST_METHOD") == "GET"
-            and path.startswith("/feeds/")
-            and not environ.get("QUERY_STRING")
-        ):
-            held = self.cache.get(path)
+        if environ.get("REQUEST_METHOD") == "GET" and path.startswith("/feeds/"):
+            key = feed_key_of(path, environ.get("QUERY_STRING", ""))
+            held = self.cache.get(key) if key is not None else None
             if held is not None:
                 return self._answer(held, environ, start_response)
         return self.app(environ, start_response)

@@ -1,7 +1,9 @@
 """The residents' pages in the reader's language: message catalogues, the language choice, dates.
 
 Wording lives in one TOML catalogue per language, ``templates/public/messages/<lang>.toml``
-(the six of :data:`publisher.areas.LANGUAGES`), read once at start-up; no compile step. Every
+(the six of :data:`publisher.areas.LANGUAGES`), read once at start-up
+(:func:`publisher.area_names.catalogues`); no compile step. Area and office names are
+:mod:`publisher.area_names`'. Every
 catalogue has the same keys (a test fails when one is missing); ``{name}`` placeholders are
 filled by :func:`Messages.__call__`.
 
@@ -17,20 +19,17 @@ writes times as ごぜん/ごご and ranges as 「〜から 〜まで」 (its fu
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from string import Formatter
 
 from babel.dates import format_date
 
-from publisher.areas import LANGUAGES, Area, AreaTree
-from publisher.collect.jma_words import ward_codes
+from publisher import area_names
+from publisher.area_names import catalogues
+from publisher.areas import LANGUAGES, Area
 from publisher.items import JST, Item
 
-CATALOGUE_DIR = Path(__file__).parent.parent / "templates" / "public" / "messages"
 DEFAULT = "ja"
 COOKIE = "lang"
 COOKIE_MAX_AGE_S = 365 * 24 * 3600
@@ -54,17 +53,6 @@ _TAGS = (
     ("zh", "zh-Hans"),
     ("ko", "ko"),
 )
-
-
-@lru_cache(maxsize=1)
-def catalogues() -> dict[str, dict[str, str]]:
-    """Every language's messages, read from :data:`CATALOGUE_DIR` once."""
-    out = {}
-    for lang in LANGUAGES:
-        path = CATALOGUE_DIR / f"{lang}.toml"
-        with path.open("rb") as f:
-            out[lang] = {str(k): str(v) for k, v in tomllib.load(f).items()}
-    return out
 
 
 def catalogue_problems() -> list[str]:
@@ -144,30 +132,13 @@ class Messages:
         text = catalogues()[self.lang][key]
         return text.format(**values) if values else text
 
-    def area(self, area: Area, tree: AreaTree) -> str:
-        """The area itself: 代沢地区, Daizawa District, 代沢地區, Daizawa 지구."""
-        if area.tier == "ward":
-            return self._ward(tree, "area_ward")
-        return self(f"area_{area.tier}", name=self._name(area))
+    def area(self, area: Area) -> str:
+        """The area itself: 代沢地区, Daizawa District, 代澤地區, 다이자와 지구."""
+        return area_names.area_name(area, self.lang)
 
-    def office(self, area: Area, tree: AreaTree) -> str:
-        """Who issues: 代沢まちづくりセンター, Daizawa District Center, Daizawa 마을만들기센터."""
-        if area.tier == "ward":
-            return self._ward(tree, "office_ward")
-        return self(f"office_{area.tier}", name=self._name(area))
-
-    def _ward(self, tree: AreaTree, key: str) -> str:
-        ward = tree.ward
-        if self.lang == "en":
-            return self(key, name=ward.name_en or ward.name)
-        names = ward_codes(tree).names
-        if self.lang in names and self.lang != "ja-x-easy":
-            return names[self.lang]  # the ward's own name in this language, as displays/ has it
-        return ward.display_name
-
-    def _name(self, area: Area) -> str:
-        latin = self("name_script") == "latin"
-        return (area.name_en or area.code.rsplit("/", 1)[-1].title()) if latin else area.name
+    def office(self, area: Area) -> str:
+        """Who issues: 代沢まちづくりセンター, Daizawa District Center, 다이자와 마을만들기센터."""
+        return area_names.office_name(area, self.lang)
 
     def category(self, code: str) -> str:
         """A topic's name (防災, Disaster preparedness, さいがいに そなえる …)."""

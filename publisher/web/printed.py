@@ -21,7 +21,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request
 
-from publisher.areas import LANGUAGES, Area
+from publisher.areas import LANGUAGES
 from publisher.errors import PublisherError
 from publisher.items import utcnow
 from publisher.plan.printed import Week, bulletin_items, poster_size, week_of
@@ -124,15 +124,12 @@ def bulletin_for(rt: Runtime, code: str, week: Week, *, at: datetime, lang: str 
     etag = versions_etag("bulletin", code, week.label, base, at.date(), lang, listed)
     t = Messages(lang)
 
-    def name(a: Area) -> str:  # 代沢, or Daizawa District, 代沢地区 …
-        return a.short_name if lang == "ja" else t.area(a, rt.tree)
-
-    names = BulletinNames(
-        ward=rt.tree.ward.display_name if lang == "ja" else t.area(rt.tree.ward, rt.tree),
-        area=name(area),
-        office=area.display_name if lang == "ja" else t.office(area, rt.tree),
+    names = BulletinNames(  # 代沢地区, Daizawa District, 代澤地區, 다이자와 지구 …
+        ward=t.area(rt.tree.ward),
+        area=t.area(area),
+        office=t.office(area),
         sources={
-            i.id: name(rt.tree.issuer(i.targets)) for i in (*events, *notices) if i.id is not None
+            i.id: t.area(rt.tree.issuer(i.targets)) for i in (*events, *notices) if i.id is not None
         },
     )
     page = f"{base}/areas/{code}" + ("" if lang == "ja" else f"?lang={lang}")

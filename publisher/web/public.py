@@ -57,6 +57,7 @@ from publisher.web.caching import (
     answer_304,
     cached,
     feed_cache,
+    held_feed_key,
     not_modified,
     read_cache,
     respond,
@@ -66,6 +67,7 @@ from publisher.web.i18n import (
     Messages,
     choose_language,
     html_lang,
+    normalise,
 )
 from publisher.web.links import relative_href
 from publisher.web.page_headers import NOTIFY_CSP, PUBLIC_CSP, security_headers
@@ -129,7 +131,7 @@ def index() -> Response:
     ]
     return _page(
         "public/index.html",
-        title=t("index_title", ward=t.area(ward, rt.tree)),
+        title=t("index_title", ward=t.area(ward)),
         ward=ward,
         alerts=alerts,
         notices=notices,
@@ -157,8 +159,15 @@ def area(code: str) -> Response:
         ),
         key=lambda i: (i.event_starts_at, i.id),
     )
-    feeds = [
-        (label, f"/feeds/{code}.{fmt}", t(help_key))
+    # the reader's language rides on the feed links (not in the static copy: its feeds are Japanese)
+    feed_query = "" if exporting() or t.lang == "ja" else f"?lang={t.lang}"
+    feeds = [  # (label, link, help, the path its QR code opens: the Japanese feed's short link)
+        (
+            label,
+            f"/feeds/{code}.{fmt}" + ("" if fmt == "ics" else feed_query),
+            t(help_key),
+            f"/feeds/{code}.{fmt}",
+        )
         for label, fmt, help_key in (
             ("RSS", "rss", "feed_reader_help"),
             ("Atom", "atom", "feed_reader_help"),
@@ -166,10 +175,10 @@ def area(code: str) -> Response:
         )
     ]
     crumbs = [rt.tree.get(c) for c in reversed(rt.tree.ancestors(code))]
-    offices = t("list_sep").join(t.office(a, rt.tree) for a in [place, *reversed(crumbs)])
+    offices = t("list_sep").join(t.office(a) for a in [place, *reversed(crumbs)])
     response = _page(
         "public/area.html",
-        title=t("area_title", area=t.area(place, rt.tree)),
+        title=t("area_title", area=t.area(place)),
         area=place,
         crumbs=crumbs,
         offices=offices,
@@ -178,6 +187,7 @@ def area(code: str) -> Response:
         notices=newest_first(i for i in items if i.kind == "notice"),
         events=events,
         feeds=feeds,
+        feed_query=feed_query,
         notify=not exporting(),  # a static copy has no server to subscribe with
         bulletin=_bulletin_link(place),
     )
@@ -262,19 +272,36 @@ def feed(stem: str, fmt: str) -> Response:
         body = render_calendar(events, place, base)
         _hold(etag, None, body, "text/calendar")
         return cached(Response(body, mimetype="text/calendar"), etag)
+    lang = _feed_language()
+    key = held_feed_key(request.path, lang)
     spec = resolve_feed(rt.tree, stem)
     with rt.session() as session:
         areas = feed_areas(rt.tree, spec)
         versions = feed_versions(session, areas, spec.category, at)
-        etag = versions_etag(fmt, spec.stem, base, versions)
+        etag = versions_etag(fmt, spec.stem, base, versions, *(() if lang == "ja" else (lang,)))
         changed = last_modified(versions)
         if not_modified(etag, changed):
-            _renew(etag)
+            _renew(etag, key)
             return answer_304(etag, changed)
         items = newest_first(feed_items(session, areas, spec.category, at))
-    body = render_feed(items, spec, base, fmt, image_sizes(rt, items))
-    _hold(etag, changed, body, feed_mimetype(fmt))
+    calendar = None if lang == "ja" else Messages(lang)
+    body = render_feed(items, spec, base, fmt, image_sizes(rt, items), lang, calendar)
+    _hold(etag, changed, body, feed_mimetype(fmt), key)
     return cached(Response(body, mimetype=feed_mimetype(fmt)), etag, changed)
+
+
+def _feed_language() -> str:
+    """A feed's language: its ``?lang=`` (one of the six), else Japanese. Never the cookie or
+    ``Accept-Language``: a feed's address alone says what it holds, so it can be shared."""
+    raw = request.args.get("lang")
+    if raw is None:
+        return "ja"
+    lang = normalise(raw)
+    if lang is None:
+        raise PublisherError(
+            f"lang: unknown language {raw[:20]!r}; one of {', '.join(LANGUAGES)}", field="lang"
+        )
+    return lang
 
 
 def image_sizes(rt: Any, items: list[Item]) -> dict[str, int]:
@@ -283,15 +310,17 @@ def image_sizes(rt: Any, items: list[Item]) -> dict[str, int]:
     return {name: size for name, size in sizes.items() if size is not None}
 
 
-def _renew(etag: str) -> None:
+def _renew(etag: str, key: str | None = None) -> None:
     if "PUBLISHER_CLOCK" not in current_app.config:
-        feed_cache(runtime()).renew(request.path, etag)
+        feed_cache(runtime()).renew(key or request.path, etag)
 
 
-def _hold(etag: str, changed: datetime | None, body: bytes, mimetype: str) -> None:
+def _hold(
+    etag: str, changed: datetime | None, body: bytes, mimetype: str, key: str | None = None
+) -> None:
     # Only feeds of the real clock are held: a frozen clock (export, tests) asks each time.
     if "PUBLISHER_CLOCK" not in current_app.config:
-        feed_cache(runtime()).put(request.path, etag, changed, body, mimetype)
+        feed_cache(runtime()).put(key or request.path, etag, changed, body, mimetype)
 
 
 # -- QR codes and short links -------------------------------------------------------------------
@@ -410,8 +439,8 @@ def page_helpers() -> dict[str, Any]:
         "link": link,
         "here_path": request.path,
         "area_link": lambda a: link(f"/areas/{a.code}"),
-        "area_name": lambda a: t.area(a, tree),
-        "office_name": lambda a: t.office(a, tree),
+        "area_name": t.area,
+        "office_name": t.office,
         "item_link": lambda i: link(f"/items/{i.id}"),
         "text_lang": text_lang,
         "qr_src": lambda path: href(f"/qr{path}.png"),
