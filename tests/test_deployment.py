@@ -34,6 +34,7 @@ from tests.factories import pause
 
 PG_URL = os.environ.get("PUBLISHER_TEST_DATABASE_URL", "")
 DEADLINE_S = 60.0
+COMMAND_DEADLINE_S = 120.0  # one `publisher` command (init, users, tokens) to finish
 NGINX = shutil.which("nginx") or next((p for p in ("/usr/sbin/nginx",) if Path(p).exists()), None)
 SITE = "signage.city.setagaya.example"
 
@@ -101,16 +102,25 @@ class Deployment:
         self.log_files: list[Any] = []
 
     def run(self, *args: str, stdin: str | None = None) -> str:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             [sys.executable, "-m", "publisher", *args],
             env=self.env,
-            input=stdin,
-            capture_output=True,
+            stdin=subprocess.PIPE if stdin is not None else None,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=120,
         )
-        assert done.returncode == 0, f"publisher {' '.join(args)}: {done.stderr or done.stdout}"
-        return done.stdout
+        # A timer, not communicate(timeout=): its wait loop calls time.sleep, which fails under
+        # libfaketime (see the README's note on faketime).
+        killer = threading.Timer(COMMAND_DEADLINE_S, proc.kill)
+        killer.start()
+        try:
+            out, err = proc.communicate(stdin)
+        finally:
+            killer.cancel()
+        late = f" (not done within {COMMAND_DEADLINE_S:.0f} s)" if proc.returncode == -9 else ""
+        assert proc.returncode == 0, f"publisher {' '.join(args)}{late}: {err or out}"
+        return out
 
     def start(self, name: str, *args: str) -> None:
         log = (self.logs / f"{name}.log").open("wb")

@@ -79,7 +79,7 @@ def test_a_picture_uploaded_on_the_form_reaches_the_slide_the_page_and_the_feed(
         page.get_by_label("画像の説明（代替テキスト）（English）").fill("A park path under leaves")
         page.get_by_role("button", name="保存して公開").click()
         page.get_by_text("保存しました。").wait_for()
-        assert page.locator("img.thumb").is_visible()
+        page.locator("img.thumb").wait_for(state="visible")  # laid out once its file loaded
         item_id = page.url.rstrip("/").rsplit("/", 1)[-1]
         phone = browser.new_page(viewport=PHONE, locale="ja-JP")
         phone.goto(f"{server}/items/{item_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from publisher.schedule.scheduler import Scheduler
 from publisher.store.content import create_item, get_item
 from publisher.store.models import AuditRow, CollectRunRow, ItemRow, JobRunRow, ScreenRow
 from publisher.timetable import Timetable
-from tests.factories import DAIZAWA, make_item
+from tests.factories import DAIZAWA, make_item, pause
 from tests.schedule_helpers import FakeBundles, FakeClock, RecordingPush
 
 QUIET = Timetable(daily_delivery_at=(), sns_post_at=(), watchdog_every_s=3600, poll_s=3600)
@@ -240,3 +241,32 @@ def test_an_ended_emergencys_all_clear_has_its_own_transition(rt, now):
         row.status, row.updated_at = "withdrawn", now + timedelta(minutes=5)
     sched.replan({alert})
     assert sched.planned() == {now + timedelta(minutes=5, seconds=shown): {alert}}
+
+
+def test_a_scheduler_stopped_while_a_one_off_job_runs_stops_without_an_error(rt):
+    """The job asks to stop while APScheduler's loop is still between running it and
+    removing it (held there until the scheduler's state has changed)."""
+    from apscheduler.schedulers.base import STATE_RUNNING
+    from apscheduler.triggers.date import DateTrigger
+
+    sched = _scheduler(rt)
+
+    asked: list[datetime] = []
+
+    class HeldAfterRunning(DateTrigger):
+        def get_next_fire_time(self, previous, now):  # type: ignore[no-untyped-def]
+            if previous is not None:
+                asked.append(previous)
+            if len(asked) == 2:  # the run was handed to a thread; the job is removed next
+                for _ in range(100):
+                    if sched.aps.state != STATE_RUNNING:
+                        break
+                    pause(0.05)
+            return super().get_next_fire_time(previous, now)
+
+    before = set(threading.enumerate())
+    sched.start()
+    (loop,) = [t for t in threading.enumerate() if t.name == "APScheduler" and t not in before]
+    sched.aps.add_job(sched.shutdown, HeldAfterRunning(), id="stop-now")
+    loop.join(10)  # an error in the loop's thread fails this test, not a later one
+    assert not loop.is_alive() and not sched.aps.running

@@ -164,6 +164,12 @@ class Scheduler(Transitions):
 
     def shutdown(self) -> None:
         if self.aps.running:
+            # Paused and emptied first: APScheduler's loop, between running a one-off job
+            # (``changes``, ``deliveries:changes``) and removing it, would otherwise find the
+            # scheduler stopped, look for the job among those not yet started and raise
+            # JobLookupError in its thread. Emptying waits for that loop to let go.
+            self.aps.pause()
+            self.aps.remove_all_jobs()
             self.aps.shutdown(wait=False)
 
     # -- changes from writers ---------------------------------------------------------------

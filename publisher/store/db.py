@@ -20,6 +20,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 CHANGED_ITEMS = "publisher.changed_items"
 
 
+class DatabaseClosed(RuntimeError):
+    """A connection was asked of a database after :meth:`Database.dispose` (a thread that
+    outlived its runtime)."""
+
+
 def mark_changed(session: Session, item_id: int) -> None:
     """Record that this unit of work changed an item (heard after commit, never before)."""
     session.info.setdefault(CHANGED_ITEMS, set()).add(item_id)
@@ -41,6 +46,11 @@ class Database:
             self.engine = create_engine(
                 url, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
             )
+        # Once disposed, no connection opens and one still in use is closed when handed back:
+        # SQLAlchemy's own dispose leaves those to the garbage collector (psycopg warns there).
+        self.disposed = False
+        event.listen(self.engine, "do_connect", self._refuse_once_disposed)
+        event.listen(self.engine, "checkin", self._close_once_disposed)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         # Called with the ids of items a unit of work changed, after it committed.
         self.on_items_changed: Callable[[set[int]], None] | None = None
@@ -127,7 +137,20 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
     def dispose(self) -> None:
+        """Close every connection, for good: those in use close when handed back, and no new
+        one opens (:class:`DatabaseClosed`), so a background thread still at work when its
+        runtime closes leaves nothing open. ``engine.dispose()`` alone keeps the engine usable
+        (the database-trouble tests reconnect that way)."""
+        self.disposed = True
         self.engine.dispose()
+
+    def _refuse_once_disposed(self, *_args: Any) -> None:
+        if self.disposed:
+            raise DatabaseClosed(f"the database {self.safe_url} was closed; nothing may use it")
+
+    def _close_once_disposed(self, dbapi_conn: Any, record: Any) -> None:
+        if self.disposed and dbapi_conn is not None:
+            record.close()
 
 
 def describe_failure(e: DBAPIError) -> str:
