@@ -117,6 +117,16 @@ class Runtime:
     def player_url(self, screen_id: str, token: str) -> str:
         return f"{self.settings.base_url}/play/{screen_id}?token={token}"
 
+    def on_close(self, closer: Callable[[], None]) -> None:
+        """Run ``closer`` when this runtime closes, before its database does (a background
+        sender, a pool of processes)."""
+        self.__dict__.setdefault("_closers", []).append(closer)
+
     def close(self) -> None:
+        for closer in reversed(self.__dict__.pop("_closers", [])):
+            try:
+                closer()
+            except Exception:
+                logging.getLogger(__name__).exception("closing %r failed", closer)
         if "db" in self.__dict__:
             self.db.dispose()

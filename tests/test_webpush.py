@@ -306,6 +306,26 @@ def test_serve_start_warms_the_fan_out_processes_only_when_a_fan_out_would_use_t
         worker.close()
 
 
+def test_closing_the_runtime_stops_its_sender_and_its_processes(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """Nothing sends after the runtime closes: the sender's thread ends, its fan-out processes
+    exit, and a later change wakes nothing."""
+    worker = webpush.sender(push_rt, clock=lambda: now, processes=1)
+    subscribe(push_rt, service.browser("one"), DAIZAWA)
+    create(push_rt, **ALERT)
+    wait_for(lambda: service.count == 1)
+    worker.warm()
+    assert worker.fan_out is not None
+    (pid,) = worker.fan_out.pids()
+    thread = worker._thread
+    push_rt.close()
+    assert worker.stopped and thread is not None and not thread.is_alive()
+    wait_for(lambda: not running(pid))
+    worker.wake()
+    assert worker._thread is thread  # no new thread
+
+
 def running(pid: int) -> bool:
     try:
         with open(f"/proc/{pid}/stat") as f:

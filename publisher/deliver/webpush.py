@@ -32,7 +32,6 @@ import logging
 import os
 import secrets
 import threading
-import weakref
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,6 +63,7 @@ FIRST_BACKOFF_S = 30
 MAX_BACKOFF_S = 3600
 MAX_ATTEMPTS = 8
 PROCESS_MIN_MESSAGES = 500  # smaller batches are sent by this process's threads
+CLOSE_WAIT_S = 15  # what closing waits for the batches on their way
 IN_FLIGHT = 2  # batches claimed and being sent before the oldest is recorded
 CHUNK = 100  # messages a thread or fan-out process encrypts and posts at once
 
@@ -157,6 +157,7 @@ class Sender:
     send_on_change: bool = True  # False: only process_due sends (the scheduler, tests)
     processes: int = 0  # >0: large batches go to that many fan-out processes
     _event: threading.Event = field(default_factory=threading.Event)
+    _stopped: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _vapid: Vapid | None = None
     _pool: ThreadPoolExecutor | None = None
@@ -179,7 +180,7 @@ class Sender:
 
     @property
     def fan_out(self) -> FanOut | None:
-        if self.processes <= 0:
+        if self.processes <= 0 or self._stopped.is_set():
             return None
         with self._lock:
             if self._fan_out is None:
@@ -193,7 +194,7 @@ class Sender:
             self.fan_out.warm()
 
     def wake(self) -> None:
-        if not self.send_on_change:
+        if not self.send_on_change or self._stopped.is_set():
             return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
@@ -201,17 +202,30 @@ class Sender:
                 self._thread.start()
         self._event.set()
 
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
     def _run(self) -> None:
-        while True:
+        while not self._stopped.is_set():
             if not self._event.wait(60):
                 return  # idle for a minute: the thread ends; the next wake starts another
             self._event.clear()
+            if self._stopped.is_set():
+                return
             try:
                 process_due(self.rt, self.clock(), worker=self)
             except Exception:
                 log.exception("Web Push: sending failed; the scheduler will retry")
 
-    def close(self) -> None:
+    def close(self, wait_s: float = CLOSE_WAIT_S) -> None:
+        """Stop: no new batch is claimed; the batches on their way are recorded (waited for up
+        to ``wait_s``; what is still claimed then becomes ``unknown`` after the lease)."""
+        self._stopped.set()
+        self._event.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(wait_s)
         if self._fan_out is not None:
             self._fan_out.close()
             self._fan_out = None
@@ -220,18 +234,21 @@ class Sender:
             self._pool = None
 
 
-_senders: weakref.WeakKeyDictionary[Any, Sender] = weakref.WeakKeyDictionary()
 _senders_lock = threading.Lock()
 
 
 def sender(rt: Any, **options: Any) -> Sender:
-    """This runtime's sender; options (clock, threads, processes, send_on_change) replace the defaults."""
+    """This runtime's sender (closed with the runtime); options (clock, threads, processes,
+    send_on_change) replace it with a new one."""
     with _senders_lock:
-        found = _senders.get(rt)
-        if found is None or options:
+        found: Sender | None = rt.__dict__.get("_webpush_sender")
+        if found is None or options or found.stopped:
+            if found is not None:
+                found.close()
             options.setdefault("processes", fan_out_processes(rt.settings))
             found = Sender(rt, **options)
-            _senders[rt] = found
+            rt.__dict__["_webpush_sender"] = found
+            rt.on_close(found.close)
         return found
 
 
@@ -273,6 +290,8 @@ def process_due(rt: Any, now: datetime, worker: Sender | None = None) -> dict[st
     exhausted = False  # nothing more due, once the batches on their way are recorded
     with ThreadPoolExecutor(1, thread_name_prefix="webpush-record") as recorder:
         while True:
+            if worker.stopped:
+                exhausted = True  # closing: record what is on its way, claim nothing more
             if not exhausted and len(pending) < IN_FLIGHT:
                 with rt.session() as session:
                     _token, messages = store.claim_due(session, now, BATCH)
