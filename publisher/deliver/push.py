@@ -240,7 +240,10 @@ def hub_for(rt: Runtime) -> Hub:
     """The runtime's hub (one per process and runtime), created on first use."""
     hub = rt.__dict__.get("_push_hub")
     if hub is None:
-        hub = rt.__dict__.setdefault("_push_hub", Hub(rt))
+        created = Hub(rt)
+        hub = rt.__dict__.setdefault("_push_hub", created)
+        if hub is created:
+            rt.on_close(lambda: stop(rt))
     return hub
 
 
@@ -399,7 +402,7 @@ def _heard(hub: Hub, notes: Iterable[Any]) -> tuple[bool, set[str] | None]:
 
 
 def stop(rt: Runtime) -> None:
-    """Stop this runtime's hub and listener threads (tests; process exit needs nothing)."""
+    """Stop this runtime's hub and listener threads (when the runtime closes)."""
     hub = rt.__dict__.get("_push_hub")
     if hub is not None:
         hub.close()
