@@ -23,6 +23,80 @@ ENDPOINT = "https://fcm.googleapis.com/fcm/send/abc123"
 SUB = {"endpoint": ENDPOINT, "keys": {"p256dh": "BPubKey_-", "auth": "AuthKey"}}
 
 
+def post_json(client: Any, path: str, body: Any, **kwargs: Any) -> Any:
+    """As a broken client would send it: lone surrogates escaped (``\\ud800``), as JSON allows."""
+    return client.post(path, data=json.dumps(body), content_type="application/json", **kwargs)
+
+
+def subscriptions(rt: Runtime) -> int:
+    with rt.session() as session:
+        return int(session.scalar(select(func.count()).select_from(PushSubscriptionRow)) or 0)
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://[fcm.googleapis.com/x",  # an unclosed IPv6 bracket: not a URL at all
+        "https://fcm.googleapis.com/fcm/send/\x00",
+        "https://fcm.googleapis.com/fcm/send/\ud800",
+        "https://fcm.googleapis.com/fcm/send/a b",
+        "https://fcm.googleapis.com/fcm/send/\r\nX-Injected: 1",
+        "https://127.0.0.1/push",
+        "http://169.254.169.254/latest/meta-data",
+        12345,
+    ],
+)
+def test_a_subscription_whose_endpoint_is_no_push_services_url_is_refused_with_a_message(
+    client: Any, rt: Runtime, endpoint: Any
+) -> None:
+    body = {"subscription": dict(SUB, endpoint=endpoint), "area": DAIZAWA, "lang": "en"}
+    r = post_json(client, "/notifications/subscribe", body)
+    assert r.status_code == 400, r.get_data(as_text=True)
+    answer = r.get_json()
+    assert answer["error"].startswith("subscription.endpoint: not the URL of a known push service")
+    assert (
+        answer["lang"] == "en" and answer["message"] == "Could not sign up. Please try again later."
+    )
+    assert subscriptions(rt) == 0
+
+
+@pytest.mark.parametrize("lang", [["en"], {"en": 1}, 7])
+def test_a_subscription_with_a_language_that_is_not_text_is_refused_with_a_message(
+    client: Any, rt: Runtime, lang: Any
+) -> None:
+    body = {"subscription": SUB, "area": DAIZAWA, "lang": lang}
+    r = post_json(client, "/notifications/subscribe", body, headers={"Accept-Language": "ko"})
+    assert r.status_code == 400 and r.get_json()["error"].startswith("lang: one of")
+    assert r.get_json()["lang"] == "ko"  # the browser's language, as the body's is none
+    assert subscriptions(rt) == 0
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["\ud800", "a\x00b", "x" * 1_000_000, "https://fcm.googleapis.com/\udfff"]
+)
+def test_unsubscribing_an_endpoint_no_browser_has_removes_nothing_and_says_so(
+    client: Any, rt: Runtime, endpoint: str
+) -> None:
+    assert post_json(client, "/notifications/subscribe", {"subscription": SUB, "area": DAIZAWA})
+    r = post_json(client, "/notifications/unsubscribe", {"endpoint": endpoint})
+    assert r.status_code == 200 and r.get_json() == {"ok": True, "removed": False}
+    assert subscriptions(rt) == 1  # the real one is still there
+
+
+@pytest.mark.parametrize("old", [{"token": "\ud800"}, {"auth": "\udfff"}, {"token": "a\x00"}])
+def test_a_renewal_proving_itself_with_text_no_browser_sends_is_refused_not_a_crash(
+    client: Any, rt: Runtime, old: dict[str, str]
+) -> None:
+    assert post_json(client, "/notifications/subscribe", {"subscription": SUB, "area": DAIZAWA})
+    new = dict(SUB, endpoint=ENDPOINT + "-renewed")
+    body = {"old": {"endpoint": ENDPOINT, **old}, "subscription": new}
+    r = post_json(client, "/notifications/resubscribe?lang=zh-Hant", body)
+    assert r.status_code == 403 and "does not match" in r.get_json()["error"]
+    assert r.get_json()["lang"] == "zh-Hant" and r.get_json()["message"]
+    with rt.session() as session:  # nothing moved
+        assert session.scalars(select(PushSubscriptionRow.endpoint)).one() == ENDPOINT
+
+
 @pytest.mark.parametrize("lang", [["en"], {"en": "ja"}])
 def test_a_play_whose_language_is_not_text_is_refused_naming_its_place(
     rt: Runtime, app: Any, now: Any, lang: Any
