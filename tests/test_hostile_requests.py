@@ -114,3 +114,33 @@ def test_a_play_whose_language_is_not_text_is_refused_naming_its_place(
     )
     assert r.status_code == 400
     assert r.get_json()["field"] == "plays[0].lang" and "unknown language" in r.get_json()["error"]
+
+
+@pytest.fixture
+def editor(rt: Runtime, app: Any, now: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    cheap_hashes(monkeypatch)
+    return staff_accounts(rt, frozen(app, now))("daizawa-editor")
+
+
+def test_the_audit_log_filters_from_the_first_to_the_last_day_a_calendar_has(
+    rt: Runtime, editor: Any
+) -> None:
+    store(rt, make_item("代沢の落ち葉清掃"))
+    r = editor.get("/admin/audit?from=0001-01-01&to=9999-12-31")
+    assert r.status_code == 200 and "代沢の落ち葉清掃" in r.text
+    for bounds in ("from=9999-12-31", "to=0001-01-01"):
+        r = editor.get(f"/admin/audit?{bounds}")
+        assert r.status_code == 200 and "代沢の落ち葉清掃" not in r.text
+
+
+def test_audit_filters_with_control_characters_find_nothing_rather_than_fail(
+    editor: Any,
+) -> None:
+    r = editor.get("/admin/audit?actor=a%00b&entity_id=1%00")
+    assert r.status_code == 200 and "記録はありません" in r.text
+
+
+def test_the_item_list_filters_by_the_last_day_a_calendar_has(rt: Runtime, editor: Any) -> None:
+    store(rt, make_item("代沢の落ち葉清掃", ends_at=None))
+    r = editor.get("/admin/items?date=9999-12-31")
+    assert r.status_code == 200 and "代沢の落ち葉清掃" in r.text
