@@ -144,3 +144,15 @@ def test_the_item_list_filters_by_the_last_day_a_calendar_has(rt: Runtime, edito
     store(rt, make_item("代沢の落ち葉清掃", ends_at=None))
     r = editor.get("/admin/items?date=9999-12-31")
     assert r.status_code == 200 and "代沢の落ち葉清掃" in r.text
+
+
+@pytest.mark.parametrize(
+    "query", ["until=0001-01-01", "until=9999-12-31", "since=0001-01-01&until=2026-11-22"]
+)
+def test_a_report_for_days_outside_the_years_it_covers_is_refused_saying_which(
+    editor: Any, query: str
+) -> None:
+    for path in ("/admin/reports", "/admin/reports/plays.csv", "/admin/reports/reach.json"):
+        r = editor.get(f"{path}?{query}")
+        assert r.status_code == 400, (path, r.text[:300])
+        assert "is outside the days reports cover (2000-01-01 to 2099-12-31)" in r.text
