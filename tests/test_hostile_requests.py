@@ -156,3 +156,21 @@ def test_a_report_for_days_outside_the_years_it_covers_is_refused_saying_which(
         r = editor.get(f"{path}?{query}")
         assert r.status_code == 400, (path, r.text[:300])
         assert "is outside the days reports cover (2000-01-01 to 2099-12-31)" in r.text
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/items/{id}/poster.pdf?size=B5&lang=en", "size: 'B5' is not A4 or A3"),
+        (f"/areas/{DAIZAWA}/bulletin.pdf?week=2026-W99&lang=en", "week: no week 2026-W99"),
+        (f"/areas/{DAIZAWA}/bulletin.pdf?week=9999-W52&lang=en", "week: the year must be"),
+    ],
+)
+def test_a_poster_or_bulletin_asked_for_in_a_form_it_has_not_says_why_in_the_readers_language(
+    rt: Runtime, app: Any, now: Any, path: str, words: str
+) -> None:
+    (item,) = store(rt, make_item())
+    r = frozen(app, now).test_client().get(path.format(id=item.id))
+    assert r.status_code == 400 and r.mimetype == "text/html"
+    assert '<html lang="en">' in r.text and "This page cannot be shown" in r.text
+    assert words in html.unescape(r.text)
