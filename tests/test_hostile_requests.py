@@ -174,3 +174,31 @@ def test_a_poster_or_bulletin_asked_for_in_a_form_it_has_not_says_why_in_the_rea
     assert r.status_code == 400 and r.mimetype == "text/html"
     assert '<html lang="en">' in r.text and "This page cannot be shown" in r.text
     assert words in html.unescape(r.text)
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"item_id": 2**64}, "item_id"),
+        ({"item_id": 0}, "item_id"),
+        ({"slide": "s", "version": "\udfff x"}, "version"),
+        ({"slide": "a\x00b"}, "slide"),
+    ],
+)
+def test_a_heartbeat_with_an_id_or_text_no_player_sends_is_refused_naming_the_field(
+    rt: Runtime, app: Any, now: Any, body: dict[str, Any], field: str
+) -> None:
+    headers = {"X-Screen-Token": player_token(rt)}
+    r = post_json(app.test_client(), "/api/screens/daizawa-1/heartbeat", body, headers=headers)
+    assert r.status_code == 400 and r.get_json()["field"] == field, r.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("item", ["1" + "0" * 30, str(2**31)])
+def test_a_report_of_an_item_id_no_item_can_have_says_there_is_no_such_item(
+    editor: Any, item: str
+) -> None:
+    r = editor.get(f"/admin/reports/plays.csv?item={item}")
+    assert r.status_code == 404 and f"no item {item}" in r.text
+    r = editor.get(f"/admin/reports/items/{item}")
+    assert r.status_code == 404 and f"no item {item}" in r.text
+    assert editor.get("/admin/reports/plays.csv?item=²").status_code == 200  # not a number: all

@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from publisher.areas import Area, AreaTree
-from publisher.errors import PublisherError
+from publisher.errors import NotFound, PublisherError
 from publisher.store import reports as q
+from publisher.store.content import ITEM_ID_MAX
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "plays": (
@@ -222,6 +223,8 @@ def build(
     item_id: int | None = None,
 ) -> Report:
     """The report of ``area_code`` (its screens, feeds, and the items seen there)."""
+    if item_id is not None and not 1 <= item_id <= ITEM_ID_MAX:
+        raise NotFound(f"no item {item_id}", field="item")  # nor could there be one
     area = tree.get(area_code)
     areas = below(tree, area.code)
     inside = set(areas)
