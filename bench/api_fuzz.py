@@ -1,10 +1,15 @@
 """How does the app answer hostile requests? 10,000 generated requests per database, 0 × 5xx.
 
 Builds a fresh migrated store on SQLite (and on PostgreSQL when ``PUBLISHER_TEST_DATABASE_URL``
-is set: a private database, dropped afterwards), loads Setagaya's areas and an admin token, then
-sends the requests of ``tests/api_fuzz.py`` (API reads and writes with broken JSON, huge ids,
-far dates, lone surrogates, NUL, CRLF; public pages; the login form) to the real app. Prints the
-answers by status and every 5xx; exits 1 if there was one.
+is set: a private database, dropped afterwards), loads Setagaya's areas and what
+``tests/fuzz_world.py`` puts there (an admin's token, an editor logged in, a public item, a
+screen's token, a resident's subscription), then sends the requests of ``tests/api_fuzz.py``
+and ``tests/residents_fuzz.py`` (API reads and writes with broken JSON, huge ids, far dates,
+lone surrogates, NUL, CRLF; public pages and short links with junk languages, cookies and
+headers; Web Push sign-ups with endpoints that are no URL or a private address; posters and
+bulletins; proof of play; the login form and the admin as an editor) to the real app. Prints the
+answers by status, every traceback logged (by where it was raised) and every 5xx; exits 1 if
+there was one.
 
 Usage: ``python bench/api_fuzz.py [--requests 10000] [--sqlite-only]``.
 """
@@ -13,13 +18,16 @@ from __future__ import annotations
 
 import argparse
 import collections
+import logging
 import os
 import sys
 import tempfile
 import time
+import traceback
 import uuid
 import warnings
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -43,10 +51,11 @@ def run(backend: str, requests: int) -> tuple[collections.Counter[int], list[str
     from publisher.config import load_settings
     from publisher.items import JST
     from publisher.runtime import Runtime
-    from publisher.store import staff
     from publisher.store.content import sync_tree
     from publisher.web import create_app
+    from publisher.web.reach import counters
     from tests.api_fuzz import Call, calls
+    from tests.fuzz_world import make_world
 
     tmp = Path(tempfile.mkdtemp(prefix="api-fuzz-"))
     drop = None
@@ -70,16 +79,14 @@ def run(backend: str, requests: int) -> tuple[collections.Counter[int], list[str
     rt.db.migrate()
     with rt.session() as session:
         sync_tree(session, rt.tree)
-        user = staff.create_user(
-            session, rt.tree, "fuzz-admin", "admin", "setagaya", "fuzzing is fine", actor="fuzz"
-        )
-        token = staff.create_token(session, user, actor="fuzz")
     app = create_app(rt, {"TESTING": True})
     now = datetime(2026, 11, 22, 10, 0, tzinfo=JST)
-    app.config["PUBLISHER_CLOCK"] = lambda: now
+    world = make_world(rt, app, now)
     client = app.test_client()
     statuses: collections.Counter[int] = collections.Counter()
     errors: list[str] = []
+    logged = Logged()
+    logging.getLogger().addHandler(logged)
 
     @settings(
         max_examples=requests,
@@ -90,20 +97,58 @@ def run(backend: str, requests: int) -> tuple[collections.Counter[int], list[str
     )
     @given(call=calls())
     def send(call: Call) -> None:
-        status = call.send(client, token).status_code
+        logged.call = call
+        status = call.send(client, world).status_code
         statuses[status] += 1
         if status >= 500:
-            errors.append(f"{status} {call.method} {call.path[:80]} {str(call.body)[:120]}")
+            errors.append(f"{status} {_shown(call)}")
 
     started = time.monotonic()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         send()
     elapsed = time.monotonic() - started
+    logged.call = None
+    counters(rt).flush(rt.session)  # what the pages counted goes in as the minute's flush would
+    logging.getLogger().removeHandler(logged)
+    tracebacks = [
+        f"traceback ×{n}: {where}\n            e.g. {example}"
+        for where, (n, example) in logged.seen.items()
+    ]
+    errors = tracebacks + errors  # the causes first, then each 5xx
     rt.close()
     if drop is not None:
         drop()
     return statuses, errors, elapsed
+
+
+class Logged(logging.Handler):
+    """Every traceback logged (an unexpected error, a failed flush), by where it was raised."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.call: object = None
+        self.seen: dict[str, tuple[int, str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not record.exc_info or record.exc_info[1] is None:
+            return
+        e, tb = record.exc_info[1], record.exc_info[2]
+        frames = traceback.extract_tb(tb)
+        ours = [f for f in frames if "/publisher/" in f.filename] or frames
+        last = ours[-1] if ours else None
+        place = f"{Path(last.filename).name}:{last.lineno}" if last else "?"
+        where = f"{type(e).__name__} at {place}: {str(e)[:100]}"
+        n, example = self.seen.get(where, (0, _shown(self.call)))
+        self.seen[where] = (n + 1, example)
+
+
+def _shown(call: object) -> str:
+    if call is None:
+        return "(after the run)"
+    c: Any = call
+    more = c.body if c.body is not None else c.form if c.form is not None else c.raw
+    return f"{c.method} {c.path[:80]!r} query={str(c.query)[:100]} {str(more)[:160]}"
 
 
 def main() -> None:
@@ -119,8 +164,6 @@ def main() -> None:
         if problem:
             print(f"postgres: skipped: {problem}")
             args.sqlite_only = True
-    import logging
-
     logging.disable(logging.WARNING)  # every refused login logs a line; the figures matter here
     failed = False
     for backend in backends(args.sqlite_only):
@@ -132,7 +175,7 @@ def main() -> None:
             + ", ".join(f"{k} {v}" for k, v in sorted(by_class.items()))
         )
         print("          by status: " + ", ".join(f"{k}:{v}" for k, v in sorted(statuses.items())))
-        for line in errors[:20]:
+        for line in errors[:40]:
             print("          " + line)
         failed = failed or bool(errors)
     sys.exit(1 if failed else 0)

@@ -4,14 +4,17 @@ types, huge numbers, lone surrogates, NUL, far dates, deep nesting, CRLF)."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
 from hypothesis import strategies as st
+from werkzeug.test import EnvironBuilder
 
 from tests.factories import DAIZAWA, api_item
+from tests.fuzz_world import World
 
 ODD_TEXT = st.sampled_from(
     [
@@ -130,30 +133,71 @@ def item_body(draw: st.DrawFn) -> Any:
 
 @dataclass
 class Call:
+    """One request; ``who``: ``""`` (a bearer token when ``token``), ``"editor"`` (the world's
+    logged-in editor, with the form's CSRF token) or ``"screen"`` (the world's screen token in
+    ``X-Screen-Token``). Placeholders (``<ITEM>`` …) in the path, query, body and form are the
+    world's values (:mod:`tests.fuzz_world`)."""
+
     method: str
     path: str
     query: dict[str, Any] = field(default_factory=dict)
     body: Any = None
     raw: bytes | None = None
-    form: dict[str, str] | None = None
+    form: dict[str, Any] | None = None
     token: bool = True
+    who: str = ""
+    headers: dict[str, str] = field(default_factory=dict)
+    files: dict[str, tuple[bytes, str]] | None = None
 
-    def send(self, client: Any, token: str) -> Any:
+    def send(self, client: Any, world: World) -> Any:
         """As the bytes would cross the wire: text in URLs and forms percent-encoded from
-        UTF-8, lone surrogates included (as a broken client would send them)."""
-        headers = {"Authorization": f"Bearer {token}"} if self.token else {}
-        path = quote(_wire(self.path), safe="/")
-        kwargs: dict[str, Any] = {"headers": headers, "query_string": _form(self.query)}
+        UTF-8, lone surrogates included (as a broken client would send them); header values
+        as the server reads them (UTF-8 bytes seen as Latin-1, line breaks impossible)."""
+        headers = {k: _header(world.fill(v)) for k, v in self.headers.items()}
+        if self.token and not self.who:
+            headers["Authorization"] = f"Bearer {world.token}"
+        if self.who == "screen":
+            headers["X-Screen-Token"] = world.screen_token
+        form = world.fill(self.form)
+        if self.who == "editor":
+            client = world.editor
+            if self.method != "GET":
+                form = {"csrf_token": world.csrf, **(form or {})}
+        path = quote(_wire(world.fill(self.path)), safe="/~")
+        query = world.fill(self.query)
+        kwargs: dict[str, Any] = {"headers": headers, "query_string": _form(query)}
         if self.raw is not None:
             kwargs["data"] = self.raw
             kwargs["content_type"] = "application/json"
-        elif self.form is not None:
-            kwargs["data"] = _form(self.form)
+        elif self.files is not None:
+            data: dict[str, Any] = {k: _text(v) for k, v in (form or {}).items()}
+            data.update({k: (io.BytesIO(raw), name) for k, (raw, name) in self.files.items()})
+            kwargs["data"] = data
+            kwargs["content_type"] = "multipart/form-data"
+        elif form is not None:
+            kwargs["data"] = _form(form)
             kwargs["content_type"] = "application/x-www-form-urlencoded"
         elif self.body is not None:
-            kwargs["data"] = json.dumps(self.body)
+            kwargs["data"] = json.dumps(world.fill(self.body))
             kwargs["content_type"] = "application/json"
-        return client.open(path, method=self.method, **kwargs)
+        builder = EnvironBuilder(path=path, method=self.method, **kwargs)
+        environ = builder.get_environ()
+        try:
+            return client.open(environ, buffered=True)
+        finally:  # a body over 500 KB is a temporary file the test client would leave open
+            builder.close()
+            environ["wsgi.input"].close()
+
+
+def _text(value: Any) -> Any:
+    """A multipart field's value (lists stay lists: the field repeated)."""
+    if isinstance(value, list):
+        return [_text(v) for v in value]
+    return _wire(str(value)).decode("utf-8", "replace")
+
+
+def _header(text: str) -> str:
+    return _wire(text).decode("latin-1").replace("\r", " ").replace("\n", " ")
 
 
 def _wire(text: str) -> bytes:
@@ -161,7 +205,13 @@ def _wire(text: str) -> bytes:
 
 
 def _form(values: dict[str, Any]) -> str:
-    return urlencode({_wire(str(k)): _wire(str(v)) for k, v in values.items()})
+    """A query string or form: a list value is the field repeated (``targets``)."""
+    pairs = [
+        (_wire(str(k)), _wire(str(one)))
+        for k, v in values.items()
+        for one in (v if isinstance(v, list) else [v])
+    ]
+    return urlencode(pairs)
 
 
 IDS = st.one_of(st.integers(1, 5), HUGE_INTS.map(abs), st.integers(0, 2**70))
@@ -169,8 +219,16 @@ ID_TEXT = st.one_of(IDS.map(str), TEXT.filter(lambda t: "/" not in t and "?" not
 AREA = st.one_of(st.sampled_from([DAIZAWA, "setagaya", "setagaya/kitazawa"]), TEXT)
 
 
+def calls() -> st.SearchStrategy[Call]:
+    """One request: half to the API, the first public pages or the login form
+    (:func:`api_calls`), half to what :mod:`tests.residents_fuzz` covers."""
+    from tests.residents_fuzz import more_calls
+
+    return st.one_of(api_calls(), more_calls())
+
+
 @st.composite
-def calls(draw: st.DrawFn) -> Call:
+def api_calls(draw: st.DrawFn) -> Call:
     """One request to the API, the public pages or the login form."""
     token = draw(st.booleans())
     kind = draw(st.integers(0, 11))

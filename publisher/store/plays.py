@@ -79,7 +79,7 @@ def parse_plays(data: Any, languages: Iterable[str]) -> list[Play]:
         if not isinstance(p, dict):
             raise PublisherError("must be an object", field=where)
         lang = p.get("lang")
-        if lang not in langs:
+        if not isinstance(lang, str) or lang not in langs:
             raise PublisherError(f"unknown language {lang!r}", field=f"{where}.lang")
         start = p.get("start")
         try:

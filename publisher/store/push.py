@@ -85,7 +85,12 @@ def known_service(endpoint: str, services: Iterable[str]) -> bool:
     """Is ``endpoint`` at one of ``services``: a host name (it or any host below it, over
     https) or an exact origin (``http://127.0.0.1:8123``, a local stand-in)? Only push services
     are ever called, so a subscription cannot make the server post anywhere else."""
-    parts = urlsplit(endpoint)
+    if not is_endpoint_text(endpoint):
+        return False
+    try:
+        parts = urlsplit(endpoint)
+    except ValueError:  # e.g. an unclosed "[" where an IPv6 address would be
+        return False
     if not parts.hostname or parts.username or parts.password:
         return False
     origin = f"{parts.scheme}://{parts.netloc}"
@@ -100,6 +105,17 @@ def known_service(endpoint: str, services: Iterable[str]) -> bool:
     return False
 
 
+def is_endpoint_text(endpoint: object) -> bool:
+    """Could ``endpoint`` be a push service's URL at all: text of at most
+    :data:`MAX_ENDPOINT` printable ASCII characters (no spaces, control characters, NUL or
+    lone surrogates, which no push service gives and no database column holds)?"""
+    return (
+        isinstance(endpoint, str)
+        and 0 < len(endpoint) <= MAX_ENDPOINT
+        and all("!" <= c <= "~" for c in endpoint)
+    )
+
+
 def check(tree: AreaTree, data: object, services: Iterable[str]) -> dict[str, str]:
     """Untrusted JSON from the page → the fields of a subscription, or a clear error."""
     if not isinstance(data, dict):
@@ -109,7 +125,7 @@ def check(tree: AreaTree, data: object, services: Iterable[str]) -> dict[str, st
     if not isinstance(area, str) or area not in tree:
         raise BadSubscription(f"area: unknown area {area!r}")
     lang = data.get("lang", "ja")
-    if lang not in LANGUAGES:
+    if not isinstance(lang, str) or lang not in LANGUAGES:
         raise BadSubscription(f"lang: one of {', '.join(LANGUAGES)}")
     choice = data.get("choice", "alerts")
     if choice not in CHOICES:
@@ -127,12 +143,12 @@ def check_subscription(
     endpoint = sub.get("endpoint")
     raw_keys = sub.get("keys")
     keys: dict[str, object] = raw_keys if isinstance(raw_keys, dict) else {}
+    if isinstance(endpoint, str) and len(endpoint) > MAX_ENDPOINT:
+        raise BadSubscription(f"{field}.endpoint: longer than {MAX_ENDPOINT} characters")
     if not isinstance(endpoint, str) or not known_service(endpoint, services):
         raise BadSubscription(
             f"{field}.endpoint: not the URL of a known push service (PUBLISHER_PUSH_SERVICES)"
         )
-    if len(endpoint) > MAX_ENDPOINT:
-        raise BadSubscription(f"{field}.endpoint: longer than {MAX_ENDPOINT} characters")
     out = {"endpoint": endpoint}
     for name, limit in (("p256dh", 200), ("auth", 100)):
         value = keys.get(name)
@@ -174,6 +190,8 @@ def in_area(session: Session, area_code: str) -> int:
 
 def find(session: Session, endpoint: str) -> Subscription | None:
     """The subscription of an endpoint, if this server keeps one."""
+    if not is_endpoint_text(endpoint):
+        return None  # nothing stored looks like that; the database is not asked
     row = session.scalar(
         select(PushSubscriptionRow).where(PushSubscriptionRow.endpoint == endpoint)
     )
@@ -205,6 +223,8 @@ def unsubscribe(
     """Forget a subscription and what was queued for it. True if there was one."""
     query = select(PushSubscriptionRow.id)
     if endpoint is not None:
+        if not is_endpoint_text(endpoint):
+            return False
         query = query.where(PushSubscriptionRow.endpoint == endpoint)
     elif sub_id is not None:
         query = query.where(PushSubscriptionRow.id == sub_id)

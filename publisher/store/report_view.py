@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from publisher.areas import Area, AreaTree
-from publisher.errors import PublisherError
+from publisher.errors import NotFound, PublisherError
 from publisher.store import reports as q
+from publisher.store.content import ITEM_ID_MAX
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "plays": (
@@ -49,23 +50,32 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }
 KINDS = tuple(COLUMNS)
 MAX_DAYS = 3700  # ten years
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
 
 
 def parse_period(since: str | None, until: str | None, today: date) -> tuple[str, str]:
     """``since``..``until`` as ISO days (defaults: the last 30 days to today), checked."""
-    try:
-        end = date.fromisoformat(until) if until else today
-    except ValueError:
-        raise PublisherError(f"'{until}' is not a date (YYYY-MM-DD)", field="until") from None
-    try:
-        start = date.fromisoformat(since) if since else end - timedelta(days=29)
-    except ValueError:
-        raise PublisherError(f"'{since}' is not a date (YYYY-MM-DD)", field="since") from None
+    end = _day(until, "until") or today
+    start = _day(since, "since") or max(end - timedelta(days=29), FIRST_DAY)
     if start > end:
         raise PublisherError(f"since {start} is after until {end}", field="since")
     if (end - start).days > MAX_DAYS:
         raise PublisherError(f"at most {MAX_DAYS} days in one report", field="since")
     return start.isoformat(), end.isoformat()
+
+
+def _day(text: str | None, name: str) -> date | None:
+    if not text:
+        return None
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise PublisherError(f"'{text}' is not a date (YYYY-MM-DD)", field=name) from None
+    if not FIRST_DAY <= day <= LAST_DAY:  # the day before and after must be dates too
+        raise PublisherError(
+            f"{day} is outside the days reports cover ({FIRST_DAY} to {LAST_DAY})", field=name
+        )
+    return day
 
 
 def below(tree: AreaTree, code: str) -> list[str]:
@@ -213,6 +223,8 @@ def build(
     item_id: int | None = None,
 ) -> Report:
     """The report of ``area_code`` (its screens, feeds, and the items seen there)."""
+    if item_id is not None and not 1 <= item_id <= ITEM_ID_MAX:
+        raise NotFound(f"no item {item_id}", field="item")  # nor could there be one
     area = tree.get(area_code)
     areas = below(tree, area.code)
     inside = set(areas)

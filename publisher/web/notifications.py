@@ -73,7 +73,7 @@ def subscribe() -> Any:
     """Keep a browser's subscription to an area: ``{"subscription", "area", "lang", "choice"}``;
     answers its id and the token that proves it later (:func:`resubscribe`)."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _error("the request is too large", 413)
+        return _refused("the request is too large", 413)
     limited = _rate_limited()
     if limited is not None:
         return limited
@@ -82,7 +82,7 @@ def subscribe() -> Any:
     try:
         fields = push.check(rt.tree, data, services())
     except push.BadSubscription as e:
-        return _error(str(e), 400)
+        return _refused(str(e), 400)
     try:
         with rt.session() as session:
             sub_id = push.subscribe(
@@ -101,20 +101,20 @@ def resubscribe() -> Any:
     ``pushsubscriptionchange``): ``{"old": {"endpoint", "token" | "auth"}, "subscription"}``.
     The same area, language, choice and queue go on under the new endpoint and keys."""
     if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _error("the request is too large", 413)
+        return _refused("the request is too large", 413)
     limited = _rate_limited()
     if limited is not None:
         return limited
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _error("the request must be a JSON object", 400)
+        return _refused("the request must be a JSON object", 400)
     old = data.get("old")
     endpoint = old.get("endpoint") if isinstance(old, dict) else None
     if not isinstance(old, dict) or not isinstance(endpoint, str) or not endpoint:
-        return _error("old.endpoint: missing (the subscription the browser had before)", 400)
+        return _refused("old.endpoint: missing (the subscription the browser had before)", 400)
     token, auth = old.get("token"), old.get("auth")
     if not isinstance(token, str) and not isinstance(auth, str):
-        return _error(
+        return _refused(
             "old: give old.token (what subscribing answered) or old.auth (the old "
             "subscription's keys.auth)",
             400,
@@ -122,13 +122,13 @@ def resubscribe() -> Any:
     try:
         keys = push.check_subscription(data.get("subscription"), services())
     except push.BadSubscription as e:
-        return _error(str(e), 400)
+        return _refused(str(e), 400)
     rt = runtime()
     secret = rt.settings.secret_key()
     with rt.session() as session:
         sub = push.find(session, endpoint)
         if sub is None:
-            return _error(
+            return _refused(
                 "old.endpoint: no subscription with that endpoint here (it may have been "
                 "removed); subscribe again from the area page",
                 404,
@@ -138,11 +138,11 @@ def resubscribe() -> Any:
             isinstance(auth, str) and _same(auth, sub.auth)
         )
         if not proven:
-            return _error("old: the token or keys.auth does not match that subscription", 403)
+            return _refused("old: the token or keys.auth does not match that subscription", 403)
         try:
             renewed = push.renew(session, sub.id, keys)
         except push.EndpointTaken as e:
-            return _error(str(e), 409)
+            return _refused(str(e), 409)
     token = unsubscribe_token(secret, renewed.id, renewed.endpoint)
     return jsonify({"ok": True, "id": renewed.id, "area": renewed.area_code, "token": token})
 
@@ -189,11 +189,20 @@ def service_worker() -> Response:
 
 
 def _same(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode(), b.encode())
+    # surrogatepass: a lone surrogate in a hostile body compares unequal, never raises
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode())
 
 
-def _error(message: str, status: int, **more: Any) -> Any:
-    return jsonify({"error": message, **more}), status
+def _error(error: str, status: int, **more: Any) -> Any:
+    return jsonify({"error": error, **more}), status
+
+
+def _refused(error: str, status: int) -> Any:
+    """A sign-up or renewal refused: ``error`` says where and why (the request was not one
+    the area page's script makes), ``message`` tells the resident in their language."""
+    data = None if status == 413 else request.get_json(silent=True)
+    lang = _resident_language(data)
+    return _error(error, status, lang=lang, message=Messages(lang)("notify_msg_failed"))
 
 
 def _rate_limited() -> Response | None:
@@ -224,7 +233,7 @@ def _resident_language(data: object) -> str:
     if asked:
         return asked
     lang = data.get("lang") if isinstance(data, dict) else None
-    return str(lang) if lang in LANGUAGES else reader_language()
+    return lang if isinstance(lang, str) and lang in LANGUAGES else reader_language()
 
 
 def _limiter() -> TokenBuckets:

@@ -38,6 +38,7 @@ from publisher.deliver.push import start_listening
 from publisher.errors import PublisherError
 from publisher.items import utcnow
 from publisher.plan.screens import EMERGENCY_LANGS
+from publisher.store.content import ITEM_ID_MAX
 from publisher.store.models import HeartbeatRow, ScreenRow
 from publisher.store.plays import parse_plays, record_plays
 from publisher.store.report_view import above
@@ -207,13 +208,18 @@ def heartbeat(screen_id: str) -> Any:
     if not isinstance(data, dict):
         raise PublisherError("the heartbeat must be a JSON object")
     item_id = data.get("item_id")
-    if item_id is not None and (not isinstance(item_id, int) or isinstance(item_id, bool)):
+    if item_id is not None and (
+        not isinstance(item_id, int) or isinstance(item_id, bool) or not 1 <= item_id <= ITEM_ID_MAX
+    ):
         raise PublisherError("must be an item id (a whole number)", field="item_id")
     slide = data.get("slide")
     version = data.get("version")
     for name, value in (("slide", slide), ("version", version)):
-        if value is not None and (not isinstance(value, str) or len(value) > 100):
-            raise PublisherError("must be text of at most 100 characters", field=name)
+        # printable: no NUL, control character or lone surrogate, which no column holds
+        if value is not None and (
+            not isinstance(value, str) or len(value) > 100 or not value.isprintable()
+        ):
+            raise PublisherError("must be printable text of at most 100 characters", field=name)
     at = utcnow()
     with runtime().session() as session:
         row = session.get(ScreenRow, screen_id)

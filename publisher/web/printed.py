@@ -34,6 +34,7 @@ from publisher.store.shortlinks import poster_code
 from publisher.web import runtime
 from publisher.web.caching import respond
 from publisher.web.i18n import Messages
+from publisher.web.public import not_found as error_page
 
 bp = Blueprint("printed", __name__)
 
@@ -187,6 +188,6 @@ def _answer(pdf: bytes, filename: str) -> Response:
 
 @bp.errorhandler(PublisherError)
 def refused(e: PublisherError) -> Any:
-    """A plain sentence saying what is wrong (404 for what does not exist)."""
-    status = getattr(e, "status", 400) or 400
-    return Response(f"{e}\n", status=status, mimetype="text/plain")
+    """The residents' error page in the reader's language (404 for what does not exist; a
+    bad ``size``, ``lang`` or ``week`` is named, as it was given)."""
+    return error_page(e, detail=True)

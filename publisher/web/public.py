@@ -330,8 +330,9 @@ def _hold(
 
 
 @bp.errorhandler(PublisherError)
-def not_found(e: PublisherError) -> Any:
-    """Residents get a page in their language, never JSON or a traceback."""
+def not_found(e: PublisherError, detail: bool = False) -> Any:
+    """Residents get a page in their language, never JSON or a traceback; ``detail``: a bad
+    request's page also names the parameter and why (posters' and bulletins' ``?size=`` …)."""
     status = e.status if isinstance(e, NotFound) else 400
     kind = "not_found" if status == 404 else "bad_request"
     lang = reader_language()
@@ -340,6 +341,7 @@ def not_found(e: PublisherError) -> Any:
         title=Messages(lang)(f"{kind}_title"),
         kind=kind,
         message=str(e),
+        detail=str(e) if detail and status == 400 else "",
         # the switch leads home: a missing page reads the same whatever its address (an
         # embargoed item's page must not differ from one that never existed)
         **{**page_helpers(), "here_path": "/"},

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from flask import request
@@ -205,12 +205,15 @@ def read_filters(args: Any) -> tuple[Filters, dict[str, str]]:
         page = max(1, min(int(args.get("page", "1")), 1_000_000))
     except ValueError:
         page = 1
+
+    def text(name: str) -> str:  # no stored name holds a control character (or NUL)
+        return "".join(c for c in (args.get(name) or "") if c.isprintable()).strip()[:100]
+
     action = (args.get("action") or "").strip()
-    entity_id = (args.get("entity_id") or "").strip().lstrip("#")[:100]
     return (
         Filters(
-            entity_id=entity_id,
-            actor=(args.get("actor") or "").strip()[:100],
+            entity_id=text("entity_id").lstrip("#"),
+            actor=text("actor"),
             action=action if action in AUDIT_ACTIONS else "",
             date_from=day("from"),
             date_to=day("to"),
@@ -227,12 +230,22 @@ def _filtered(query: Select[Any], f: Filters) -> Select[Any]:
         query = query.where(AuditRow.actor == f.actor)
     if f.action:
         query = query.where(AuditRow.action == f.action)
-    if f.date_from:
-        query = query.where(AuditRow.at >= datetime.combine(f.date_from, time(), JST))
-    if f.date_to:
-        end = datetime.combine(f.date_to + timedelta(days=1), time(), JST)
+    start = _midnight(f.date_from) if f.date_from else None
+    end = _midnight(f.date_to, days=1) if f.date_to else None
+    if start is not None:
+        query = query.where(AuditRow.at >= start)
+    if end is not None:
         query = query.where(AuditRow.at < end)
     return query
+
+
+def _midnight(day: date, days: int = 0) -> datetime | None:
+    """The ward's midnight ``days`` after ``day`` begins, in UTC as the store keeps times;
+    None past the years a time can hold (0001-01-01, 9999-12-31), which bounds nothing."""
+    try:
+        return datetime.combine(day + timedelta(days=days), time(), JST).astimezone(UTC)
+    except OverflowError:
+        return None
 
 
 @bp.get("/audit")

@@ -248,11 +248,11 @@ def items() -> Any:
         day = None
     if day:
         start = datetime.combine(day, datetime.min.time(), JST)
-        end = start + timedelta(days=1)
+        end = start + timedelta(days=1) if day < date.max else None  # 9999-12-31: no end
         found = [
             i
             for i in found
-            if (i.starts_at is None or i.starts_at < end)
+            if (i.starts_at is None or end is None or i.starts_at < end)
             and (i.ends_at is None or i.ends_at > start)
         ]
     rows = [

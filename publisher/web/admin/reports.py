@@ -249,7 +249,7 @@ def report_item(item_id: int) -> Any:
 def report_download(kind: str, fmt: str) -> Response:
     """The export as a file: CSV (UTF-8 with BOM, for Excel) or JSON; columns in the README."""
     item = request.args.get("item")
-    r = _report(int(item) if item and item.isdigit() else None)
+    r = _report(int(item) if item and item.isascii() and item.isdigit() else None)
     body = to_json(r, kind) if fmt == "json" else to_csv(r.rows(kind), COLUMNS[kind])
     name = f"{kind}_{r.area.code.replace('/', '-')}_{r.since}_{r.until}.{fmt}"
     mimetype = "application/json" if fmt == "json" else "text/csv"
