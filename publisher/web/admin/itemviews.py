@@ -39,6 +39,7 @@ from publisher.web.admin.images import (
 )
 from publisher.web.admin.itemform import (
     FORM_LANGUAGES,
+    READING_LANGUAGES,
     blank_form,
     echo_form,
     form_revision,
@@ -167,6 +168,7 @@ def _form_page(
         errors=errors,
         groups=target_groups(me),
         languages=[(code, LANGUAGES[code]) for code in FORM_LANGUAGES],
+        reading_languages=READING_LANGUAGES,
         kinds=KINDS,
         priorities=PRIORITIES,
         categories=CATEGORIES,

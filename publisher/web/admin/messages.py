@@ -149,6 +149,9 @@ M: dict[str, str] = {
     "確認し、必要なら入力を直してから、もう一度保存してください（そのまま保存すると、現在の内容を"
     "あなたの入力で上書きします）。",
     "stale_form_link": "現在保存されている内容を新しいタブで開く",
+    "field_readings": "ふりがなの読み方",
+    "readings_hint": "ふりがなは自動で付きます。読み方が違う言葉（地名など）だけ、1行に1つ"
+    "「漢字=よみ」と書いてください。よみはひらがなで書きます。例：代沢=だいざわ",
     "value_none": "（なし）",
     "value_yes": "はい",
     "value_no": "いいえ",
@@ -380,6 +383,7 @@ FIELD_LABELS: dict[str, str] = {
     "alert.warning_level": M["field_warning_level"],
     "alert.kind": M["field_alert_kind"],
     "revision": "版",
+    "readings": M["field_readings"],
     "warning_level": M["field_warning_level"],
     "drill": M["legend_drill"],
     "slots.shelter": M["slot_shelter"],
