@@ -109,23 +109,40 @@ def parse_translations(title: Any, body: Any = None) -> tuple[Translation, ...]:
     return tuple(out)
 
 
+class ReadingError(ValueError):
+    """A line of staff's furigana table that cannot be read; ``ja`` says it for staff."""
+
+    def __init__(self, message: str, ja: str):
+        super().__init__(message)
+        self.ja = ja
+
+
 def parse_readings(text: str) -> dict[str, str]:
     """Staff's furigana table, one ``漢字=かんじ`` a line, into a mapping (blank lines skipped).
 
-    Raises ``ValueError`` saying which line is wrong and why."""
+    Raises :class:`ReadingError` (a ``ValueError``) saying which line is wrong and why."""
     table: dict[str, str] = {}
     for n, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
         if not line:
             continue
-        base, sep, reading = (part.strip() for part in line.partition("="))
+        base, sep, reading = (part.strip() for part in line.replace("＝", "=").partition("="))
         if not sep or not base or not reading:
-            raise ValueError(f"line {n}: write 漢字=かんじ (got {line!r})")
+            raise ReadingError(
+                f"line {n}: write 漢字=かんじ (got {line!r})",
+                f"{n}行目「{line[:40]}」：「漢字=よみ」の形で書いてください（例：代沢=だいざわ）",
+            )
         if not _KANJI.search(base):
-            raise ValueError(f"line {n}: {base!r} has no kanji to read")
+            raise ReadingError(
+                f"line {n}: {base!r} has no kanji to read",
+                f"{n}行目：「{base}」に漢字がありません。ふりがなは漢字に付けます",
+            )
         reading = "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in reading)
         if not re.fullmatch(r"[\u3041-\u309fー・ ]+", reading):
-            raise ValueError(f"line {n}: the reading {reading!r} must be hiragana")
+            raise ReadingError(
+                f"line {n}: the reading {reading!r} must be hiragana",
+                f"{n}行目：よみ「{reading}」はひらがなで書いてください",
+            )
         table[base] = reading
     return table
 
@@ -139,29 +156,37 @@ def with_readings(translations: tuple[Translation, ...], raw: Any) -> tuple[Tran
     if raw is None:
         raw = {}
     if not isinstance(raw, Mapping):
-        raise PublisherError('must be {"ja-x-easy": "漢字=かんじ lines"}', field="readings")
+        raise PublisherError(
+            'must be {"ja-x-easy": "漢字=かんじ lines"}',
+            field="readings",
+            ja="「漢字=よみ」を1行に1つずつ書いてください",
+        )
     have = {t.lang for t in translations}
     tables: dict[str, tuple[tuple[str, str], ...]] = {}
     for lang, value in raw.items():
         if lang not in have:
             if value:
-                raise PublisherError(f"the item has no {lang} text to read", field="readings")
+                raise PublisherError(
+                    f"the item has no {lang} text to read",
+                    field=f"readings.{lang}",
+                    ja="この言語のタイトルがありません。先にタイトル（と本文）を書いてください",
+                )
             continue
+        if isinstance(value, Mapping):
+            value = "\n".join(f"{k}={v}" for k, v in value.items())
         if isinstance(value, str):
             try:
                 value = parse_readings(value)
-            except ValueError as e:
-                raise PublisherError(str(e), field=f"readings.{lang}") from None
-        elif isinstance(value, Mapping):
-            lines = "\n".join(f"{k}={v}" for k, v in value.items())
-            try:
-                value = parse_readings(lines)
-            except ValueError as e:
-                raise PublisherError(str(e), field=f"readings.{lang}") from None
+            except ReadingError as e:
+                raise PublisherError(str(e), field=f"readings.{lang}", ja=e.ja) from None
         elif isinstance(value, tuple) and all(isinstance(p, tuple) and len(p) == 2 for p in value):
             value = dict(value)  # an item's own table, kept through a partial update
         else:
-            raise PublisherError("must be 漢字=かんじ lines", field=f"readings.{lang}")
+            raise PublisherError(
+                "must be 漢字=かんじ lines",
+                field=f"readings.{lang}",
+                ja="「漢字=よみ」を1行に1つずつ書いてください",
+            )
         tables[lang] = tuple(sorted(value.items()))
     return tuple(replace(t, readings=tables.get(t.lang, ())) for t in translations)
 

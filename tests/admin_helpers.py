@@ -14,6 +14,7 @@ from publisher.store import staff
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+_REVISION = re.compile(r'name="revision" value="(\d+)"')
 
 
 def make_user(rt: Runtime, name: str, role: str, scope: str, password: str = PASSWORD) -> None:
@@ -50,6 +51,14 @@ class Staff:
 
     def get(self, path: str, **kwargs: Any) -> Any:
         return self.client.get(path, **kwargs)
+
+    def edit(self, item_id: int, data: dict[str, Any]) -> Any:
+        """Open the item's form and save ``data`` from it, as a person does: the post carries
+        the revision the page was opened on."""
+        page = self.get(f"/admin/items/{item_id}").text
+        m = _REVISION.search(page)
+        assert m, "the item form has no revision field"
+        return self.post(f"/admin/items/{item_id}", {**data, "revision": m.group(1)})
 
 
 def notice_form(**overrides: Any) -> dict[str, Any]:

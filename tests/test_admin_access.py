@@ -109,7 +109,10 @@ def test_nobody_acts_on_a_foreign_item_by_posting_its_id(staff, rt, action):
             404,
         )
         assert s.get(f"/admin/items/{item_id}").status_code == 404
-        r = s.post(f"/admin/items/{item_id}", notice_form(targets=[UMEGAOKA], intent="save"))
+        r = s.post(
+            f"/admin/items/{item_id}",
+            notice_form(targets=[UMEGAOKA], intent="save", revision="1"),
+        )
         assert r.status_code == 404
         assert s.get(f"/admin/items/{item_id}/slide-landscape.png").status_code == 404
     assert status_of(rt, item_id) == "pending"
@@ -118,7 +121,7 @@ def test_nobody_acts_on_a_foreign_item_by_posting_its_id(staff, rt, action):
 def test_an_editor_cannot_move_their_item_out_of_scope_by_editing_the_form(staff, rt):
     s = staff("daizawa-editor")
     item_id = created_id(s.post("/admin/items/new", notice_form(intent="draft")))
-    r = s.post(f"/admin/items/{item_id}", notice_form(targets=[DAIZAWA, UMEGAOKA], intent="save"))
+    r = s.edit(item_id, notice_form(targets=[DAIZAWA, UMEGAOKA], intent="save"))
     assert r.status_code == 403
     with rt.session() as session:
         assert get_item(session, item_id).targets == (DAIZAWA,)
@@ -141,10 +144,7 @@ def test_an_editors_change_to_a_live_item_goes_back_for_review(staff, rt):
     item_id = created_id(staff("daizawa-editor").post("/admin/items/new", notice_form()))
     staff("kitazawa-approver").post(f"/admin/items/{item_id}/approve")
     editor = staff("daizawa-editor")
-    r = editor.post(
-        f"/admin/items/{item_id}",
-        notice_form(**{"title.ja": "落ち葉清掃（雨天中止）"}, intent="save"),
-    )
+    r = editor.edit(item_id, notice_form(**{"title.ja": "落ち葉清掃（雨天中止）"}, intent="save"))
     assert r.status_code == 302
     assert status_of(rt, item_id) == "draft"
 

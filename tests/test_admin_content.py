@@ -266,10 +266,7 @@ def test_an_editor_cannot_publish_an_alert(staff):
 def test_the_audit_page_shows_who_changed_what_before_and_after(staff):
     s = staff("daizawa-editor")
     item_id = created_id(s.post("/admin/items/new", notice_form(intent="draft")))
-    s.post(
-        f"/admin/items/{item_id}",
-        notice_form(**{"title.ja": "落ち葉清掃（雨天中止）"}, intent="save"),
-    )
+    s.edit(item_id, notice_form(**{"title.ja": "落ち葉清掃（雨天中止）"}, intent="save"))
     page = s.get(f"/admin/audit?entity_id={item_id}").text
     assert "daizawa-editor" in page
     before, after = page.split('class="before"'), page.split('class="after"')

@@ -3,6 +3,8 @@ picture, the API's revisions (ETag, If-Match, 409, 428) and the admin's Japanese
 
 from __future__ import annotations
 
+import io
+
 import feedparser
 import pytest
 from werkzeug.datastructures import MultiDict
@@ -14,7 +16,7 @@ from publisher.render.slides import SlideSpec, compose_slide, slide_key
 from publisher.store.content import get_item
 from tests.admin_helpers import cheap_hashes, notice_form, staff_accounts
 from tests.factories import DAIZAWA, KITAZAWA, api_item, make_item
-from tests.image_helpers import magenta_share, stored_photo
+from tests.image_helpers import magenta_share, photo, stored_photo
 
 QR = "https://signage.example.jp/q/i42"
 SIZES = [(1920, 1080), (1080, 1920), (1366, 768), (960, 540), (540, 960)]
@@ -255,6 +257,75 @@ def test_the_forms_hidden_revision_turns_a_stale_save_into_a_409_page(staff, rt)
     assert 'name="revision" value="2"' in r.text and ">二</textarea>" in r.text
     with rt.session() as session:
         assert get_item(session, item_id).text("ja").body != "二"
+
+
+def _draft(s) -> int:  # type: ignore[no-untyped-def]
+    r = s.client.post(
+        "/admin/items/new", data={"csrf_token": s.token, **notice_form(intent="draft")}
+    )
+    return int(r.headers["Location"].rsplit("/", 1)[-1])
+
+
+STALE_FORM = "保存していません：どの版を編集したのか分かりません"
+
+
+@pytest.mark.parametrize("revision", [None, "", "abc", "-1", "1.0", "１", "99999999999"])
+def test_a_form_without_a_readable_revision_is_not_saved_and_says_why(staff, rt, revision):
+    """Can an old cached page or a hand-made POST overwrite a colleague's edit? No: the form
+    comes back with the words typed, a message saying what to do, and the current revision."""
+    s = staff("daizawa-editor")
+    item_id = _draft(s)
+    colleague = staff("kitazawa-approver")
+    assert (
+        colleague.edit(item_id, notice_form(intent="save", **{"title.ja": "一"})).status_code == 302
+    )
+    form = notice_form(intent="save", **{"title.ja": "古い画面から", "body.ja": "書いた文"})
+    if revision is not None:
+        form["revision"] = revision
+    r = s.post(f"/admin/items/{item_id}", form)
+    assert r.status_code == 200 and 'id="item-form"' in r.text  # the form, not an error page
+    assert STALE_FORM in r.text and "もう一度保存してください" in r.text
+    assert 'role="alert" aria-labelledby="stale-form-title"' in r.text
+    assert 'value="古い画面から"' in r.text and ">書いた文</textarea>" in r.text
+    assert 'name="revision" value="2"' in r.text  # saving again is a deliberate overwrite
+    assert f'href="/admin/items/{item_id}" target="_blank"' in r.text
+    with rt.session() as session:
+        kept = get_item(session, item_id)
+    assert (kept.title, kept.revision) == ("一", 2)
+    again = MultiDict({"csrf_token": s.token, **form, "revision": "2"})
+    assert s.client.post(f"/admin/items/{item_id}", data=again).status_code == 302
+    with rt.session() as session:
+        assert get_item(session, item_id).title == "古い画面から"
+
+
+def test_a_form_with_the_revision_it_was_opened_on_is_saved(staff, rt):
+    s = staff("daizawa-editor")
+    item_id = _draft(s)
+    r = s.edit(item_id, notice_form(intent="save", **{"title.ja": "雨天中止"}))
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/admin/items/{item_id}")
+    page = s.get(f"/admin/items/{item_id}").text
+    assert 'name="revision" value="2"' in page and STALE_FORM not in page
+    with rt.session() as session:
+        assert get_item(session, item_id).title == "雨天中止"
+
+
+def test_a_new_item_needs_no_revision(staff):
+    s = staff("daizawa-editor")
+    r = s.post("/admin/items/new", notice_form(intent="draft"))
+    assert r.status_code == 302
+
+
+def test_a_picture_sent_with_a_form_without_revision_is_not_kept(staff, rt):
+    s = staff("daizawa-editor")
+    item_id = _draft(s)
+    before = set(rt.uploads_dir.glob("*")) if rt.uploads_dir.exists() else set()
+    form = {"csrf_token": s.token, **notice_form(intent="save")}
+    form["image_file"] = (io.BytesIO(photo()), "photo.jpg")
+    form["image_alt.ja"] = "公園"
+    r = s.client.post(f"/admin/items/{item_id}", data=form, content_type="multipart/form-data")
+    assert r.status_code == 200 and STALE_FORM in r.text
+    after = set(rt.uploads_dir.glob("*")) if rt.uploads_dir.exists() else set()
+    assert after == before
 
 
 def test_panels_carry_no_language_of_their_own_only_the_typed_text_does(staff):

@@ -217,3 +217,66 @@ def test_language_tabs_follow_the_arrow_keys_and_the_form_fits_a_320_px_phone(rt
         assert width <= 320, f"the form scrolls sideways: {width} px"
         browser.close()
     assert problems == []
+
+
+@pytest.mark.browser
+def test_furigana_and_a_form_without_revision_read_well_and_pass_axe(rt, server, people):
+    """The readings field beside the やさしい日本語 text, refused then saved; then the same form
+    posted without its revision (an old page): both states pass axe-core's A/AA rules."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from tests.axe import axe_violations, describe
+
+    problems: list[str] = []
+    with sync_api.sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport=TABLET, locale="ja-JP")
+        _watch(page, problems)
+        _login(page, server, "daizawa-editor")
+        page.goto(f"{server}/admin/items/new")
+        page.get_by_label("タイトル（日本語）").fill("代沢地区 落ち葉清掃のお知らせ")
+        page.get_by_role("tab", name="やさしい日本語").click()
+        page.get_by_label("タイトル（やさしい日本語）").fill("代沢で そうじを します")
+        readings = page.get_by_label("ふりがなの読み方（やさしい日本語）")
+        readings.fill("代沢=daizawa")
+        page.get_by_role("button", name="下書き保存").click()
+        # refused next to the field, its panel opened, the words kept
+        error = page.locator("#err-f-readings-ja-x-easy")
+        assert "ひらがなで書いてください" in error.inner_text() and error.is_visible()
+        assert readings.input_value() == "代沢=daizawa"
+        assert readings.get_attribute("aria-describedby") == (
+            "hint-f-readings-ja-x-easy err-f-readings-ja-x-easy"
+        )
+        assert not (found := axe_violations(page)), describe(found)
+        readings.fill("代沢=だいざわ")
+        page.get_by_role("button", name="下書き保存").click()
+        page.get_by_text("保存しました。").wait_for()
+        page.get_by_role("tab", name="やさしい日本語").click()
+        assert (
+            page.get_by_label("ふりがなの読み方（やさしい日本語）").input_value() == "代沢=だいざわ"
+        )
+
+        # an old page: the form has lost its revision
+        page.evaluate("document.querySelector('input[name=revision]').remove()")
+        page.get_by_role("tab", name="日本語", exact=True).click()
+        page.get_by_label("タイトル（日本語）").fill("古い画面からの変更")
+        page.get_by_role("button", name="保存", exact=True).click()
+        alert = page.locator("section.conflict")
+        assert "保存していません" in alert.inner_text()
+        assert page.get_by_label("タイトル（日本語）").input_value() == "古い画面からの変更"
+        assert not (found := axe_violations(page)), describe(found)
+        page.screenshot(path=str(SHOTS / "issue-adm-no-revision.png"), full_page=True)
+        browser.close()
+    with rt.session() as s:
+        (item,) = [get_item(s, i) for i in _ids(rt)]
+    assert item.title == "代沢地区 落ち葉清掃のお知らせ"  # the old page wrote nothing
+    assert item.text("ja-x-easy").readings == (("代沢", "だいざわ"),)
+    assert problems == []
+
+
+def _ids(rt) -> list[int]:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from publisher.store.models import ItemRow
+
+    with rt.session() as s:
+        return list(s.scalars(select(ItemRow.id)))

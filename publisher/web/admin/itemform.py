@@ -18,6 +18,7 @@ from publisher.areas import LANGUAGES
 from publisher.items import JST, WEEKDAYS, Item
 
 FORM_LANGUAGES = ("ja", "en", "zh-Hans", "zh-Hant", "ko", "ja-x-easy")
+READING_LANGUAGES = ("ja-x-easy",)  # the languages whose slides and pages carry furigana
 _RANGE = re.compile(r"^\s*(\d{1,2}:\d{2})\s*[-–〜~]\s*(\d{1,2}:\d{2})\s*$")
 
 
@@ -37,6 +38,8 @@ def form_to_data(form: FormData) -> dict[str, Any]:
     data["body"] = {lang: b for lang, b in bodies.items() if b}
     alts = {lang: _text(form, f"image_alt.{lang}") for lang in FORM_LANGUAGES}
     data["image_alt"] = {lang: a for lang, a in alts.items() if a}
+    # always sent: the form shows the whole table, so an emptied field clears it
+    data["readings"] = {lang: _text(form, f"readings.{lang}") for lang in READING_LANGUAGES}
     data["targets"] = [t for t in form.getlist("targets") if t]
     data["starts_at"] = _text(form, "starts_at") or None
     data["ends_at"] = _text(form, "ends_at") or None
@@ -71,8 +74,14 @@ def form_to_data(form: FormData) -> dict[str, Any]:
     return data
 
 
+def readings_text(readings: tuple[tuple[str, str], ...]) -> str:
+    """A translation's furigana table as the form shows it: one ``漢字=よみ`` a line."""
+    return "\n".join(f"{base}={reading}" for base, reading in readings)
+
+
 def form_revision(form: FormData) -> int | None:
-    """The revision the form was opened on (its hidden field), if it names one."""
+    """The revision the form was opened on (its hidden field); None when the field is missing,
+    empty or not a revision number."""
     value = _text(form, "revision")
     return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
 
@@ -129,6 +138,8 @@ def item_to_form(item: Item) -> dict[str, Any]:
     for t in item.translations:
         out[f"title.{t.lang}"] = t.title
         out[f"body.{t.lang}"] = t.body
+        if t.lang in READING_LANGUAGES:
+            out[f"readings.{t.lang}"] = readings_text(t.readings)
     for lang, alt in item.image_alt.items():
         out[f"image_alt.{lang}"] = alt
     return out
@@ -159,6 +170,8 @@ def echo_form(form: FormData) -> dict[str, Any]:
         out[f"title.{lang}"] = _text(form, f"title.{lang}")
         out[f"body.{lang}"] = _text(form, f"body.{lang}")
         out[f"image_alt.{lang}"] = _text(form, f"image_alt.{lang}")
+    for lang in READING_LANGUAGES:
+        out[f"readings.{lang}"] = _text(form, f"readings.{lang}")
     out["targets"] = set(form.getlist("targets"))
     out["weekdays"] = set(form.getlist("weekdays")) or set(WEEKDAYS)
     out["event.all_day"] = form.get("event.all_day") == "on"
@@ -176,10 +189,12 @@ def blank_form(default_target: str | None = None) -> dict[str, Any]:
 
 __all__ = [
     "FORM_LANGUAGES",
+    "READING_LANGUAGES",
     "Mapping",
     "blank_form",
     "echo_form",
     "form_revision",
     "form_to_data",
     "item_to_form",
+    "readings_text",
 ]

@@ -39,6 +39,7 @@ from publisher.web.admin.images import (
 )
 from publisher.web.admin.itemform import (
     FORM_LANGUAGES,
+    READING_LANGUAGES,
     blank_form,
     echo_form,
     form_revision,
@@ -154,6 +155,7 @@ def _form_page(
     errors: dict[str, str],
     status: int = 200,
     conflict: dict[str, Any] | None = None,
+    stale_form: bool = False,
 ) -> Any:
     me = who()
     rt = runtime()
@@ -166,6 +168,7 @@ def _form_page(
         errors=errors,
         groups=target_groups(me),
         languages=[(code, LANGUAGES[code]) for code in FORM_LANGUAGES],
+        reading_languages=READING_LANGUAGES,
         kinds=KINDS,
         priorities=PRIORITIES,
         categories=CATEGORIES,
@@ -181,6 +184,7 @@ def _form_page(
         feed_title=marked_title(item) if item else "",
         feed_summary=feed_summary(item) if item else "",
         conflict=conflict,
+        stale_form=stale_form,
     )
 
 
@@ -306,14 +310,22 @@ def edit_item(item_id: int) -> Any:
     item = item_in_scope(me, item_id)
     if request.method == "GET":
         return _form_page(item, item_to_form(item), {})
+    revision = form_revision(request.form)
+    if revision is None:
+        # Without the revision the form was opened on, a newer save by a colleague cannot be
+        # told from this one: nothing is written (not even an uploaded picture). The words stay;
+        # the form now carries the current revision, so saving again after checking is deliberate.
+        # The form page itself answers (200), not an error page: it asks to check, then save.
+        values = echo_form(request.form)
+        values["image"] = item.image or ""
+        values["revision"] = str(item.revision)
+        return _form_page(item, values, {}, stale_form=True)
     data = form_to_data(request.form)
     intent = request.form.get("intent", "save")
     try:
         data["image"] = _image_from_request(item.image)
         with rt.session() as s:
-            changed = workflow.edit(
-                s, rt.tree, me, item_id, data, revision=form_revision(request.form)
-            )
+            changed = workflow.edit(s, rt.tree, me, item_id, data, revision=revision)
             if intent == "submit" and changed.status == "draft":
                 workflow.transition(s, rt.tree, me, item_id, "submit")
             elif intent == "publish" and changed.status in ("draft", "pending"):

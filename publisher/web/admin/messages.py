@@ -141,6 +141,17 @@ M: dict[str, str] = {
     "conflict_before": "あなたが開いたときの内容",
     "conflict_after": "現在の内容",
     "conflict_status_only": "内容は変わっていませんが、状態が変わりました。",
+    "stale_form_title": "保存していません：どの版を編集したのか分かりません",
+    "stale_form": "この送信には、編集を始めたときのお知らせの版（画面に隠れて入っている番号）が"
+    "ない、または読み取れませんでした。古いまま開いていた画面や保存されていた画面から送った可能性が"
+    "あり、その間に他の人が変更していても確かめられないため、保存しませんでした。",
+    "stale_form_help": "あなたの入力はこの下の欄にそのまま残しています。現在保存されている内容を"
+    "確認し、必要なら入力を直してから、もう一度保存してください（そのまま保存すると、現在の内容を"
+    "あなたの入力で上書きします）。",
+    "stale_form_link": "現在保存されている内容を新しいタブで開く",
+    "field_readings": "ふりがなの読み方",
+    "readings_hint": "ふりがなは自動で付きます。読み方が違う言葉（地名など）だけ、1行に1つ"
+    "「漢字=よみ」と書いてください。よみはひらがなで書きます。例：代沢=だいざわ",
     "value_none": "（なし）",
     "value_yes": "はい",
     "value_no": "いいえ",
@@ -372,6 +383,7 @@ FIELD_LABELS: dict[str, str] = {
     "alert.warning_level": M["field_warning_level"],
     "alert.kind": M["field_alert_kind"],
     "revision": "版",
+    "readings": M["field_readings"],
     "warning_level": M["field_warning_level"],
     "drill": M["legend_drill"],
     "slots.shelter": M["slot_shelter"],
