@@ -68,15 +68,20 @@ def key() -> Response:
     return response
 
 
+def _before_reading() -> Any | None:
+    """A resident's sign-up or renewal refused before its body is read: too large, or too many
+    from one address."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return _refused("the request is too large", 413)
+    return _rate_limited()
+
+
 @bp.post("/subscribe")
 def subscribe() -> Any:
     """Keep a browser's subscription to an area: ``{"subscription", "area", "lang", "choice"}``;
     answers its id and the token that proves it later (:func:`resubscribe`)."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _refused("the request is too large", 413)
-    limited = _rate_limited()
-    if limited is not None:
-        return limited
+    if (refused := _before_reading()) is not None:
+        return refused
     data = request.get_json(silent=True)
     rt = runtime()
     try:
@@ -100,11 +105,8 @@ def resubscribe() -> Any:
     """The push service rotated a subscription (the service worker's
     ``pushsubscriptionchange``): ``{"old": {"endpoint", "token" | "auth"}, "subscription"}``.
     The same area, language, choice and queue go on under the new endpoint and keys."""
-    if (request.content_length or 0) > MAX_BODY_BYTES:
-        return _refused("the request is too large", 413)
-    limited = _rate_limited()
-    if limited is not None:
-        return limited
+    if (refused := _before_reading()) is not None:
+        return refused
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _refused("the request must be a JSON object", 400)
