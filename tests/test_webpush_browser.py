@@ -65,6 +65,9 @@ def service() -> Iterator[PushService]:
         yield s
 
 
+WAIT_STEPS = 1000  # of 0.02 s: a loaded machine may take seconds to start a service worker
+
+
 def approve(rt: Runtime, data: dict[str, Any]) -> float:
     """Create an approved item (the listeners run on commit); returns time.monotonic() just
     before."""
@@ -141,7 +144,7 @@ def test_a_resident_subscribes_on_the_area_page_and_hears_the_emergency_in_engli
             lambda e: registrations.extend(e["registrations"]),
         )
         cdp.send("ServiceWorker.enable")
-        for _ in range(250):
+        for _ in range(WAIT_STEPS):
             if any(r["scopeURL"].endswith("/notifications/") for r in registrations):
                 break
             page.evaluate("1")  # lets Playwright hand over the protocol's events
@@ -156,7 +159,7 @@ def test_a_resident_subscribes_on_the_area_page_and_hears_the_emergency_in_engli
             },
         )
         shown: list[Any] = []
-        for _ in range(250):
+        for _ in range(WAIT_STEPS):
             shown = page.evaluate(
                 """() => navigator.serviceWorker.getRegistration('/notifications/')
                   .then(r => r.getNotifications())

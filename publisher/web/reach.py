@@ -21,6 +21,7 @@ from urllib.parse import parse_qs
 from publisher.items import utcnow
 from publisher.plan.screens import EMERGENCY_LANGS
 from publisher.runtime import Runtime
+from publisher.store.db import DatabaseClosed
 from publisher.store.reach import Counters
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,10 @@ def counters(rt: Runtime) -> Counters:
     """This process's counters for ``rt``, with their flushing thread."""
     found = rt.__dict__.get("_reach_counters")
     if found is None:
-        found = rt.__dict__.setdefault("_reach_counters", Counters())
+        created = Counters()
+        found = rt.__dict__.setdefault("_reach_counters", created)
+        if found is created:
+            rt.on_close(lambda: flush(rt))  # the last counts, before the database closes
     return found
 
 
@@ -49,12 +53,15 @@ def start_flushing(rt: Runtime, every_s: float = FLUSH_EVERY_S) -> threading.Eve
         flush(rt)
 
     threading.Thread(target=run, name="publisher-reach", daemon=True).start()
+    rt.on_close(stop.set)
     return stop
 
 
 def flush(rt: Runtime) -> None:
     try:
         counters(rt).flush(rt.session)
+    except DatabaseClosed:
+        log.warning("reach counts not written: this runtime's database is closed")
     except Exception:
         log.exception("writing reach counts failed; kept for the next try")
 
