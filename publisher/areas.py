@@ -21,6 +21,7 @@ from pathlib import Path
 
 from publisher import toml_fields as fields
 from publisher.errors import ConfigError, NotFound, PublisherError, did_you_mean
+from publisher.hours import ALWAYS, Hours, read_hours
 from publisher.population import Population, read_population
 
 TIERS = ("ward", "region", "district")
@@ -103,6 +104,7 @@ class Screen:
     volume: float = 0.8  # 0.0–1.0, of the player's output
     diagonal_in: float = DEFAULT_DIAGONAL_IN  # the panel's diagonal, inches
     viewing_distance_m: float = DEFAULT_VIEWING_DISTANCE_M  # where people typically stand
+    hours: Hours = ALWAYS  # when it is meant to be on (hours.py)
 
     @property
     def orientation(self) -> str:
@@ -328,9 +330,10 @@ def _build(path: Path, doc: dict, extra: list[tuple[Path, dict]]) -> AreaTree:
     }
 
     screens: dict[str, Screen] = {}
+    ward_hours = read_hours(path, "ward", ward)
     for p, d in [(path, doc), *extra]:
         for i, raw in enumerate(d.get("screens", []), start=1):
-            screen = _screen(p, i, raw, areas)
+            screen = _screen(p, i, raw, areas, ward_hours)
             if screen.id in screens:
                 raise ConfigError(f"{p}: screens[{i}] id '{screen.id}' is used twice")
             screens[screen.id] = screen
@@ -393,7 +396,9 @@ def _cap_tables(
     return geocodes, frozenset(trusted)
 
 
-def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen:
+def _screen(
+    path: Path, index: int, raw: dict, areas: dict[str, Area], hours: Hours = ALWAYS
+) -> Screen:
     where = f"screens[{index}]"
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: {where} must be a table ([[screens]])")
@@ -440,6 +445,8 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         "volume",
         "diagonal_in",
         "viewing_distance_m",
+        "hours",
+        "closed",
     }
     if unknown:
         raise ConfigError(f"{path}: {where} has unknown key(s) {', '.join(sorted(unknown))}")
@@ -467,6 +474,7 @@ def _screen(path: Path, index: int, raw: dict, areas: dict[str, Area]) -> Screen
         float(volume),
         diagonal,
         distance,
+        read_hours(path, where, raw, hours),
     )
 
 

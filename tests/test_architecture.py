@@ -18,6 +18,7 @@ BASICS = {
     "area_names",
     "population",
     "toml_fields",
+    "hours",
     "config",
     "errors",
     "files",

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
+from publisher.hours import ALWAYS, read_hours
+from publisher.items import JST
 from publisher.store import reports
 from publisher.store.models import HeartbeatRow, PlayDailyRow, PlayRow
 from publisher.store.plays import fold, prune
+from publisher.store.report_view import build
 from tests.factories import SEIJO, make_item, player_token
 from tests.residents_helpers import frozen, store
 
@@ -216,3 +221,72 @@ def test_screens_that_cannot_report_get_estimated_plays_from_their_playlist(rt, 
     }
     assert abs(seconds["2026-11-21"] - 86400) < 600  # looped all day
     assert abs(seconds["2026-11-19"] - 14 * 3600) < 600  # from its first bundle, at 10:00
+
+
+# A district center's lobby: weekdays and a Saturday morning, closed on 2026-11-20 (a Friday).
+_CENTER = {"hours": ["mon-fri 08:30-17:15", "sat 08:30-12:00"], "closed": ["11-20"]}
+
+
+def test_estimated_plays_count_only_the_hours_the_screen_is_open(rt, now, monkeypatch):
+    from publisher.deliver.estimate import estimate_days
+    from publisher.store.models import DeliveryRow
+
+    hours = read_hours(Path("displays/setagaya.toml"), "seijo-1", _CENTER)
+    monkeypatch.setitem(
+        rt.tree.screens, "seijo-1", replace(rt.tree.screens["seijo-1"], hours=hours)
+    )
+    store(rt, make_item(targets=(SEIJO,), starts_at=now - timedelta(days=10)))
+    with rt.session() as session:
+        session.add(
+            DeliveryRow(
+                screen_id="seijo-1",
+                version="v1",
+                method="http",
+                state="delivered",
+                delivered_at=now - timedelta(days=3),  # Thursday 10:00
+            )
+        )
+    assert estimate_days(rt, now) == 2  # Thursday and Saturday; Friday was closed
+    with rt.session() as session:
+        rows = reports.plays(session, ["seijo-1"], "2026-11-01", "2026-11-30")
+    seconds: dict[str, float] = {}
+    for r in rows:
+        seconds[r["day"]] = seconds.get(r["day"], 0) + r["seconds"]
+    assert set(seconds) == {"2026-11-19", "2026-11-21"}
+    assert abs(seconds["2026-11-19"] - (7 * 3600 + 15 * 60)) < 600  # 10:00–17:15
+    assert abs(seconds["2026-11-21"] - (3 * 3600 + 30 * 60)) < 600  # 08:30–12:00
+
+
+def test_uptime_share_is_of_the_screens_opening_hours(rt, now, monkeypatch):
+    hours = read_hours(Path("displays/setagaya.toml"), "daizawa-1", _CENTER)
+    screen = replace(rt.tree.screens["daizawa-1"], hours=hours)
+    monkeypatch.setitem(rt.tree.screens, "daizawa-1", screen)
+    with rt.session() as session:
+        for day in (now - timedelta(days=1), now):  # Saturday and Sunday, 09:00–09:30
+            for i in range(60):
+                at = day.replace(hour=9, minute=0) + timedelta(seconds=30 * i)
+                session.add(HeartbeatRow(screen_id="daizawa-1", at=at))
+    with rt.session() as session:
+        rows = reports.uptime(
+            session, ["daizawa-1"], "2026-11-21", "2026-11-22", now, {"daizawa-1": hours}
+        )
+        report = build(
+            session, rt.tree, "setagaya/kitazawa/daizawa", "2026-11-21", "2026-11-22", now
+        )
+    assert [(r["day"], r["minutes_online"], r["share"]) for r in rows] == [
+        ("2026-11-21", 30, round(30 / 210, 4)),  # of 08:30–12:00
+        ("2026-11-22", 30, None),  # Sunday: not meant to be on
+    ]
+    assert report.uptime == rows
+    assert report.uptime_by_screen()["daizawa-1"] == round(30 / 210, 4)  # Sunday left out
+    assert report.rows("uptime")[1]["share"] is None
+
+
+def test_uptime_share_today_is_of_the_opening_minutes_so_far():
+    hours = read_hours(Path("displays/setagaya.toml"), "daizawa-1", _CENTER)
+    saturday_10 = datetime(2026, 11, 21, 10, 0, 30, tzinfo=JST)
+    # 08:30–10:00, and the minute of 10:00
+    assert reports.expected_minutes(hours, "2026-11-21", saturday_10) == 91
+    assert reports.expected_minutes(ALWAYS, "2026-11-21", saturday_10) == 601
+    assert reports.expected_minutes(hours, "2026-11-22", saturday_10) == 0  # tomorrow
+    assert reports.expected_minutes(hours, "2026-11-19", saturday_10) == 525

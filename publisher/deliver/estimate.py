@@ -1,11 +1,12 @@
 """Estimated plays for screens that cannot report them (``http`` and ``folder`` players).
 
 Such a player is given a playlist and left to loop it. For each ended ward day on which it
-reported no play, the publisher plans the screen at the start of every hour (what its bundle
-held then, from the items as they are stored now), assumes the playlist looped the whole hour,
-and adds the plays to the daily sums marked ``estimated``: an upper bound (a screen switched
-off at night is counted as playing), shown as 推定 on the dashboard and ``estimated`` in the
-exports. Only hours after the screen's first delivered bundle count.
+reported no play, the publisher plans the screen in every hour (what its bundle held then, from
+the items as they are stored now), assumes the playlist looped for as long as the screen is meant
+to be on in that hour (its ``hours`` and ``closed`` days in ``displays/``, :mod:`publisher.hours`;
+all day when the ward says nothing), and adds the plays to the daily sums marked ``estimated``:
+an upper bound, shown as 推定 on the dashboard and ``estimated`` in the exports. Only hours
+after the screen's first delivered bundle count.
 """
 
 from __future__ import annotations
@@ -71,11 +72,14 @@ def estimate_days(rt: Runtime, now: datetime) -> int:
             for screen in todo:
                 if first_bundle[screen.id] > at:
                     continue
-                plan, _ = playlist(screen, items, at, rt.tree, tz=rt.tz)
+                on = screen.hours.on_within(at, at + timedelta(hours=1), rt.tz)
+                if not on:
+                    continue
+                plan, _ = playlist(screen, items, on[0][0], rt.tree, tz=rt.tz)
                 cycle_s = sum(e.duration_s for e in plan.entries)
                 if cycle_s <= 0:
                     continue
-                loops = 3600 / cycle_s
+                loops = sum((b - a).total_seconds() for a, b in on) / cycle_s
                 for e in plan.entries:
                     s = sums[(day, screen.id, e.item_id, e.lang, True)]
                     s[0] += round(loops)

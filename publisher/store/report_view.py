@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from publisher.areas import Area, AreaTree
 from publisher.errors import NotFound, PublisherError
+from publisher.hours import ALWAYS, Hours
 from publisher.store import reports as q
 from publisher.store.content import ITEM_ID_MAX
 
@@ -112,6 +113,7 @@ class Report:
     population_note: str = ""
     item_id: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    hours: dict[str, Hours] = field(default_factory=dict)  # screen id -> its operating hours
 
     # -- summaries --------------------------------------------------------------------------
 
@@ -178,12 +180,18 @@ class Report:
         return list(out)
 
     def uptime_by_screen(self) -> dict[str, float]:
-        """Each screen's share of minutes online over the days it reported (0–1)."""
-        days = len(_days(self.since, self.until))
+        """Each screen's share of minutes online over the days of the period it is meant to be
+        on (its ``hours``; a closed day counts for nothing), 0–1."""
+        days = [date.fromisoformat(d) for d in _days(self.since, self.until)]
         got: dict[str, float] = {s: 0.0 for s in sorted(self.screens)}
         for r in self.uptime:
-            got[r["screen"]] = got.get(r["screen"], 0.0) + r["share"]
-        return {s: round(v / days, 4) for s, v in got.items()}
+            got[r["screen"]] = got.get(r["screen"], 0.0) + (r["share"] or 0.0)
+        out = {}
+        for s, v in got.items():
+            hours = self.hours.get(s, ALWAYS)
+            on_days = sum(1 for d in days if hours.minutes_on(d))
+            out[s] = round(v / on_days, 4) if on_days else 0.0
+        return out
 
     def per_thousand(self, count: float) -> float | None:
         return None if not self.residents else round(count * 1000 / self.residents, 3)
@@ -229,6 +237,7 @@ def build(
     areas = below(tree, area.code)
     inside = set(areas)
     screens = {s.id: s.area for s in tree.screens.values() if s.area in inside}
+    hours = {s.id: s.hours for s in tree.screens.values() if s.area in inside}
     plays = q.plays(session, screens, since, until)
     items = None if area.code == tree.ward_code else {r["item_id"] for r in plays}
     if item_id is not None:
@@ -255,11 +264,12 @@ def build(
         screens,
         plays,
         reach,
-        q.uptime(session, screens, since, until, now),
+        q.uptime(session, screens, since, until, now, hours),
         q.item_facts(session, ids),
         residents,
         note,
         item_id,
+        hours=hours,
     )
 
 

@@ -8,13 +8,14 @@ dicts, with the columns the exports publish (see the README's "What is counted")
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
-from datetime import datetime, timedelta
+from collections.abc import Collection, Mapping
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, false, func, select
 from sqlalchemy.orm import Session
 
+from publisher.hours import ALWAYS, Hours
 from publisher.items import JST
 from publisher.store.models import (
     HeartbeatRow,
@@ -145,10 +146,16 @@ def _bounds(since: str, until: str) -> tuple[datetime, datetime]:
 
 
 def uptime(
-    session: Session, screens: Collection[str], since: str, until: str, now: datetime
+    session: Session,
+    screens: Collection[str],
+    since: str,
+    until: str,
+    now: datetime,
+    hours: Mapping[str, Hours] | None = None,
 ) -> list[dict[str, Any]]:
     """Minutes each screen was online (a heartbeat in the minute) per day, folded days plus
-    the days not folded yet; the share is of the day so far for today."""
+    the days not folded yet. The share is of the minutes the screen is meant to be on that day
+    (its ``hours``, all day when not given; so far, for today), ``None`` on a day it is not."""
     ids = list(screens)
     minutes: dict[tuple[str, str], int] = {}
     r = ReachDailyRow
@@ -172,19 +179,32 @@ def uptime(
         )
         for key, n in minutes_online((s, a) for s, a in beats).items():
             minutes.setdefault(key, n)
-    today, local = ward_day(now), now.astimezone(JST)
     out = []
     for (screen, day), n in sorted(minutes.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        whole = local.hour * 60 + local.minute + 1 if day == today else 1440
+        whole = expected_minutes((hours or {}).get(screen, ALWAYS), day, now)
         out.append(
             {
                 "day": day,
                 "screen": screen,
                 "minutes_online": n,
-                "share": round(min(1.0, n / whole), 4),
+                "share": round(min(1.0, n / whole), 4) if whole else None,
             }
         )
     return out
+
+
+def expected_minutes(hours: Hours, day: str, now: datetime) -> int:
+    """The minutes of the ward day ``day`` a screen with ``hours`` is meant to be on, up to
+    and including the minute of ``now`` (none after it)."""
+    start = datetime.fromisoformat(day).replace(tzinfo=JST)
+    end = min(
+        start + timedelta(days=1), now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    )
+    if end <= start:
+        return 0
+    if end == start + timedelta(days=1):
+        return hours.minutes_on(date.fromisoformat(day))
+    return round(hours.seconds_on(start, end, JST) / 60)
 
 
 def _next_day(day: str) -> str:
