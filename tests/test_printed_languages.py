@@ -15,7 +15,7 @@ from sqlalchemy import select
 from publisher.runtime import Runtime
 from publisher.store.models import ReachDailyRow
 from tests.factories import DAIZAWA
-from tests.test_printed import BASE, clocked, create, pages_of, qr_urls, text_of
+from tests.test_printed import BASE, clocked, create, fonts_of, pages_of, qr_urls, text_of
 
 __all__ = ["clocked"]  # the fixture, shared with test_printed
 
@@ -186,3 +186,59 @@ def test_a_districts_page_links_to_its_weekly_bulletin_in_the_readers_language(
     assert "bulletin-link" not in clocked.get("/areas/setagaya").get_data(as_text=True)
     bad = clocked.get(f"/areas/{DAIZAWA}/bulletin.pdf?lang=fr")
     assert bad.status_code == 400 and "lang: one of" in bad.get_data(as_text=True)
+
+
+def faces(pdf: bytes, tmp_path: Path) -> set[str]:
+    """The Noto Sans CJK faces a PDF uses: {"KR", "JP", …} (pdffonts, subset prefix dropped)."""
+    return set(re.findall(r"\+Noto-Sans-CJK-([A-Z]{2})", fonts_of(pdf, tmp_path)))
+
+
+def test_a_place_left_in_japanese_keeps_japanese_glyph_forms_on_korean_and_chinese_posters(
+    rt: Runtime, clocked: Any, tmp_path: Path
+) -> None:
+    """「代沢小学校 校庭」 has no Korean or Chinese form: marked lang="ja", it is set in the JP
+    face while the poster's own words keep their KR, SC or TC forms."""
+    words = {
+        "title": {
+            "ja": "防災訓練",
+            "ko": "방재 훈련",
+            "zh-Hans": "防灾演练",
+            "zh-Hant": "防災演練",
+        },
+        "body": {
+            "ja": "参加してください。",
+            "ko": "오세요.",
+            "zh-Hans": "欢迎。",
+            "zh-Hant": "歡迎。",
+        },
+    }
+    with_place = create(rt, **words, **EVENT)
+    without_place = create(rt, **words, **{k: v for k, v in EVENT.items() if k != "place"})
+    for lang, own in (("ko", "KR"), ("zh-Hans", "SC"), ("zh-Hant", "TC")):
+        pdf = clocked.get(f"/items/{with_place}/poster.pdf?lang={lang}").data
+        assert faces(pdf, tmp_path) == {own, "JP"}, lang
+        assert "代沢小学校校庭" in flat(text_of(pdf, tmp_path)), lang
+        bare = clocked.get(f"/items/{without_place}/poster.pdf?lang={lang}").data
+        assert faces(bare, tmp_path) == {own}, lang
+        pages_of(pdf, tmp_path, save_as=f"poster-place-{lang}")
+    japanese = clocked.get(f"/items/{with_place}/poster.pdf?lang=ja").data
+    assert faces(japanese, tmp_path) == {"JP"}
+
+
+def test_an_untranslated_item_on_a_korean_bulletin_is_set_in_japanese_glyph_forms(
+    rt: Runtime, clocked: Any, tmp_path: Path
+) -> None:
+    week_event = {
+        "kind": "event",
+        "starts_at": "2026-11-01T00:00:00+09:00",
+        "event": {"starts_at": "2026-11-22T13:00:00+09:00", "ends_at": "2026-11-22T15:00:00+09:00"},
+    }
+    create(rt, title={"ja": "もちつき大会", "ko": "떡 축제"}, body={"ja": "どうぞ。", "ko": "환영합니다."},
+           **week_event)  # fmt: skip
+    bulletin = f"/areas/{DAIZAWA}/bulletin.pdf?lang=ko"
+    assert faces(clocked.get(bulletin).data, tmp_path) == {"KR"}
+    create(rt, title={"ja": "落ち葉清掃"}, body={"ja": "軍手をお持ちください。"}, **week_event)
+    pdf = clocked.get(bulletin).data
+    assert faces(pdf, tmp_path) == {"KR", "JP"}
+    assert "落ち葉清掃" in flat(text_of(pdf, tmp_path))
+    pages_of(pdf, tmp_path, save_as="bulletin-fallback-ko")

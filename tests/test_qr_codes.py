@@ -4,6 +4,7 @@ learns how many scans each code got that day — and nothing about who scanned."
 from __future__ import annotations
 
 import io
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -76,3 +77,39 @@ def test_short_codes_are_short_stable_and_reversible():
         assert path_for(code_for(path)) == path
     assert code_for("/items/42") == "i42"
     assert code_for(f"/feeds/{DAIZAWA}.rss") == "rss~setagaya~kitazawa~daizawa"
+
+
+def test_a_feed_qr_code_on_a_page_in_korean_opens_the_korean_feed(rt, public):
+    page = public.get(f"/areas/{DAIZAWA}?lang=ko").get_data(as_text=True)
+    sources = re.findall(r'<img src="(/qr/feeds/[^"]+)"', page)
+    assert sources == [
+        f"/qr/feeds/{DAIZAWA}.rss.png?lang=ko",
+        f"/qr/feeds/{DAIZAWA}.atom.png?lang=ko",
+        f"/qr/feeds/{DAIZAWA}.ics.png",  # calendars are Japanese only
+    ]
+    for src, fmt in zip(sources[:2], ("rss", "atom"), strict=True):
+        url = _decode(public.get(src).data)
+        assert url == f"https://signage.example.jp/q/{fmt}~setagaya~kitazawa~daizawa~~ko"
+        hop = public.get(urlsplit(url).path)
+        assert hop.status_code == 302
+        assert hop.headers["Location"] == f"/feeds/{DAIZAWA}.{fmt}?lang=ko"
+        feed = public.get(hop.headers["Location"]).get_data(as_text=True)
+        assert "다이자와" in feed, fmt
+    with rt.session() as session:
+        assert scans(session, "rss~setagaya~kitazawa~daizawa~~ko") == {"2026-11-22": 1}
+    japanese = public.get(f"/areas/{DAIZAWA}?lang=ja").get_data(as_text=True)
+    assert f'<img src="/qr/feeds/{DAIZAWA}.rss.png"' in japanese
+
+
+def test_a_feed_qr_code_in_an_unknown_language_or_for_a_calendar_is_not_found(public):
+    assert public.get(f"/qr/feeds/{DAIZAWA}.rss.png?lang=xx").status_code == 404
+    assert public.get(f"/qr/feeds/{DAIZAWA}.ics.png?lang=en").status_code == 404
+    assert public.get("/q/rss~setagaya~kitazawa~daizawa~~xx").status_code == 404
+    assert public.get("/q/rss~setagaya~kitazawa~nowhere~~en").status_code == 404
+
+
+def test_a_feed_code_in_another_language_names_the_same_feed():
+    code = code_for(f"/feeds/{DAIZAWA}/health.atom", "zh-Hant")
+    assert code == "atom~setagaya~kitazawa~daizawa~health~~zh-Hant"
+    assert path_for(code) == f"/feeds/{DAIZAWA}/health.atom"
+    assert code_for(f"/feeds/{DAIZAWA}.rss", "ja") == "rss~setagaya~kitazawa~daizawa"

@@ -97,6 +97,40 @@ def test_the_link_in_a_notification_unsubscribes_after_one_click(client: Any, rt
     assert client.get(f"/items/{2**63}/poster.pdf").status_code == 404
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "lang", "message"),
+    [
+        ("GET", "/notifications/subscribe", "ko", "등록하지 못했습니다"),
+        ("PUT", "/notifications/resubscribe", "en", "Could not sign up"),
+        ("DELETE", "/notifications/unsubscribe", None, "登録できませんでした"),
+        ("PATCH", "/notifications/key", "zh-Hans", None),
+    ],
+)
+def test_a_wrong_method_on_notifications_is_refused_in_json_in_the_residents_language(
+    client: Any, method: str, path: str, lang: str | None, message: str | None
+) -> None:
+    query = f"?lang={lang}" if lang else ""
+    r = client.open(path + query, method=method, data="<html>", content_type="text/html")
+    assert r.status_code == 405 and r.mimetype == "application/json"
+    body = r.get_json()
+    assert f"{method} is not allowed on {path}" in body["error"]
+    assert body["lang"] == (lang or "ja")
+    if message:
+        assert message in body["message"]
+    allowed = {m.strip() for m in r.headers["Allow"].split(",")}
+    assert ("POST" in allowed) != (path == "/notifications/key") and "OPTIONS" in allowed
+    assert r.headers["Cache-Control"] == "no-store"
+
+
+def test_a_wrong_method_elsewhere_keeps_its_usual_answer(client: Any) -> None:
+    page = client.delete("/play/sw.js")
+    assert (
+        page.status_code == 405 and page.mimetype == "text/html" and "GET" in page.headers["Allow"]
+    )
+    api = client.put("/api/items")
+    assert api.status_code == 405 and "error" in api.get_json()
+
+
 @pytest.fixture
 def run(rt: Runtime, monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setattr("publisher.cli.main.Runtime", lambda: rt)

@@ -2,7 +2,8 @@
 (one or two A4 pages), as PDF.
 
 WeasyPrint lays out ``templates/print/*.html`` with Noto Sans CJK (the JP, SC, TC or KR forms
-by the language; fonts embedded as subsets). Japanese lines break as on slides — strict
+by the language; fonts embedded as subsets; text left in Japanese on another language's page —
+a place, an untranslated item — is marked ``lang="ja"`` and set in the JP forms). Japanese lines break as on slides — strict
 kinsoku, no line starting with 、。」 — through CSS ``line-break: strict`` (Pango's UAX #14
 breaking). Type is large for reading at a notice board: on A4 the title is at least 30 pt and
 the body 14 pt (A3 scales by √2); a long text steps down in size until it fits one page, and
@@ -45,6 +46,7 @@ FONTS = {
     "ko": "'Noto Sans CJK KR'",
 }
 JP_FONT = "'Noto Sans CJK JP'"
+PLACE_LANG = "ja"  # places are kept in Japanese only (``Place``): marked so on every page
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,18 @@ def _html_lang(lang: str) -> str:
 
 
 def font_for(lang: str) -> str:
-    return f"{FONTS.get(lang, JP_FONT)}, {JP_FONT}, sans-serif"
+    """The font stack of text in ``lang``: its own CJK glyph forms first, then Japanese."""
+    own = FONTS.get(lang)
+    return f"{own}, {JP_FONT}, sans-serif" if own else f"{JP_FONT}, sans-serif"
+
+
+def lang_fonts_css() -> str:
+    """Text marked in another language than the page's (a place, which is always Japanese; an
+    untranslated item's words) takes that language's glyph forms: WeasyPrint picks the face by
+    ``font-family``, so a Korean page's 「校庭」 needs the JP face named, not only ``lang``."""
+    return "\n".join(
+        f'body [lang="{lang}"] {{ font-family: {font_for(lang)}; }}' for lang in ("ja", *FONTS)
+    )
 
 
 @lru_cache(maxsize=1)
@@ -129,7 +142,7 @@ def _env() -> jinja2.Environment:
 
 @lru_cache(maxsize=1)
 def _css() -> str:
-    return (TEMPLATES / "print.css").read_text(encoding="utf-8")
+    return (TEMPLATES / "print.css").read_text(encoding="utf-8") + "\n" + lang_fonts_css()
 
 
 def qr_data_uri(url: str) -> str:
@@ -199,6 +212,7 @@ def poster_pdf(
         "office": office_name(office, lang),
         "when": heading(when),
         "where": plain(_place(item, lang)),
+        "where_lang": PLACE_LANG,
         "paragraphs": [plain(p.strip()) for p in text.body.splitlines() if p.strip()],
         "words": words,
         "colon": _colon(lang),
@@ -224,6 +238,7 @@ class Entry:
     where: Markup
     excerpt: Markup
     url: str
+    lang: str  # of the title and excerpt: the bulletin's, or Japanese where the item lacks it
 
 
 def _excerpt(item: Item, chars: int, lang: str = "ja") -> str:
@@ -302,12 +317,23 @@ def bulletin_pdf(
                 shown, excerpt_shown = ruby_markup(title, readings), ruby_markup(excerpt, readings)
             else:
                 shown, excerpt_shown = phrased(title, text_lang), Markup.escape(excerpt)
-            out.append(Entry(shown, source, say(when), say(where), excerpt_shown, item_url(i.id)))
+            out.append(
+                Entry(
+                    shown,
+                    source,
+                    say(when),
+                    say(where),
+                    excerpt_shown,
+                    item_url(i.id),
+                    _html_lang(text_lang),
+                )
+            )
         return out
 
     def render(step: BulletinSizes, n_events: int, n_notices: int) -> tuple[bytes, int]:
         html = template.render(
             html_lang=_html_lang(lang),
+            place_lang=PLACE_LANG,
             css=_css(),
             font=font_for(lang),
             ruby=easy,

@@ -13,6 +13,8 @@ code                               path
 ``a~setagaya~kitazawa~daizawa``    ``/areas/setagaya/kitazawa/daizawa``
 ``rss~setagaya~kitazawa~daizawa``  ``/feeds/setagaya/kitazawa/daizawa.rss`` (also ``atom``,
                                    ``ics``; a category or ``all`` is one more ``~`` segment)
+``rss~…~daizawa~~en``              ``/feeds/…/daizawa.rss?lang=en``: RSS and Atom in a
+                                   language other than Japanese (``~~`` then the language)
 =================================  ======================================================
 
 Scans are counted per code and per day in the ward's time, nothing else: no address, no
@@ -41,6 +43,9 @@ _CODE = re.compile(r"^(?:i(\d+)|(a|rss|atom|ics)~([a-z0-9~-]+))$")
 _ITEM_CODE = re.compile(
     r"^i(\d{1,9})(?:~([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)(?:~([a-z][a-z0-9-]{0,99}))?)?$"
 )
+_LANG = r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*"
+# A feed in another language: ``~~`` cannot occur in an area's path, so the language is plain.
+_FEED_LANG_CODE = re.compile(rf"^((?:rss|atom)~[a-z0-9-]+(?:~[a-z0-9-]+)*)~~({_LANG})$")
 _POSTER_CODE = re.compile(r"^p(\d{1,9})~([A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*)$")
 
 
@@ -71,8 +76,14 @@ def parse_poster_code(code: str) -> tuple[int, str] | None:
     return (int(m[1]), m[2]) if m else None
 
 
-def code_for(path: str) -> str:
-    """The short code of a public path (``/items/42`` → ``i42``)."""
+def code_for(path: str, lang: str | None = None) -> str:
+    """The short code of a public path (``/items/42`` → ``i42``); ``lang``: an RSS or Atom
+    feed's language (``rss~setagaya~kitazawa~daizawa~~en``; Japanese is the plain code)."""
+    if lang and lang != "ja":
+        code = code_for(path)
+        if not code.startswith(("rss~", "atom~")):
+            raise NotFound(f"no short link for '{path}' in '{lang}': only RSS and Atom feeds")
+        return f"{code}~~{lang}"
     if m := _ITEM.match(path):
         return f"i{int(m[1])}"
     if m := _AREA.match(path):
@@ -82,8 +93,18 @@ def code_for(path: str) -> str:
     raise NotFound(f"no short link for '{path}': only item pages, area pages and feeds have one")
 
 
+def parse_feed_code(code: str) -> tuple[str, str] | None:
+    """(the Japanese feed's code, language) of a feed's code in another language; None for
+    other codes."""
+    m = _FEED_LANG_CODE.match(code)
+    return (m[1], m[2]) if m else None
+
+
 def path_for(code: str) -> str:
-    """The public path a short code names (``i42`` → ``/items/42``)."""
+    """The public path a short code names (``i42`` → ``/items/42``; a feed's code in another
+    language names the feed's path, its language is :func:`parse_feed_code`'s)."""
+    if feed := parse_feed_code(code):
+        code = feed[0]
     item = parse_item_code(code) or parse_poster_code(code)
     if item is not None:
         return f"/items/{item[0]}"

@@ -81,11 +81,7 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
     def publisher_error(e: PublisherError) -> Any:
         return jsonify(e.as_json()), e.status
 
-    @app.errorhandler(HTTPException)
-    def http_error(e: HTTPException) -> Any:
-        if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
-            return jsonify({"error": e.description or e.name}), e.code
-        return e
+    app.register_error_handler(HTTPException, http_error)
 
     @app.errorhandler(Exception)
     def unexpected(e: Exception) -> Any:
@@ -95,6 +91,13 @@ def create_app(runtime: Runtime | None = None, test_config: dict[str, Any] | Non
         return jsonify({"error": "internal error; it has been logged"}), 500
 
     return app
+
+
+def http_error(e: HTTPException) -> Any:
+    """An HTTP refusal: JSON for the API and JSON readers, else werkzeug's own page."""
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        return jsonify({"error": e.description or e.name}), e.code
+    return e
 
 
 class _BoundedJSON(DefaultJSONProvider):

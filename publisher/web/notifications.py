@@ -34,13 +34,14 @@ from flask import (
     request,
     send_from_directory,
 )
+from werkzeug.exceptions import MethodNotAllowed
 
 from publisher.areas import LANGUAGES
 from publisher.deliver.webpush import application_server_key, unsubscribe_token
 from publisher.errors import NotFound
 from publisher.items import utcnow
 from publisher.store import push
-from publisher.web import runtime
+from publisher.web import http_error, runtime
 from publisher.web.i18n import Messages, normalise
 from publisher.web.public import page_helpers, reader_language
 from publisher.web.rate_limit import TokenBuckets, client_key
@@ -270,3 +271,25 @@ def _page(state: str, status: int, **context: Any) -> Response:
 @bp.errorhandler(NotFound)
 def not_found(e: NotFound) -> Any:
     return _error(str(e), 404)
+
+
+@bp.app_errorhandler(MethodNotAllowed)
+def wrong_method(e: MethodNotAllowed) -> Any:
+    """A wrong method on ``/notifications/…`` (``GET /notifications/subscribe``): JSON like the
+    other refusals here, with werkzeug's ``Allow``; elsewhere the app's usual answer. Routing
+    fails before a blueprint is chosen, so this is the app's handler, limited by path."""
+    if not request.path.startswith("/notifications/"):
+        return http_error(e)
+    lang = _resident_language(None)  # never reads the body: a GET's may be anything
+    allowed = ", ".join(e.valid_methods or ())
+    response = jsonify(
+        {
+            "error": f"{request.method} is not allowed on {request.path}; use {allowed}",
+            "lang": lang,
+            "message": Messages(lang)("notify_msg_failed"),
+        }
+    )
+    response.status_code = 405
+    response.headers["Allow"] = allowed
+    response.headers["Cache-Control"] = "no-store"
+    return response

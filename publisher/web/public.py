@@ -161,13 +161,9 @@ def area(code: str) -> Response:
     )
     # the reader's language rides on the feed links (not in the static copy: its feeds are Japanese)
     feed_query = "" if exporting() or t.lang == "ja" else f"?lang={t.lang}"
-    feeds = [  # (label, link, help, the path its QR code opens: the Japanese feed's short link)
-        (
-            label,
-            f"/feeds/{code}.{fmt}" + ("" if fmt == "ics" else feed_query),
-            t(help_key),
-            f"/feeds/{code}.{fmt}",
-        )
+    # (label, link, help): each feed's QR code opens the same link (see ``qr_src``)
+    feeds = [
+        (label, f"/feeds/{code}.{fmt}" + ("" if fmt == "ics" else feed_query), t(help_key))
         for label, fmt, help_key in (
             ("RSS", "rss", "feed_reader_help"),
             ("Atom", "atom", "feed_reader_help"),
@@ -423,6 +419,11 @@ def page_helpers() -> dict[str, Any]:
             return href(path)
         return href(f"{path}?lang={to}")
 
+    def qr_src(path: str) -> str:
+        """The QR image of a public link; its ``?lang=`` rides on the image's address."""
+        target, sep, query = path.partition("?")
+        return href(f"/qr{target}.png{sep}{query}")
+
     def text_lang(i: Item) -> str:
         return lang if lang in i.languages else "ja"
 
@@ -445,7 +446,7 @@ def page_helpers() -> dict[str, Any]:
         "office_name": t.office,
         "item_link": lambda i: link(f"/items/{i.id}"),
         "text_lang": text_lang,
-        "qr_src": lambda path: href(f"/qr{path}.png"),
+        "qr_src": qr_src,
         "marked_title": lambda i: marked_title(i, text_lang(i)),
         "alert_label": lambda i: alert_label(i, lang, i.alert.warning_level if i.alert else None),
         "is_drill": is_drill,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, redirect
+from flask import Blueprint, Response, redirect, request
 
 from publisher.errors import NotFound, PublisherError
 from publisher.plan.residents import resolve_feed, versions_etag
@@ -20,6 +20,7 @@ from publisher.store.reach import count_scan as count_item_scan
 from publisher.store.shortlinks import (
     code_for,
     count_scan,
+    parse_feed_code,
     parse_item_code,
     parse_poster_code,
     path_for,
@@ -39,12 +40,15 @@ QR_MIMETYPES = {"png": "image/png", "svg": "image/svg+xml"}
 
 @bp.get("/qr/<path:target>.<any(png, svg):ext>")
 def qr(target: str, ext: str) -> Response:
-    """The QR code of a public page or feed: ``/qr/items/42.png``, ``/qr/feeds/<code>.ics.svg``."""
+    """The QR code of a public page or feed: ``/qr/items/42.png``, ``/qr/feeds/<code>.ics.svg``;
+    ``?lang=`` opens an RSS or Atom feed in that language (``/qr/feeds/<code>.rss.png?lang=en``)."""
     rt = runtime()
     path = "/" + target
-    code = code_for(path)
+    lang = _language(request.args.get("lang"), path)
+    code = code_for(path, lang)
+    query = f"?lang={lang}" if lang else ""
     # In the static export there is no /q/ redirect: the code points straight at the page.
-    payload = rt.settings.base_url + path if exporting() else rt.qr_url(code)
+    payload = rt.settings.base_url + path + query if exporting() else rt.qr_url(code)
     etag = versions_etag("qr", payload, ext, QR_SIZE_PX)
     if not_modified(etag):
         return answer_304(etag, max_age_s=QR_MAX_AGE_S)
@@ -62,8 +66,8 @@ def _qr_image(payload: str, ext: str) -> bytes:
 @bp.get("/q/<code>")
 def short_link(code: str) -> Any:
     """A scanned QR code: count it for the day (no personal data) and send the reader on;
-    a slide's code names its language and screen (``i42~en~daizawa-1``), a poster's its
-    language (``p42~en``)."""
+    a slide's code names its language and screen (``i42~en~daizawa-1``), a poster's and a
+    feed's their language (``p42~en``, ``rss~setagaya~kitazawa~daizawa~~en``)."""
     path = path_for(code)
     _check_target(path)
     rt = runtime()
@@ -71,13 +75,15 @@ def short_link(code: str) -> Any:
     poster = parse_poster_code(code)
     if poster is not None:
         item = (poster[0], poster[1], None)
-    lang = screen = None
+    feed = parse_feed_code(code)
+    lang = feed[1] if feed is not None else None
+    screen = None
     if item is not None:
         _, lang, screen = item
-        if lang is not None and lang not in EMERGENCY_LANGS:
-            raise NotFound(f"unknown language '{lang}' in short link '{code}'")
-        if screen is not None and screen not in rt.tree.screens:
-            raise NotFound(f"unknown screen '{screen}' in short link '{code}'")
+    if lang is not None and lang not in EMERGENCY_LANGS:
+        raise NotFound(f"unknown language '{lang}' in short link '{code}'")
+    if screen is not None and screen not in rt.tree.screens:
+        raise NotFound(f"unknown screen '{screen}' in short link '{code}'")
     with rt.session() as session:
         count_scan(session, code, clock())
         if item is not None:
@@ -87,6 +93,15 @@ def short_link(code: str) -> Any:
     response = redirect(target, code=302)
     response.headers["Cache-Control"] = "no-store"  # every scan must reach us to be counted
     return response
+
+
+def _language(raw: str | None, path: str) -> str | None:
+    """A QR code's ``?lang=``: one of the six, None for Japanese or none; 404 otherwise."""
+    if raw is None or raw == "ja":
+        return None
+    if raw not in EMERGENCY_LANGS:
+        raise NotFound(f"unknown language {raw[:20]!r} for the QR code of '{path}'")
+    return raw
 
 
 def _check_target(path: str) -> None:
