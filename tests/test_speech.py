@@ -71,3 +71,17 @@ def test_the_same_words_in_the_same_voice_are_one_file():
     assert speech.speech_key("ja", "避難指示", voices) != speech.speech_key("ja", "避難所", voices)
     other = speech.Voices("/usr/bin/open_jtalk", "/dic", "/v/b.htsvoice", "/usr/bin/espeak-ng")
     assert speech.speech_key("ja", "避難指示", voices) != speech.speech_key("ja", "避難指示", other)
+
+
+def test_a_speech_engine_that_hangs_is_stopped_and_one_that_fails_says_so() -> None:
+    """The engine runs under a deadline kept by a timer (not a polling sleep), so a hung engine
+    costs an announcement its clip, never the emergency."""
+    import subprocess
+
+    import pytest
+
+    speech.run_bounded(["true"], 5)
+    with pytest.raises(subprocess.TimeoutExpired):
+        speech.run_bounded(["tail", "-f", "/dev/null"], 0.2)
+    with pytest.raises(subprocess.CalledProcessError):
+        speech.run_bounded(["false"], 5)

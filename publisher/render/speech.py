@@ -30,6 +30,7 @@ import shutil
 import struct
 import subprocess
 import tempfile
+import threading
 import wave
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -243,10 +244,27 @@ def synthesize(lang: str, text: str, voices: Voices) -> bytes:
             ]
         else:
             cmd = [str(voices.espeak), "-v", ESPEAK_VOICES[lang], "-s", "150", "-w", str(out), text]
-        subprocess.run(cmd, check=True, capture_output=True, timeout=SPEECH_TIMEOUT_S)
+        run_bounded(cmd, SPEECH_TIMEOUT_S)
         data = out.read_bytes()
     wav_duration_s(data)  # a file that does not decode is an error here, not on a screen
     return data
+
+
+def run_bounded(cmd: list[str], timeout_s: float) -> None:
+    """Run ``cmd`` to the end, killed after ``timeout_s``. A timer kills it, rather than
+    ``subprocess.run(timeout=)``, whose polling sleep fails under libfaketime (the tests run a
+    year ahead) and would lose an announcement for a reason that is not the speech engine's."""
+    with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
+        killer = threading.Timer(timeout_s, proc.kill)
+        killer.start()
+        try:
+            out, err = proc.communicate()
+        finally:
+            killer.cancel()
+    if killer.finished.is_set() and proc.returncode < 0:
+        raise subprocess.TimeoutExpired(cmd, timeout_s, out, err)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd, out, err)
 
 
 def wav_duration_s(data: bytes) -> float:
