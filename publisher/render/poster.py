@@ -24,7 +24,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import budoux
 import jinja2
 from markupsafe import Markup
 
@@ -36,6 +35,7 @@ from publisher.plan.residents import is_drill, marked_title
 from publisher.render.notification import spaced_title
 from publisher.render.print_words import BULLETIN_WORDS, WORDS, Calendar, ruby_markup
 from publisher.render.qr import qr_png
+from publisher.render.typeset import units
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "print"
 WEEKDAYS_JA = "月火水木金土日"
@@ -89,25 +89,13 @@ BULLETIN_STEPS = (
 BULLETIN_MAX_PAGES = 2
 
 
-@lru_cache(maxsize=4)
-def _parser(lang: str) -> budoux.Parser | None:
-    if lang.startswith("ja"):
-        return budoux.load_default_japanese_parser()
-    if lang == "zh-Hans":
-        return budoux.load_default_simplified_chinese_parser()
-    if lang == "zh-Hant":
-        return budoux.load_default_traditional_chinese_parser()
-    return None
-
-
 def phrased(text: str, lang: str = "ja") -> Markup:
-    """Headings break between phrases (BudouX), as on slides, not inside a word (ご案|内)."""
-    parser = _parser(lang)
-    if parser is None or len(text) < 2:
+    """Headings break where slides break them (:func:`publisher.render.typeset.units`: between
+    BudouX phrases, kinsoku respected, digit and date runs whole), not inside a word (ご案|内)."""
+    pieces = units(text, lang) if len(text) >= 2 else (text,)
+    if len(pieces) < 2:
         return Markup.escape(text)
-    return Markup("<wbr>").join(
-        Markup('<span class="ph">{}</span>').format(p) for p in parser.parse(text)
-    )
+    return Markup("<wbr>").join(Markup('<span class="ph">{}</span>').format(p) for p in pieces)
 
 
 def _colon(lang: str) -> str:
