@@ -18,7 +18,7 @@ from publisher.runtime import Runtime
 from publisher.store import push, staff, workflow
 from publisher.store.models import PushMessageRow, PushSubscriptionRow
 from tests.factories import DAIZAWA, SEIJO, UMEGAOKA, WARD, api_item, pause
-from tests.push_helpers import Browser, PushService, push_service
+from tests.push_helpers import Browser, PushService, b64encode, push_service
 
 ALERT = {
     "kind": "alert",
@@ -290,6 +290,25 @@ def test_a_fan_out_process_that_dies_mid_chunk_repeats_nothing_and_loses_only_wh
     assert 500 <= service.count <= 500 + push_service_connections()
     with push_rt.session() as session:
         assert push.states(session, item_id) == {"unknown": 100, "sent": 500}
+
+
+def test_a_subscription_whose_keys_cannot_be_used_fails_alone(
+    push_rt: Runtime, service: PushService, now: datetime
+) -> None:
+    """A browser key that is not a point on the curve (a broken or hostile subscription) fails
+    that one message; the others of its chunk still go."""
+    subscribe(push_rt, service.browser("good"), DAIZAWA)
+    bad_id = subscribe(push_rt, service.browser("bad"), DAIZAWA)
+    with push_rt.session() as session:
+        row = session.get(PushSubscriptionRow, bad_id)
+        assert row is not None
+        row.p256dh = b64encode(b"\x04" + b"\x01" * 64)  # the right shape, on no curve
+    webpush.sender(push_rt, clock=lambda: now, threads=2, send_on_change=False)
+    create(push_rt, **ALERT)
+    assert webpush.process_due(push_rt, now) == {"sent": 1, "failed": 1}
+    assert len(service.messages("good")) == 1 and service.messages("bad") == []
+    failed = [m for m in messages(push_rt) if m.state == "failed"]
+    assert [m.last_error for m in failed] == ["the subscription's keys cannot be used"]
 
 
 def test_serve_start_warms_the_fan_out_processes_only_when_a_fan_out_would_use_them(

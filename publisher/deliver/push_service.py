@@ -103,7 +103,7 @@ def encrypt(data: bytes, p256dh: str, auth: str) -> bytes | None:
                 version="aes128gcm",
             )
         )
-    except ValueError:  # not base64, or not a point on the curve
+    except (ValueError, http_ece.ECEException):  # not base64, not a point on the curve
         return None
 
 
